@@ -1,0 +1,36 @@
+"""The public surface is exactly the intended names, and the examples in the
+docstrings run as written."""
+
+import doctest
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+import cnnkit
+
+PUBLIC = {
+    "ParameterCounts", "average_pool1d", "average_pool2d", "compare_with_dense", "conv1d",
+    "conv2d", "conv_parameter_count", "convolve2d", "correlate2d", "dense_parameter_count",
+    "max_pool1d", "max_pool2d", "output_length", "receptive_field",
+}
+
+
+def test_public_names_are_exactly_the_intended_ones():
+    assert set(cnnkit.__all__) == PUBLIC
+    for name in cnnkit.__all__:
+        assert getattr(cnnkit, name).__doc__, f"cnnkit.{name} has no docstring"
+
+
+def test_importing_cnnkit_does_not_import_keras():
+    code = "import sys, cnnkit; print('keras' in sys.modules or 'tensorflow' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("module", ["cnnkit.conv", "cnnkit.pooling", "cnnkit.architecture"])
+def test_docstring_examples(module):
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 or module == "cnnkit.pooling"
+    assert result.failed == 0
