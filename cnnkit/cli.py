@@ -18,7 +18,7 @@ def main(argv=None):
         The process exit status: 0 on success, 1 when the command failed,
         2 when the arguments were wrong.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ logs
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
@@ -43,6 +43,31 @@ def _parser():
     compare.add_argument("--cases", type=int, default=50, help="random cases per op (default 50)")
     compare.add_argument("--seed", type=int, default=0)
     compare.set_defaults(run=_compare)
+
+    data = commands.add_parser("data", help="inspect, download or convert the seizure data")
+    data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    info = data_commands.add_parser("info", help="describe the data a run would use")
+    info.add_argument("--data", help="CSV, Bonn zip or folder (default $CNNKIT_DATA, else the stand-in)")
+    info.set_defaults(run=_data_info)
+    fetch = data_commands.add_parser("fetch", help="download the UCI table and verify it")
+    fetch.add_argument("destination", help="CSV file to write")
+    fetch.add_argument("--url", default=None, help="download from here instead of the UCI archive")
+    fetch.add_argument("--md5", default=None, help="expected MD5 of the CSV")
+    fetch.set_defaults(run=_data_fetch)
+    convert = data_commands.add_parser("convert", help="write any accepted source as a UCI-layout CSV")
+    convert.add_argument("source", help="CSV, Bonn zip or folder, or 'synthetic'")
+    convert.add_argument("destination", help="CSV file to write")
+    convert.set_defaults(run=_data_convert)
+
+    train = commands.add_parser("train", help="train a seizure model and print its metrics")
+    train.add_argument("--model", choices=["spec", "strong", "mlp"], default="spec")
+    train.add_argument("--task", choices=["multiclass", "binary"], default="multiclass")
+    train.add_argument("--split", choices=["random", "recording"], default="random")
+    train.add_argument("--data", help="CSV, Bonn zip or folder (default $CNNKIT_DATA, else the stand-in)")
+    train.add_argument("--epochs", type=int, default=30)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", default="runs", help="folder for the model and plots (default runs/)")
+    train.set_defaults(run=_train)
     return parser
 
 
@@ -63,3 +88,52 @@ def _compare(args):
     )
     print(table.to_string(index=False))
     return 0 if all(row.agrees for row in rows) else 1
+
+
+def _data_info(args):
+    from cnnkit.data import load_table
+
+    print(load_table(args.data).describe())
+
+
+def _data_fetch(args):
+    from cnnkit.data import UCI_URL, fetch
+
+    path, md5 = fetch(args.destination, url=args.url or UCI_URL, md5=args.md5)
+    print(f"wrote {path} (md5 {md5}); use it with --data {path} or CNNKIT_DATA={path}")
+
+
+def _data_convert(args):
+    from cnnkit.data import load_table, make_synthetic, write_csv
+
+    table = make_synthetic() if args.source == "synthetic" else load_table(args.source)
+    write_csv(table, args.destination)
+    print(f"wrote {len(table)} rows to {args.destination}" + (" (SYNTHETIC)" if table.synthetic else ""))
+
+
+def _train(args):
+    from pathlib import Path
+
+    import pandas as pd
+
+    from cnnkit import models
+    from cnnkit.data import load_table, split
+    from cnnkit.devices import configure
+    from cnnkit.training import plot_confusion, plot_history, train
+
+    print(configure().line())
+    table = load_table(args.data)
+    splits = split(table, by=args.split, task=args.task, seed=args.seed)
+    print(f"data: {'SYNTHETIC stand-in' if table.synthetic else table.source}; split by {args.split}: "
+          f"{len(splits.train)} train / {len(splits.validation)} validation / {len(splits.test)} test rows")
+    result = train(lambda: models.build(args.model, splits.num_classes), splits,
+                   epochs=args.epochs, seed=args.seed)
+    out = Path(args.out) / f"{args.model}-{args.task}-{args.split}-seed{args.seed}"
+    out.mkdir(parents=True, exist_ok=True)
+    result.model.save(out / "model.keras")
+    plot_history(result.history, out / "learning_curves.png")
+    plot_confusion(result.test, out / "confusion.png")
+    table_rows = [(name, f"{v:.3f}", f"{t:.3f}")
+                  for (name, v), (_, t) in zip(result.validation.rows(), result.test.rows())]
+    print(pd.DataFrame(table_rows, columns=["metric", "validation", "test"]).to_string(index=False))
+    print(f"{result.epochs} epochs in {result.seconds:.1f} s; model and plots in {out}/")

@@ -1,0 +1,136 @@
+"""Device set-up for whichever Keras backend is active (TensorFlow, JAX, PyTorch).
+
+Call `configure()` before the first model is built, ideally before Keras is
+imported: several settings are environment variables that a backend reads
+once, when it starts.
+
+- Several processes may share one GPU: TensorFlow grows its memory as needed
+  (`TF_FORCE_GPU_ALLOW_GROWTH`), JAX does not preallocate most of the card
+  (`XLA_PYTHON_CLIENT_PREALLOCATE`); PyTorch allocates lazily anyway.
+- `CNNKIT_FORCE_CPU=1` hides every GPU (`CUDA_VISIBLE_DEVICES=""`, and
+  `JAX_PLATFORMS=cpu` for JAX), so a run is CPU-only and repeatable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+__all__ = ["FORCE_CPU_ENV", "DevicePlan", "configure", "environment_for", "plan"]
+
+FORCE_CPU_ENV = "CNNKIT_FORCE_CPU"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class DevicePlan:
+    """What a run will compute on.
+
+    Attributes:
+        backend: the Keras backend, e.g. `"tensorflow"`.
+        accelerators: names of the GPUs the backend can see.
+        use_gpu: whether models will run on a GPU.
+        reason: why, in a few words.
+    """
+
+    backend: str
+    accelerators: tuple
+    use_gpu: bool
+    reason: str
+
+    def line(self):
+        """The plan in one line, for logs and notebooks."""
+        where = f"GPU ({', '.join(self.accelerators)})" if self.use_gpu else "CPU"
+        return f"Keras backend {self.backend}: running on {where}; {self.reason}"
+
+
+def force_cpu_requested(environ=None):
+    """Whether `CNNKIT_FORCE_CPU` asks for the CPU.
+
+    Args:
+        environ: mapping to read, default `os.environ`.
+
+    Returns:
+        True when the variable is set to 1, true, yes or on.
+    """
+    environ = os.environ if environ is None else environ
+    return environ.get(FORCE_CPU_ENV, "").strip().lower() in _TRUE
+
+
+def environment_for(backend, force_cpu):
+    """Environment variables to set before `backend` starts.
+
+    Args:
+        backend: `"tensorflow"`, `"jax"` or `"torch"`.
+        force_cpu: whether every GPU must be hidden.
+
+    Returns:
+        A dict of variable names to values.
+    """
+    env = {"TF_FORCE_GPU_ALLOW_GROWTH": "true", "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
+    if force_cpu:
+        env["CUDA_VISIBLE_DEVICES"] = ""
+        if backend == "jax":
+            env["JAX_PLATFORMS"] = "cpu"
+    return env
+
+
+def plan(backend, accelerators, force_cpu):
+    """Decides the device from what the backend sees and what was asked.
+
+    Args:
+        backend: the Keras backend name.
+        accelerators: sequence of GPU names the backend lists.
+        force_cpu: whether the CPU was forced.
+
+    Returns:
+        A `DevicePlan`.
+    """
+    accelerators = tuple(accelerators)
+    if force_cpu:
+        return DevicePlan(backend, (), False, f"GPUs hidden by {FORCE_CPU_ENV}")
+    if not accelerators:
+        return DevicePlan(backend, (), False, "no GPU found")
+    return DevicePlan(backend, accelerators, True, "memory grows on demand, so processes can share it")
+
+
+def configure(force_cpu=None):
+    """Applies the device settings for the active Keras backend and reports them.
+
+    Args:
+        force_cpu: True or False to decide, or None to read `CNNKIT_FORCE_CPU`.
+
+    Returns:
+        A `DevicePlan` (print `plan.line()` to say what will be used).
+    """
+    force_cpu = force_cpu_requested() if force_cpu is None else bool(force_cpu)
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    os.environ.update(environment_for(backend, force_cpu))
+    import keras
+
+    backend = keras.backend.backend()
+    return plan(backend, _accelerators(backend, force_cpu), force_cpu)
+
+
+def _accelerators(backend, force_cpu):
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        try:  # only possible before TensorFlow has initialised its devices
+            for gpu in gpus:
+                tf.config.experimental.set_memory_growth(gpu, True)
+            if force_cpu:
+                tf.config.set_visible_devices([], "GPU")
+        except RuntimeError:
+            pass
+        return () if force_cpu else tuple(gpu.name for gpu in gpus)
+    if backend == "jax":
+        import jax
+
+        return tuple(str(d) for d in jax.devices() if d.platform == "gpu")
+    if backend == "torch":
+        import torch
+
+        return tuple(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
+    return ()

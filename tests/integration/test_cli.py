@@ -1,0 +1,55 @@
+"""The `cnnkit` command line, run as a user runs it."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from cnnkit.data import DATA_ENV, load_csv
+from tests.conftest import REPO
+
+
+def cnnkit(*args, env=None):
+    environ = {k: v for k, v in os.environ.items() if k != DATA_ENV}
+    environ.update(env or {})
+    return subprocess.run([sys.executable, "-m", "cnnkit", *args], capture_output=True, text=True,
+                          env=environ, cwd=REPO, timeout=600)
+
+
+def test_data_info_on_the_stand_in_says_synthetic():
+    out = cnnkit("data", "info")
+    assert out.returncode == 0, out.stderr
+    assert "SYNTHETIC stand-in" in out.stdout and "11500 rows x 178 samples, 500 recordings" in out.stdout
+
+
+def test_data_convert_then_info(tmp_path):
+    target = tmp_path / "syn.csv"
+    out = cnnkit("data", "convert", "synthetic", str(target))
+    assert out.returncode == 0 and "(SYNTHETIC)" in out.stdout
+    assert len(load_csv(target)) == 11_500
+    info = cnnkit("data", "info", env={DATA_ENV: str(target)})
+    assert "SYNTHETIC stand-in (not real EEG)" in info.stdout and str(target) in info.stdout
+
+
+def test_bad_data_path_is_one_line_on_stderr_and_exit_1(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(",X1,y\n")
+    out = cnnkit("data", "info", "--data", str(bad))
+    assert out.returncode == 1
+    assert out.stderr.strip().count("\n") == 0
+    assert out.stderr.startswith(f"cnnkit data: error: {bad}, line 1: expected 179 columns")
+
+
+@pytest.mark.slow
+def test_train_prints_metrics_and_saves_model_and_plots(tmp_path):
+    data = tmp_path / "small.csv"
+    from cnnkit.data import make_synthetic, write_csv
+
+    write_csv(make_synthetic(seed=2, recordings_per_class=10), data)
+    out = cnnkit("train", "--data", str(data), "--epochs", "2", "--split", "recording", "--out", str(tmp_path / "runs"))
+    assert out.returncode == 0, out.stderr
+    assert "running on CPU" in out.stdout
+    assert "accuracy" in out.stdout and "recall: seizure" in out.stdout and "2 epochs in" in out.stdout
+    run = tmp_path / "runs" / "spec-multiclass-recording-seed0"
+    assert {p.name for p in run.iterdir()} == {"model.keras", "learning_curves.png", "confusion.png"}

@@ -1,0 +1,68 @@
+"""The reference Keras models: shapes, parameter counts, save/load, seeding."""
+
+import keras
+import numpy as np
+import pytest
+
+from cnnkit import models
+
+pytestmark = pytest.mark.keras
+
+
+def _shapes(model):
+    return [(layer.__class__.__name__, tuple(layer.output.shape[1:])) for layer in model.layers]
+
+
+def test_spec_cnn_follows_the_assignment_spec():
+    model = models.spec_cnn()
+    assert _shapes(model) == [
+        ("Conv1D", (174, 6)), ("MaxPooling1D", (87, 6)), ("Conv1D", (83, 16)), ("MaxPooling1D", (41, 16)),
+        ("Flatten", (656,)), ("Dense", (128,)), ("Dense", (5,)),
+    ]
+    assert [getattr(layer, "activation", None).__name__ for layer in model.layers if hasattr(layer, "activation")] \
+        == ["relu", "relu", "relu", "linear"]
+    assert model.count_params() == 36 + 496 + 656 * 128 + 128 + 645 == 85_273
+
+
+def test_lenet5_has_61706_parameters_and_its_classic_shapes():
+    model = models.lenet5()
+    assert model.count_params() == 61_706
+    assert [s for _, s in _shapes(model)] == [(28, 28, 6), (14, 14, 6), (10, 10, 16), (5, 5, 16), (400,), (120,), (84,), (10,)]
+
+
+@pytest.mark.parametrize("name", ["spec", "strong", "mlp"])
+@pytest.mark.parametrize("classes", [5, 2])
+def test_seizure_models_map_rows_to_logits(name, classes):
+    model = models.build(name, num_classes=classes)
+    x = np.random.default_rng(0).standard_normal((3, 178, 1)).astype("float32")
+    assert model(x).shape == (3, classes)
+
+
+@pytest.mark.parametrize("builder", [models.spec_cnn, models.strong_cnn, models.mlp_baseline, models.lenet5])
+def test_save_load_round_trip_and_seeded_build(builder, tmp_path):
+    keras.utils.set_random_seed(5)
+    model = builder()
+    keras.utils.set_random_seed(5)
+    again = builder()
+    for a, b in zip(model.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    x = np.random.default_rng(1).standard_normal((4,) + tuple(model.input_shape[1:])).astype("float32")
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+
+def test_strong_cnn_uses_batch_norm_dropout_and_global_pooling():
+    kinds = {layer.__class__.__name__ for layer in models.strong_cnn().layers}
+    assert {"BatchNormalization", "Dropout", "GlobalAveragePooling1D"} <= kinds
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [(lambda: models.build("resnet"), r"argument `name`. Expected one of 'spec', 'strong', 'mlp'. Received name='resnet'"),
+     (lambda: models.spec_cnn(num_classes=0), r"argument `num_classes`"),
+     (lambda: models.lenet5((28, 28, 1)), r"Argument `input_shape` must be at least 32x32")],
+)
+def test_model_argument_errors(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
