@@ -68,6 +68,18 @@ def _parser():
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", default="runs", help="folder for the model and plots (default runs/)")
     train.set_defaults(run=_train)
+
+    release = commands.add_parser(
+        "release", help="generate assignments/ with nbgrader and prove the release sound")
+    release.add_argument("--course", default=None, help="course directory (default: this repository)")
+    release.add_argument("--workdir", default=None, help="where to grade the proof (default: a temporary folder)")
+    release.set_defaults(run=_release)
+
+    demo = commands.add_parser(
+        "demo", help="release, then autograde the example submissions and print their scores")
+    demo.add_argument("--course", default=None, help="course directory (default: this repository)")
+    demo.add_argument("--workdir", default="runs/demo", help="grading copy of the course (default runs/demo)")
+    demo.set_defaults(run=_demo)
     return parser
 
 
@@ -137,3 +149,33 @@ def _train(args):
                   for (name, v), (_, t) in zip(result.validation.rows(), result.test.rows())]
     print(pd.DataFrame(table_rows, columns=["metric", "validation", "test"]).to_string(index=False))
     print(f"{result.epochs} epochs in {result.seconds:.1f} s; model and plots in {out}/")
+
+
+def _release(args):
+    from autograder.release import release
+
+    from autograder.course import REPO
+
+    report, course = release(args.course or REPO, workdir=args.workdir)
+    problems = report.problems()
+    print(f"solution: {report.solution.score:g} / {report.solution.max_score:g}; "
+          f"stub: {report.stub.score:g} / {report.stub.max_score:g}; "
+          f"secrets in assignments/: {len(report.leaks)}; stub cells not executed: {len(report.unexecuted)}")
+    for problem in problems:
+        print(f"  PROBLEM: {problem}")
+    print("release is sound" if not problems else f"release has {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+def _demo(args):
+    from autograder.demo import demo, format_table
+
+    from autograder.course import REPO
+
+    result = demo(args.course or REPO, workdir=args.workdir)
+    print()
+    print(format_table(result))
+    problems = result.release.problems()
+    print(f"\nrelease: {'sound' if not problems else '; '.join(problems)}")
+    print(f"graded notebooks, feedback and gradebook: {result.workdir}/")
+    return 1 if problems else 0

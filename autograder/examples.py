@@ -1,0 +1,137 @@
+"""Example submissions shipped with the kit: the solution, the untouched stub,
+a correct but noisy solution, and realistic mistakes, one per misconception.
+
+Each example is built from the released notebooks, as a student would fill
+them in: every solution cell gets the solution's code (its markers removed),
+except the cells the example answers differently. An example that targets one
+mistake submits only the notebook holding it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import nbformat
+
+from autograder.course import ASSIGNMENT
+
+__all__ = ["EXAMPLES", "Example", "build_submission"]
+
+NB1, NB2, NB3 = "01_convolution.ipynb", "02_pooling_lenet.ipynb", "03_seizure_classifier.ipynb"
+
+
+@dataclass(frozen=True)
+class Example:
+    """One example student.
+
+    Attributes:
+        student: the student id (names the mistake).
+        description: what the student did, in words.
+        notebooks: the notebooks this student submits.
+        answers: grade id of a solution cell -> the student's code for it.
+        edits: grade id of a solution cell -> (old, new) pairs: the student's
+            code is the solution's with these lines changed.
+        stub: submit the released notebooks untouched.
+        expect: grade id of a test cell -> (outcome, words the feedback must
+            hold): outcome is "full", "zero" or "partial". Other test cells of
+            the submitted notebooks are expected to get full marks (none for a stub).
+    """
+
+    student: str
+    description: str
+    notebooks: tuple = (NB1, NB2, NB3)
+    answers: dict = field(default_factory=dict)
+    edits: dict = field(default_factory=dict)
+    stub: bool = False
+    expect: dict = field(default_factory=dict)
+
+
+def build_submission(example, course):
+    """The notebooks an example student submits.
+
+    Args:
+        example: an `Example`.
+        course: the `autograder.course.Course` holding solutions and release.
+
+    Returns:
+        Dict of notebook file name -> `nbformat.NotebookNode`.
+    """
+    submission = {}
+    for name in example.notebooks:
+        released = nbformat.read(course.root / "assignments" / ASSIGNMENT / name, as_version=4)
+        if not example.stub:
+            solutions = _solution_code(nbformat.read(course.root / "solutions" / ASSIGNMENT / name, as_version=4))
+            for cell in released.cells:
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if cell.metadata.get("nbgrader", {}).get("solution"):
+                    cell.source = example.answers.get(grade_id, solutions[grade_id]).strip("\n")
+                    for old, new in example.edits.get(grade_id, ()):
+                        if old not in cell.source:
+                            raise ValueError(f"example {example.student!r}: {old!r} is not in the solution of {grade_id!r}")
+                        cell.source = cell.source.replace(old, new)
+        submission[name] = released
+    return submission
+
+
+def _solution_code(notebook):
+    """Grade id -> the solution cell's code without nbgrader's markers."""
+    code = {}
+    for cell in notebook.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            lines = [line for line in cell.source.splitlines()
+                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
+            code[meta["grade_id"]] = "\n".join(lines)
+    return code
+
+
+EXAMPLES = (
+    Example("solution", "the instructor's solution, submitted as a student would"),
+    Example("stub", "the released notebooks, untouched", stub=True),
+    Example("noisy-but-correct", "correct code that prints to stderr and raises Keras and Python warnings",
+            notebooks=(NB1, NB2),
+            edits={"conv2d_layer": [("def conv2d_layer(", "import sys, warnings\n\n\ndef conv2d_layer("),
+                                    ("    return y + bias", "    print('debug: conv done', file=sys.stderr)\n"
+                                                          "    warnings.warn('this loop is slow')\n    return y + bias")],
+                   "build_lenet5": [("keras.Input((32, 32, 1)),\n", ""),  # Keras warns about input_shape=
+                                    ('layers.Conv2D(6, 5, activation="tanh")',
+                                     'layers.Conv2D(6, 5, activation="tanh", input_shape=(32, 32, 1))'),
+                                    ("    from keras import layers", "    import sys\n    from keras import layers\n"
+                                                                    "    print('building LeNet', file=sys.stderr)")]},
+            expect={"conv2d_layer_tests": ("full", "matches the reference"), "lenet5_tests": ("full", "follows the spec")}),
+    Example("kernel-not-flipped", "convolve2d slides the kernel without flipping it", notebooks=(NB1,),
+            edits={"convolve2d": [("correlate2d(image, np.asarray(kernel)[::-1, ::-1])", "correlate2d(image, kernel)")]},
+            expect={"convolve2d_tests": ("partial", "kernel not flipped")}),
+    Example("padding-off-by-one", "'same' padding puts the larger half before the input", notebooks=(NB1,),
+            edits={"conv2d_layer": [("(pad_h // 2, pad_h - pad_h // 2), (pad_w // 2, pad_w - pad_w // 2)",
+                                     "(pad_h - pad_h // 2, pad_h // 2), (pad_w - pad_w // 2, pad_w // 2)")]},
+            expect={"conv2d_layer_tests": ("partial", "padding off by one")}),
+    Example("stride-ignored", "the conv layer always moves one pixel", notebooks=(NB1,),
+            edits={"conv2d_layer": [("output_length(x.shape[1], kh, stride, padding)", "output_length(x.shape[1], kh, 1, padding)"),
+                                    ("output_length(x.shape[2], kw, stride, padding)", "output_length(x.shape[2], kw, 1, padding)"),
+                                    ("x[:, m:m + (out_h - 1) * stride + 1:stride, n:n + (out_w - 1) * stride + 1:stride, :]",
+                                     "x[:, m:m + out_h, n:n + out_w, :]")]},
+            expect={"conv2d_layer_tests": ("partial", "stride ignored")}),
+    Example("channels-first", "the conv layer returns (batch, filters, height, width)", notebooks=(NB1,),
+            edits={"conv2d_layer": [("np.zeros((x.shape[0], out_h, out_w, kernel.shape[3]))",
+                                     "np.zeros((x.shape[0], kernel.shape[3], out_h, out_w))"),
+                                    ("y += patch @ kernel[m, n]", "y += np.moveaxis(patch @ kernel[m, n], -1, 1)"),
+                                    ("return y + bias", "return y + bias[:, None, None]")]},
+            expect={"conv2d_layer_tests": ("zero", "channels-first layout")}),
+    Example("average-instead-of-max", "max_pool2d averages each window", notebooks=(NB2,),
+            edits={"pool2d": [("return np.max(_pool2d(x, pool_size, stride, padding, -np.inf), axis=0)",
+                               "return np.mean(_pool2d(x, pool_size, stride, padding, 0.0), axis=0)")]},
+            expect={"max_pool2d_tests": ("partial", "average instead of max")}),
+    Example("dropout-on-at-eval", "predict_classes calls the model with training=True", notebooks=(NB3,),
+            edits={"predict_classes": [("np.argmax(model.predict(x, verbose=0), axis=-1)",
+                                        "np.argmax(keras.ops.convert_to_numpy(model(x, training=True)), axis=-1)")]},
+            expect={"train_eval_mode_tests": ("partial", "dropout left on at evaluation")}),
+    Example("untrained-model", "the spec model is fitted for 0 epochs (a budget variable left at 0)", notebooks=(NB3,),
+            edits={"train_spec": [("history = spec_model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=BUDGET[\"epochs\"],",
+                                   "history = spec_model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=0,")]},
+            expect={"spec_trained_tests": ("zero", "model never trained")}),
+    Example("not-the-spec", "the spec CNN with 8 filters of width 3 first and a Dense(64) head", notebooks=(NB3,),
+            edits={"build_spec_cnn": [("layers.Conv1D(6, 5, activation=\"relu\")", "layers.Conv1D(8, 3, activation=\"relu\")"),
+                                      ("layers.Dense(128, activation=\"relu\")", "layers.Dense(64, activation=\"relu\")")]},
+            expect={"spec_cnn_tests": ("partial", "model does not follow the spec")}),
+)

@@ -1,0 +1,260 @@
+"""Checks of the Keras models students build and train.
+
+- `model_spec` turns any Keras model into a list of plain layer descriptions
+  (a separate ReLU/Activation layer is folded into the layer before it, so
+  `Conv1D(activation="relu")` and `Conv1D` -> `ReLU()` read the same).
+- `check_model_spec` compares a student's model with a reference, layer by
+  layer, and reports the first difference in plain words.
+- `check_trained_model` evaluates a trained model on held-out recordings and
+  scores it against the reference trained under the same budget.
+- `check_train_eval_mode` checks that prediction runs in inference mode.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from cnnkit.checks.report import CheckResult, case_seed, silenced
+
+__all__ = ["check_model_spec", "check_train_eval_mode", "check_trained_model", "model_spec"]
+
+_SETTINGS = ("filters", "kernel_size", "strides", "padding", "dilation_rate", "pool_size",
+             "units", "rate", "activation")
+EVIDENCE_DIR = "cnnkit_evidence"
+
+
+def model_spec(model, input_shape=None):
+    """Plain description of a Keras model's layers, activations folded in.
+
+    Args:
+        model: a `keras.Model`.
+        input_shape: tuple without the batch axis, used to build a model that
+            was never built (e.g. a Sequential without `keras.Input`).
+
+    Returns:
+        A list of dicts with keys `layer` (class name), `output_shape`,
+        `params`, and the layer's settings among filters, kernel_size,
+        strides, padding, dilation_rate, pool_size, units, rate, activation.
+    """
+    if not model.built and input_shape is not None:
+        model.build((None,) + tuple(input_shape))
+    spec = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "InputLayer":
+            continue
+        activation = _activation_of(layer)
+        shape = tuple(layer.output.shape[1:])
+        if kind in ("ReLU", "Activation") and spec and spec[-1].get("activation") in ("linear", None):
+            spec[-1].update(activation=activation, output_shape=shape)
+            continue
+        entry = {"layer": kind, "output_shape": shape, "params": int(layer.count_params())}
+        for key in _SETTINGS:
+            if key == "activation":
+                if activation is not None:
+                    entry[key] = activation
+            elif hasattr(layer, key):
+                value = getattr(layer, key)
+                entry[key] = tuple(value) if isinstance(value, (list, tuple)) else value
+        spec.append(entry)
+    return spec
+
+
+def check_model_spec(model, reference, *, points=1.0):
+    """Compares a student's Keras model with a reference model, layer by layer.
+
+    Args:
+        model: the student's `keras.Model`, or better the function that
+            builds it (then its warnings are kept off the cell's stderr).
+        reference: the reference `keras.Model` (e.g. `cnnkit.models.spec_cnn()`).
+        points: float, the most this check gives.
+
+    Returns:
+        The score, a Python float: one criterion per reference layer (same
+        class, settings and output shape) and one for the total parameter
+        count. The feedback names the first difference.
+    """
+    result = CheckResult("model_spec:" + reference.name, float(points))
+    with silenced():
+        want = model_spec(reference)
+        try:
+            if callable(model) and not hasattr(model, "layers"):
+                model = model()
+            got = model_spec(model, input_shape=reference.input_shape[1:])
+            params = int(model.count_params())
+        except Exception as error:  # not a model, or cannot be built on this input
+            result.total = len(want) + 1
+            result.messages.append(f"could not inspect the model: {type(error).__name__}: {error}")
+            return result.emit()
+    result.total = max(len(want), len(got)) + 1  # extra layers cost points too
+    for index, expected in enumerate(want):
+        found = got[index] if index < len(got) else None
+        problem = _layer_difference(index, expected, found)
+        if problem is None:
+            result.passed += 1
+        elif len(result.messages) < 2:
+            result.messages.append(problem)
+    if len(got) > len(want):
+        result.messages.append(f"{len(got) - len(want)} layer(s) too many after layer {len(want)}: "
+                               f"{', '.join(layer['layer'] for layer in got[len(want):])}")
+    expected_params = int(reference.count_params())
+    if params == expected_params:
+        result.passed += 1
+    else:
+        result.messages.append(f"the model has {params:,} parameters; the spec has {expected_params:,}")
+    if not result.messages:
+        result.messages.append("follows the spec: same layers, settings, shapes and parameter count")
+    else:
+        result.messages.insert(0, "Likely mistake (model does not follow the spec): " + result.messages.pop(0))
+    result.evidence = {"spec": _jsonable(got), "params": params}
+    return result.emit()
+
+
+def check_trained_model(model, data, reference_accuracy, *, points=1.0, name="trained_model", margin=0.03):
+    """Scores a trained model by its accuracy on held-out data.
+
+    Full marks at `reference_accuracy - margin` or better; none at chance
+    level or below; linear in between. A model near chance is reported as
+    probably never trained. The model is saved as evidence for the verifier.
+
+    Args:
+        model: the student's trained `keras.Model`.
+        data: a `cnnkit.data.Part` the student never had (held-out recordings).
+        reference_accuracy: float, the reference model's accuracy on `data`
+            after training under the same budget.
+        points: float, the most this check gives.
+        name: str, the check's name (and the evidence file's).
+        margin: float, accuracy below the reference still worth full marks.
+
+    Returns:
+        The score, a Python float in [0, points].
+    """
+    result = CheckResult(name, float(points), total=1000, show_counts=False)
+    classes = int(np.max(data.y)) + 1
+    chance = float(np.max(np.bincount(data.y)) / len(data.y))
+    with silenced():
+        try:
+            scores = np.asarray(model.predict(data.x, batch_size=256, verbose=0))
+            predictions = np.argmax(scores, axis=-1)
+        except Exception as error:
+            result.messages.append(f"the model could not predict on (rows, 178, 1) inputs: {type(error).__name__}: {error}")
+            return result.emit()
+        accuracy = float(np.mean(predictions == data.y))
+        path = Path(EVIDENCE_DIR) / f"{name}.keras"
+        path.parent.mkdir(exist_ok=True)
+        try:
+            model.save(path)
+        except Exception as error:  # evidence is best effort; the score stands
+            path = None
+            result.messages.append(f"(the model could not be saved as evidence: {error})")
+    full = max(reference_accuracy - margin, chance + 1e-6)
+    fraction = float(np.clip((accuracy - chance) / (full - chance), 0.0, 1.0))
+    result.passed = int(round(fraction * result.total))
+    result.messages.insert(0, f"accuracy {accuracy:.1%} on held-out recordings; full marks from {full:.1%} "
+                              f"(the reference reaches {reference_accuracy:.1%} under the same budget; "
+                              f"chance is {chance:.1%})")
+    if accuracy <= chance + 0.05:
+        kinds = len(np.unique(predictions))
+        result.messages.insert(0, "Likely mistake (model never trained): accuracy is at chance level"
+                               + (f" and it predicts only {kinds} of {classes} classes" if kinds < classes else "")
+                               + "; did `fit` run on this model?")
+    result.evidence = {"accuracy": accuracy, "reference_accuracy": reference_accuracy, "rows": int(len(data.y)),
+                       "model_path": None if path is None else str(path)}
+    return result.emit()
+
+
+def check_train_eval_mode(predict_fn, *, points=1.0, seed=None):
+    """Checks that a prediction function runs a model in inference mode.
+
+    A probe model with dropout and batch normalisation (whose moving
+    statistics differ from any batch's) is passed to `predict_fn(model, x)`.
+    In inference mode (`training=False`, as `model.predict` does) dropout is
+    off and batch normalisation uses its moving statistics, so predictions
+    are repeatable and equal the reference's.
+
+    Args:
+        predict_fn: the student's `predict_classes(model, x)`, returning
+            class indices of shape (rows,).
+        points: float, the most this check gives.
+        seed: int seed of the probe, or None for a fresh one.
+
+    Returns:
+        The score, a Python float: a third each for the shape, for repeatable
+        predictions, and for equal predictions.
+    """
+    import keras
+
+    seed = case_seed("train_eval_mode", seed)
+    result = CheckResult("train_eval_mode", float(points), total=3, evidence={"seed": seed})
+    with silenced():
+        model, x = _probe(keras, seed)
+        expected = np.argmax(keras.ops.convert_to_numpy(model(x, training=False)), axis=-1)
+        outputs = []
+        for _ in range(2):
+            try:
+                outputs.append(np.asarray(predict_fn(model, x)).reshape(-1))
+            except Exception as error:
+                result.messages.append(f"predict_classes raised {type(error).__name__}: {error}")
+                return result.emit()
+    first, second = outputs
+    if first.shape == expected.shape:
+        result.passed += 1
+    else:
+        result.messages.append(f"expected one class index per row, shape {expected.shape}; got {first.shape}")
+    repeatable = first.shape == second.shape and np.array_equal(first, second)
+    if repeatable:
+        result.passed += 1
+    else:
+        result.messages.insert(0, "Likely mistake (dropout left on at evaluation): predictions change from one "
+                                  "call to the next; call the model with training=False (or use model.predict).")
+    if first.shape == expected.shape and np.array_equal(first, expected):
+        result.passed += 1
+    elif repeatable:
+        result.messages.append("predictions differ from the model in inference mode: batch normalisation must use "
+                               "its moving statistics (training=False), and the class is the argmax of the outputs")
+    if result.passed == 3:
+        result.messages.append("predictions run in inference mode")
+    result.evidence["outputs"] = [int(v) for v in first[:64]] if first.ndim == 1 else []
+    return result.emit()
+
+
+def _probe(keras, seed):
+    """A small trained-looking model whose train and eval modes disagree."""
+    rng = np.random.default_rng(seed)
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([
+        keras.Input((178, 1)), keras.layers.Conv1D(8, 5, activation="relu"),
+        keras.layers.BatchNormalization(), keras.layers.GlobalAveragePooling1D(),
+        keras.layers.Dropout(0.5), keras.layers.Dense(5)])
+    batch_norm = model.layers[1]
+    gamma, beta, _, _ = batch_norm.get_weights()
+    batch_norm.set_weights([gamma, beta, rng.uniform(-1, 1, gamma.shape), rng.uniform(0.5, 2, gamma.shape)])
+    return model, rng.standard_normal((64, 178, 1)).astype("float32")
+
+
+def _activation_of(layer):
+    kind = type(layer).__name__
+    if kind == "ReLU":
+        return "relu"
+    activation = getattr(layer, "activation", None)
+    return getattr(activation, "__name__", None) if activation is not None else None
+
+
+def _layer_difference(index, expected, found):
+    where = f"layer {index + 1}"
+    if found is None:
+        return f"{where}: expected {expected['layer']}, but the model ends before it"
+    if found["layer"] != expected["layer"]:
+        return f"{where}: expected {expected['layer']}, found {found['layer']}"
+    keys = [key for key in _SETTINGS if key in expected] + ["output_shape"]  # causes before effects
+    for key in keys:
+        value = expected[key]
+        if found.get(key) != value:
+            return f"{where} ({expected['layer']}): {key} is {found.get(key)!r}, expected {value!r}"
+    return None
+
+
+def _jsonable(spec):
+    return [{k: (list(v) if isinstance(v, tuple) else v) for k, v in layer.items()} for layer in spec]

@@ -1,0 +1,176 @@
+"""What a check reports: a score, feedback in plain words, and evidence.
+
+nbgrader scores a test cell from its outputs, in order: any text on stderr
+or an error before the result scores 0; otherwise a last value that reads as
+a float in [0, points] is the score, and anything else (`False`, a string,
+NumPy 2's `np.float64(2.5)`, a negative number) gets *full* marks. So every
+check silences stderr while it runs, and ends by returning a plain Python
+float clamped to [0, points].
+
+Evidence for the trusted verifier goes into the cell's output as one display
+bundle of MIME type `application/vnd.cnnkit.evidence+json`.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import io
+import os
+import secrets
+import sys
+import tempfile
+import warnings
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["EVIDENCE_MIME", "SEED_ENV", "CheckResult", "case_seed", "decode_array", "encode_array", "silenced"]
+
+EVIDENCE_MIME = "application/vnd.cnnkit.evidence+json"
+SEED_ENV = "CNNKIT_CHECK_SEED"
+
+
+def case_seed(name, seed=None):
+    """The seed of a check's random cases.
+
+    Args:
+        name: the check's name.
+        seed: an explicit int seed, or None.
+
+    Returns:
+        `seed` when given; else, when the grader sets `CNNKIT_CHECK_SEED`, a
+        seed derived from it and `name` (a grading run is then repeatable);
+        else a fresh random seed. Either way the evidence records it.
+    """
+    if seed is not None:
+        return int(seed)
+    run_seed = os.environ.get(SEED_ENV)
+    if run_seed:
+        return int.from_bytes(hashlib.sha256(f"{run_seed}:{name}".encode()).digest()[:4], "big") >> 1
+    return secrets.randbelow(2**31)
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one check.
+
+    Attributes:
+        check: the check's name (e.g. `"conv2d_layer"`).
+        points: the most the check can give.
+        passed: cases (or criteria) met.
+        total: cases (or criteria) tried.
+        messages: feedback lines, most useful first.
+        evidence: JSON-able dict for the verifier (seed, outputs, model path).
+        show_counts: whether the feedback shows "(passed/total passed)".
+    """
+
+    check: str
+    points: float
+    passed: int = 0
+    total: int = 0
+    messages: list = field(default_factory=list)
+    evidence: dict = field(default_factory=dict)
+    show_counts: bool = True
+
+    @property
+    def score(self):
+        """Points earned: `points * passed / total`, a float in [0, points]."""
+        if self.total == 0:
+            return 0.0
+        return float(min(max(self.points * self.passed / self.total, 0.0), self.points))
+
+    def feedback(self):
+        """The feedback a student reads, as text."""
+        head = f"[{self.check}] {self.score:.3g} / {self.points:g} points"
+        if self.show_counts:
+            head += f" ({self.passed}/{self.total} passed)"
+        return "\n".join([head] + [f"  - {m}" for m in self.messages])
+
+    def emit(self):
+        """Prints the feedback, displays the evidence, and returns the score.
+
+        Returns:
+            The score as a plain Python float, to be the test cell's last value.
+        """
+        print(self.feedback())
+        _display_evidence({"check": self.check, "points": self.points, "score": self.score,
+                           "passed": self.passed, "total": self.total, **self.evidence})
+        return float(self.score)
+
+
+def encode_array(value):
+    """A compact, JSON-able copy of an array (float32, zlib, base64).
+
+    Args:
+        value: array-like of numbers, or anything else (kept as its repr).
+
+    Returns:
+        A dict with `shape` and `data`, or with `repr` when not numeric.
+    """
+    try:
+        array = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError):
+        return {"repr": repr(value)[:200]}
+    data = base64.b64encode(zlib.compress(array.tobytes(), 6)).decode("ascii")
+    return {"shape": list(array.shape), "data": data}
+
+
+def decode_array(encoded):
+    """Inverse of `encode_array`.
+
+    Args:
+        encoded: a dict made by `encode_array`.
+
+    Returns:
+        A float32 NumPy array, or None for a non-numeric value.
+    """
+    if "data" not in encoded:
+        return None
+    raw = zlib.decompress(base64.b64decode(encoded["data"]))
+    return np.frombuffer(raw, dtype=np.float32).reshape(encoded["shape"])
+
+
+@contextlib.contextmanager
+def silenced():
+    """Keeps stderr and warnings of the code inside from reaching the cell.
+
+    Python-level writes (`sys.stderr`, `warnings`) and C-level writes to file
+    descriptor 2 (TensorFlow's logs) are both captured and dropped, so that a
+    correct solution never loses points to a library's warning.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with contextlib.redirect_stderr(io.StringIO()), _fd2_to_tempfile():
+            yield
+
+
+@contextlib.contextmanager
+def _fd2_to_tempfile():
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2 (some embedded interpreters)
+        yield
+        return
+    try:
+        sys.__stderr__ and sys.__stderr__.flush()
+        with tempfile.TemporaryFile() as sink:
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+
+
+def _display_evidence(bundle):
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        display({EVIDENCE_MIME: bundle, "text/plain": f"<cnnkit evidence: {bundle['check']}>"}, raw=True)
