@@ -101,7 +101,9 @@ EXAMPLES = (
             expect={"conv2d_layer_tests": ("full", "matches the reference"), "lenet5_tests": ("full", "follows the spec")}),
     Example("kernel-not-flipped", "convolve2d slides the kernel without flipping it", notebooks=(NB1,),
             edits={"convolve2d": [("correlate2d(image, np.asarray(kernel)[::-1, ::-1])", "correlate2d(image, kernel)")]},
-            expect={"convolve2d_tests": ("partial", "kernel not flipped")}),
+            # conv1d_signal reuses the student's convolve2d, so the mistake shows there too
+            expect={"convolve2d_tests": ("partial", "kernel not flipped"),
+                    "conv1d_signal_tests": ("partial", "kernel not flipped")}),
     Example("padding-off-by-one", "'same' padding puts the larger half before the input", notebooks=(NB1,),
             edits={"conv2d_layer": [("(pad_h // 2, pad_h - pad_h // 2), (pad_w // 2, pad_w - pad_w // 2)",
                                      "(pad_h - pad_h // 2, pad_h // 2), (pad_w - pad_w // 2, pad_w // 2)")]},

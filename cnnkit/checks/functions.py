@@ -101,6 +101,9 @@ def _reference_used(fn, depth=2):
     """
     import types
 
+    own_module = getattr(fn, "__module__", None) or ""
+    if own_module == "cnnkit" or own_module.startswith("cnnkit."):
+        return f"{own_module}.{getattr(fn, '__name__', '?')}"
     code = getattr(fn, "__code__", None)
     if code is None or depth < 0:
         return None

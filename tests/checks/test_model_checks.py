@@ -1,0 +1,138 @@
+"""Model checks: spec comparison, trained-model scoring, train vs eval mode."""
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from cnnkit import models
+from cnnkit.checks import check_model_spec, check_train_eval_mode, check_trained_model, model_spec
+from cnnkit.data import Part
+
+pytestmark = pytest.mark.keras
+
+
+def test_spec_with_separate_relu_layers_reads_the_same():
+    split_relu = keras.Sequential([
+        keras.Input((178, 1)), layers.Conv1D(6, 5), layers.ReLU(), layers.MaxPooling1D(2),
+        layers.Conv1D(16, 5), layers.Activation("relu"), layers.MaxPooling1D(2), layers.Flatten(),
+        layers.Dense(128), layers.ReLU(), layers.Dense(5)])
+    assert model_spec(split_relu) == model_spec(models.spec_cnn())
+
+
+def test_model_following_the_spec_gets_full_marks(capsys):
+    score = check_model_spec(models.lenet5, models.lenet5(), points=3)
+    assert type(score) is float and score == 3.0
+    assert "follows the spec" in capsys.readouterr().out
+
+
+def test_unbuilt_sequential_is_built_on_the_reference_input(capsys):
+    unbuilt = keras.Sequential([layers.Conv1D(6, 5, activation="relu"), layers.MaxPooling1D(2),
+                                layers.Conv1D(16, 5, activation="relu"), layers.MaxPooling1D(2), layers.Flatten(),
+                                layers.Dense(128, activation="relu"), layers.Dense(5)])
+    assert check_model_spec(unbuilt, models.spec_cnn(), points=2) == 2.0
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [(lambda ls: ls.__setitem__(0, layers.Conv2D(6, 5, activation="relu")), "layer 1 (Conv2D): activation is 'relu', expected 'tanh'"),
+     (lambda ls: ls.__setitem__(1, layers.MaxPooling2D(2)), "layer 2: expected AveragePooling2D, found MaxPooling2D"),
+     (lambda ls: ls.__setitem__(5, layers.Dense(100, activation="tanh")), "layer 6 (Dense): units is 100, expected 120"),
+     (lambda ls: ls.pop(6), "layer 7 (Dense): units is 10, expected 84"),
+     (lambda ls: ls.insert(5, layers.Dropout(0.5)), "layer 6: expected Dense, found Dropout")],
+)
+def test_first_difference_is_reported_with_partial_credit(change, words, capsys):
+    stack = [layers.Conv2D(6, 5, activation="tanh"), layers.AveragePooling2D(2), layers.Conv2D(16, 5, activation="tanh"),
+             layers.AveragePooling2D(2), layers.Flatten(), layers.Dense(120, activation="tanh"),
+             layers.Dense(84, activation="tanh"), layers.Dense(10)]
+    change(stack)
+    score = check_model_spec(keras.Sequential([keras.Input((32, 32, 1)), *stack]), models.lenet5(), points=3)
+    out = capsys.readouterr().out
+    assert 0.0 <= score < 3.0
+    assert f"Likely mistake (model does not follow the spec): {words}" in out
+
+
+def test_builder_that_fails_scores_zero(capsys):
+    def build():
+        raise NotImplementedError()
+
+    assert check_model_spec(build, models.spec_cnn(), points=2) == 0.0
+    assert "could not inspect the model: NotImplementedError" in capsys.readouterr().out
+
+
+class _Fixed:
+    """A stand-in model that predicts given scores (predict only)."""
+
+    def __init__(self, scores):
+        self.scores = scores
+
+    def predict(self, x, **kwargs):
+        return self.scores
+
+    def save(self, path):
+        raise OSError("read-only")
+
+
+def _part(rng, n=200, k=5):
+    return Part(rng.standard_normal((n, 178, 1)).astype("float32"), np.arange(n) % k, None)
+
+
+def test_trained_model_is_saved_as_evidence(tmp_path, monkeypatch, capsys, rng):
+    monkeypatch.chdir(tmp_path)
+    part = _part(rng)
+    keras.utils.set_random_seed(0)
+    model = models.spec_cnn()
+    score = check_trained_model(model, part, reference_accuracy=0.8, points=3, name="spec_trained")
+    assert type(score) is float and 0.0 <= score <= 3.0
+    assert (tmp_path / "cnnkit_evidence" / "spec_trained.keras").is_file()
+    loaded = keras.models.load_model(tmp_path / "cnnkit_evidence" / "spec_trained.keras")
+    np.testing.assert_allclose(loaded.predict(part.x[:4], verbose=0), model.predict(part.x[:4], verbose=0), rtol=1e-5)
+
+
+def test_partial_credit_between_chance_and_the_reference(capsys, rng, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    part = _part(rng)
+    scores = np.eye(5)[part.y].copy()
+    scores[:80] = np.eye(5)[(part.y[:80] + 1) % 5]  # 120 / 200 right: accuracy 0.6
+    score = check_trained_model(_Fixed(scores), part, reference_accuracy=0.83, margin=0.03, points=2)
+    assert score == pytest.approx(2 * (0.6 - 0.2) / (0.8 - 0.2), abs=0.01)
+    out = capsys.readouterr().out
+    assert "accuracy 60.0% on held-out recordings; full marks from 80.0%" in out
+    assert "could not be saved as evidence" in out
+
+
+def test_untrained_model_is_named(capsys, rng, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    part = _part(rng)
+    score = check_trained_model(_Fixed(np.tile([1.0, 0, 0, 0, 0], (200, 1))), part, reference_accuracy=0.8)
+    assert score == 0.0
+    assert "Likely mistake (model never trained)" in capsys.readouterr().out
+
+
+def test_model_that_cannot_predict_scores_zero(capsys, rng):
+    assert check_trained_model(object(), _part(rng), reference_accuracy=0.8) == 0.0
+    assert "could not predict" in capsys.readouterr().out
+
+
+def test_inference_mode_prediction_gets_full_marks(capsys):
+    def predict_classes(model, x):
+        return np.argmax(model.predict(x, verbose=0), axis=-1)
+
+    assert check_train_eval_mode(predict_classes, points=2, seed=1) == 2.0
+
+
+def test_dropout_left_on_is_named(capsys):
+    def predict_classes(model, x):
+        return np.argmax(keras.ops.convert_to_numpy(model(x, training=True)), axis=-1)
+
+    score = check_train_eval_mode(predict_classes, points=3, seed=1)
+    assert score < 3.0
+    assert "Likely mistake (dropout left on at evaluation)" in capsys.readouterr().out
+
+
+def test_scores_instead_of_classes_lose_a_third(capsys):
+    def predict_classes(model, x):
+        return model.predict(x, verbose=0)
+
+    assert check_train_eval_mode(predict_classes, points=3, seed=1) == 1.0
+    assert "expected one class index per row" in capsys.readouterr().out

@@ -1,0 +1,100 @@
+"""End to end: `cnnkit demo` releases the course and autograds the example
+submissions with real nbgrader; every example gets the expected score and
+feedback. One run (about 4 minutes on 2 cores) serves every test here."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from autograder.course import ASSIGNMENT, REPO, Course
+from autograder.examples import EXAMPLES
+from cnnkit.checks import EVIDENCE_MIME
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+BY_NAME = {example.student: example for example in EXAMPLES}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    course = root / "course"
+    for folder in ("solutions", "assignments"):
+        shutil.copytree(REPO / folder, course / folder)
+    shutil.copy(REPO / "nbgrader_config.py", course)
+    env = {k: v for k, v in os.environ.items() if k not in ("CNNKIT_DATA", "CNNKIT_CHECK_SEED")}
+    env["CNNKIT_CACHE"] = str(root / "cache")
+    out = subprocess.run([sys.executable, "-m", "cnnkit", "demo", "--course", str(course), "--workdir", str(root / "work")],
+                         capture_output=True, text=True, env=env, timeout=1500, cwd=REPO)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    work = Course(root / "work")
+    return {"stdout": out.stdout, "stderr": out.stderr, "work": work,
+            "scores": {e.student: work.scores(e.student) for e in EXAMPLES}}
+
+
+def test_release_is_proven_sound(run):
+    assert "release: sound" in run["stdout"]
+
+
+def test_solution_scores_full_marks_and_stub_zero(run):
+    solution, stub = run["scores"]["solution"], run["scores"]["stub"]
+    assert solution.max_score == stub.max_score == 35
+    assert solution.score == 35 and all(c.score == c.max_score for c in solution.cells())
+    assert stub.score == 0 and len(stub.cells()) == 16
+
+
+@pytest.mark.parametrize("student", [e.student for e in EXAMPLES if e.expect])
+def test_each_example_gets_the_expected_score_and_feedback(run, student):
+    example, score = BY_NAME[student], run["scores"][student]
+    submitted = {name.removesuffix(".ipynb") for name in example.notebooks}
+    cells = [cell for cell in score.cells() if cell.notebook in submitted]
+    assert cells, f"{student}: nothing graded"
+    for cell in cells:
+        outcome, words = example.expect.get(cell.grade_id, ("full", ""))
+        where = f"{student} {cell.grade_id}: {cell.score} / {cell.max_score}\n{cell.feedback}"
+        if outcome == "full":
+            assert cell.score == cell.max_score, where
+        elif outcome == "zero":
+            assert cell.score == 0, where
+        else:
+            assert 0 < cell.score < cell.max_score, where
+        assert words in cell.feedback, where
+
+
+def test_feedback_table_lists_every_student(run):
+    table = run["stdout"].split("student", 1)[1]
+    for example in EXAMPLES:
+        assert example.student in table
+    assert "(kernel not flipped)" in table and "(model never trained)" in table
+
+
+def test_test_cells_end_with_a_number_and_never_write_stderr(run):
+    """nbgrader's traps: stderr in a test cell scores 0; a non-numeric last value scores full marks."""
+    for student in ("solution", "noisy-but-correct", "kernel-not-flipped", "untrained-model"):
+        folder = run["work"].root / "autograded" / student / ASSIGNMENT
+        for path in folder.glob("*.ipynb"):
+            for cell in nbformat.read(path, as_version=4).cells:
+                if not cell.metadata.get("nbgrader", {}).get("grade"):
+                    continue
+                kinds = [o.output_type for o in cell.outputs]
+                assert not any(o.get("name") == "stderr" for o in cell.outputs), (student, path.name, cell.outputs)
+                assert kinds[-1] == "execute_result", (student, path.name, kinds)
+                value = cell.outputs[-1]["data"]["text/plain"]
+                assert float(value) == float(value.strip()), value
+                assert any(EVIDENCE_MIME in o.get("data", {}) for o in cell.outputs), "no evidence bundle"
+
+
+def test_trained_models_are_left_as_evidence(run):
+    folder = run["work"].root / "autograded" / "solution" / ASSIGNMENT
+    notebook = nbformat.read(folder / "03_seizure_classifier.ipynb", as_version=4)
+    bundles = [o["data"][EVIDENCE_MIME] for c in notebook.cells for o in c.get("outputs", [])
+               if EVIDENCE_MIME in o.get("data", {})]
+    paths = [b["model_path"] for b in bundles if b.get("model_path")]
+    assert sorted(paths) == ["cnnkit_evidence/improved_trained.keras", "cnnkit_evidence/spec_trained.keras"]
+    for path in paths:
+        assert (folder / path).is_file()
+    seeds = [b["seed"] for b in bundles if "seed" in b]
+    assert seeds, "function checks record their seed"
