@@ -17,7 +17,7 @@ import cnnkit
 from cnnkit.checks.report import CheckResult, case_seed, encode_array, silenced
 from cnnkit.conv import _pad_amounts
 
-__all__ = ["GRADED", "GradedFunction", "Misconception", "check_function"]
+__all__ = ["GRADED", "GradedFunction", "Misconception", "check_function", "reference_used"]
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def check_function(name, student_fn, *, points=1.0, seed=None, cases=10):
     rng = np.random.default_rng(seed)
     result = CheckResult(name, float(points), total=cases, evidence={"seed": seed, "cases": cases, "outputs": []})
     problems, mistakes = [], {}
-    borrowed = _reference_used(student_fn)
+    borrowed = reference_used(student_fn)
     if borrowed:
         result.messages.append(f"uses cnnkit's reference ({borrowed}) instead of your own code: no credit, "
                                "flagged for review")
@@ -84,15 +84,22 @@ def check_function(name, student_fn, *, points=1.0, seed=None, cases=10):
             mistake = error is None and _misconception(graded, got, kwargs)
             if mistake:
                 mistakes[mistake.name] = mistake.message
-    result.messages = [f"Likely mistake ({name}): {message}" for name, message in mistakes.items()]
+    result.messages = [f"Likely mistake ({mistake}): {message}" for mistake, message in mistakes.items()]
     result.messages += list(dict.fromkeys(problems))[:2]
     if result.passed == cases:
         result.messages.append("matches the reference on every case")
     return result.emit()
 
 
-def _reference_used(fn, depth=2):
+def reference_used(fn, depth=2):
     """Name of a `cnnkit` function or module that `fn`'s code refers to, or None.
+
+    Args:
+        fn: the student's function.
+        depth: how many levels of called functions to follow.
+
+    Returns:
+        A name such as `"cnnkit.conv.conv2d"`, or None.
 
     Looks at the global names in `fn`'s code (and nested code, and the
     functions it calls, `depth` levels down). A determined student can hide
@@ -118,7 +125,7 @@ def _reference_used(fn, depth=2):
         if isinstance(module, str) and (module == "cnnkit" or module.startswith("cnnkit.")):
             return module if isinstance(obj, types.ModuleType) else f"{module}.{getattr(obj, '__name__', name)}"
         if isinstance(obj, types.FunctionType) and obj is not fn:
-            found = _reference_used(obj, depth - 1)
+            found = reference_used(obj, depth - 1)
             if found:
                 return found
     return None

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnkit.checks.functions import reference_used
 from cnnkit.checks.report import CheckResult, case_seed, silenced
 
 __all__ = ["check_model_spec", "check_train_eval_mode", "check_trained_model", "model_spec"]
@@ -77,6 +78,12 @@ def check_model_spec(model, reference, *, points=1.0):
         count. The feedback names the first difference.
     """
     result = CheckResult("model_spec:" + reference.name, float(points))
+    borrowed = callable(model) and not hasattr(model, "layers") and reference_used(model)
+    if borrowed:
+        result.total = 1
+        result.messages.append(f"builds the model with cnnkit's reference ({borrowed}): no credit, flagged for review")
+        result.evidence["flag"] = f"calls {borrowed}"
+        return result.emit()
     with silenced():
         want = model_spec(reference)
         try:

@@ -21,7 +21,12 @@ def test_spec_with_separate_relu_layers_reads_the_same():
 
 
 def test_model_following_the_spec_gets_full_marks(capsys):
-    score = check_model_spec(models.lenet5, models.lenet5(), points=3)
+    built = models.lenet5()
+
+    def build_lenet5():  # a student's builder (a copy of the reference's layers)
+        return keras.models.clone_model(built)
+
+    score = check_model_spec(build_lenet5, models.lenet5(), points=3)
     assert type(score) is float and score == 3.0
     assert "follows the spec" in capsys.readouterr().out
 
@@ -136,3 +141,11 @@ def test_scores_instead_of_classes_lose_a_third(capsys):
 
     assert check_train_eval_mode(predict_classes, points=3, seed=1) == 1.0
     assert "expected one class index per row" in capsys.readouterr().out
+
+
+def test_building_with_the_reference_model_is_flagged(capsys):
+    def build_spec_cnn():
+        return models.spec_cnn()
+
+    assert check_model_spec(build_spec_cnn, models.spec_cnn(), points=2) == 0.0
+    assert "cnnkit's reference (cnnkit.models)" in capsys.readouterr().out

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cnnkit.data import DATA_ENV, load_table, make_synthetic, write_csv
+from cnnkit.data import DATA_ENV, SeizureTable, load_table, make_synthetic, write_csv
 
 
 def test_no_data_configured_uses_the_stand_in_and_says_so(monkeypatch, capsys):
@@ -21,10 +21,17 @@ def test_explicit_path_wins_over_environment(tmp_path, monkeypatch, small_table)
 
 
 def test_environment_variable_is_used(tmp_path, monkeypatch, small_table, capsys):
-    monkeypatch.setenv(DATA_ENV, str(write_csv(small_table, tmp_path / "t.csv")))
+    real_style = SeizureTable(small_table.signals, small_table.labels,
+                              np.char.replace(small_table.ids, ".syn", "."), "test rows")
+    monkeypatch.setenv(DATA_ENV, str(write_csv(real_style, tmp_path / "t.csv")))
     table = load_table()
     assert not table.synthetic and len(table) == len(small_table)
     assert "SYNTHETIC" not in capsys.readouterr().out
+
+
+def test_a_converted_stand_in_stays_labelled_synthetic(tmp_path, monkeypatch, small_table):
+    monkeypatch.setenv(DATA_ENV, str(write_csv(small_table, tmp_path / "t.csv")))
+    assert load_table().synthetic
 
 
 def test_missing_configured_file_names_the_variable(tmp_path, monkeypatch):
