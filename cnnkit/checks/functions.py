@@ -9,6 +9,8 @@ variant; the first that matches names the mistake in the feedback.
 
 from __future__ import annotations
 
+import dis
+import types
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -106,7 +108,6 @@ def reference_used(fn, depth=2):
     a call; the trusted verifier is the real guard. This catches the plain
     `return cnnkit.conv2d(...)`.
     """
-    import types
 
     own_module = getattr(fn, "__module__", None) or ""
     if own_module == "cnnkit" or own_module.startswith("cnnkit."):
@@ -115,9 +116,9 @@ def reference_used(fn, depth=2):
     if code is None or depth < 0:
         return None
     names, stack = set(), [code]
-    while stack:
+    while stack:  # the globals this code (and code nested in it) loads; attribute names are not globals
         current = stack.pop()
-        names.update(current.co_names)
+        names.update(i.argval for i in dis.get_instructions(current) if i.opname in ("LOAD_GLOBAL", "LOAD_NAME"))
         stack += [c for c in current.co_consts if isinstance(c, types.CodeType)]
     for name in names:
         obj = getattr(fn, "__globals__", {}).get(name)
