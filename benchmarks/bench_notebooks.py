@@ -34,7 +34,8 @@ def main():
         notebook = nbformat.read(path, as_version=4)
         with tempfile.TemporaryDirectory() as workdir:
             start = time.perf_counter()
-            NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": workdir}}).execute()
+            NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": workdir}},
+                           extra_arguments=["--IPKernelApp.log_level=ERROR"]).execute()
             seconds = time.perf_counter() - start
         errors = [o.ename for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
         scores = [float(c.outputs[-1]["data"]["text/plain"]) for c in notebook.cells

@@ -34,8 +34,7 @@ def spec_cnn(input_length=178, num_classes=5):
     import keras
     from keras import layers
 
-    (length,) = check_positive_ints(input_length, name="input_length", n=1)
-    (classes,) = check_positive_ints(num_classes, name="num_classes", n=1)
+    length, classes = _sizes(input_length, num_classes)
     return keras.Sequential(
         [
             keras.Input((length, 1)),
@@ -74,8 +73,7 @@ def strong_cnn(input_length=178, num_classes=5):
     import keras
     from keras import layers
 
-    (length,) = check_positive_ints(input_length, name="input_length", n=1)
-    (classes,) = check_positive_ints(num_classes, name="num_classes", n=1)
+    length, classes = _sizes(input_length, num_classes)
     blocks = []
     for filters, width in ((32, 7), (64, 5), (96, 5), (128, 3)):
         blocks += [
@@ -111,8 +109,7 @@ def mlp_baseline(input_length=178, num_classes=5):
     import keras
     from keras import layers
 
-    (length,) = check_positive_ints(input_length, name="input_length", n=1)
-    (classes,) = check_positive_ints(num_classes, name="num_classes", n=1)
+    length, classes = _sizes(input_length, num_classes)
     return keras.Sequential(
         [keras.Input((length, 1)), layers.Flatten(),
          layers.Dense(256, activation="relu"), layers.Dropout(0.3),
@@ -160,6 +157,12 @@ def lenet5(input_shape=(32, 32, 1), num_classes=10):
          layers.Dense(classes, name="output")],
         name="lenet5",
     )
+
+
+def _sizes(input_length, num_classes):
+    (length,) = check_positive_ints(input_length, name="input_length", n=1)
+    (classes,) = check_positive_ints(num_classes, name="num_classes", n=1)
+    return length, classes
 
 
 MODELS = {"spec": spec_cnn, "strong": strong_cnn, "mlp": mlp_baseline}
