@@ -4,6 +4,7 @@ nbgrader and print a table of scores and feedback per student."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,12 +60,14 @@ def format_table(result):
         score = result.scores[example.student]
         submitted = [nb for nb in score.notebooks if f"{nb.name}.ipynb" in example.notebooks]
         short = [cell for nb in submitted for cell in nb.cells if cell.score < cell.max_score]
-        mistakes = [line.strip("- ").replace("Likely mistake ", "")
+        mistakes = [re.sub(r"^- Likely mistake \((.*?)\):", r"\1:", line.strip())
                     for cell in short for line in cell.feedback.splitlines() if "Likely mistake" in line]
         if score.error:
             note = f"grading failed: {score.error.splitlines()[0]}"
         elif mistakes:
             note = mistakes[0]
+        elif short and all(cell.score == 0 for nb in submitted for cell in nb.cells):
+            note = "0 on every test cell"
         elif short:
             note = f"{len(short)} test cell(s) short of full marks"
         else:
