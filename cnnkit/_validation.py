@@ -102,16 +102,16 @@ def check_positive_ints(value, *, name, n):
     return tuple(int(item) for item in items)
 
 
-def check_padding(value, *, allowed, name="padding"):
-    """Checks a padding mode against the allowed names (case-insensitive).
+def check_choice(value, *, allowed, name):
+    """Checks a named option (a padding mode, a split, a task) against the allowed names.
 
     Args:
-        value: the padding mode, e.g. "valid".
+        value: the option, e.g. "valid"; compared case-insensitively.
         allowed: tuple of allowed lower-case names.
         name: the argument's name, used only in error messages.
 
     Returns:
-        The lower-case padding name.
+        The lower-case name.
 
     Raises:
         ValueError: if `value` is not one of `allowed`.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from cnnkit._validation import check_padding, check_positive_ints
+from cnnkit._validation import check_choice, check_positive_ints
 from cnnkit.conv import _check_fits, _output_length
 
 __all__ = [
@@ -125,7 +125,7 @@ def compare_with_dense(input_shape, filters, kernel_size, strides=1, padding="va
     spatial, channels = shape[:-1], shape[-1]
     kernel = check_positive_ints(kernel_size, name="kernel_size", n=len(spatial))
     strides = check_positive_ints(strides, name="strides", n=len(spatial))
-    padding = check_padding(padding, allowed=("valid", "same"))
+    padding = check_choice(padding, allowed=("valid", "same"), name="padding")
     (filters,) = check_positive_ints(filters, name="filters", n=1)
     for n, k in zip(spatial, kernel):
         _check_fits(n, k, padding, name="kernel_size", what=f"kernel_size={kernel}")

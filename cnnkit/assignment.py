@@ -115,9 +115,9 @@ _SPLITS = {}
 
 
 def _splits(path, announce=True):
-    from cnnkit.data import load_table, split
+    from cnnkit.data import DATA_ENV, load_table, split
 
-    source = str(path or os.environ.get("CNNKIT_DATA") or "synthetic")
+    source = str(path or os.environ.get(DATA_ENV) or "synthetic")
     if source not in _SPLITS:
         table = load_table(path, announce=announce)
         _SPLITS[source] = split(table, by="recording", task="multiclass", seed=SEED)

@@ -20,7 +20,7 @@ from cnnkit._validation import (
     PADDINGS_1D,
     PADDINGS_2D,
     check_array,
-    check_padding,
+    check_choice,
     check_positive_ints,
 )
 
@@ -59,7 +59,7 @@ def output_length(input_length, kernel_size, stride=1, padding="valid", dilation
     (k,) = check_positive_ints(kernel_size, name="kernel_size", n=1)
     (s,) = check_positive_ints(stride, name="stride", n=1)
     (d,) = check_positive_ints(dilation, name="dilation", n=1)
-    padding = check_padding(padding, allowed=PADDINGS_1D + ("full",))
+    padding = check_choice(padding, allowed=PADDINGS_1D + ("full",), name="padding")
     _check_fits(n, d * (k - 1) + 1, padding, name="kernel_size", what=f"kernel_size={k}")
     return _output_length(n, k, s, padding, d)
 
@@ -157,7 +157,7 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
     bias = _check_bias(bias, kernel.shape[-1])
     strides = check_positive_ints(strides, name="strides", n=2)
     dilation = check_positive_ints(dilation_rate, name="dilation_rate", n=2)
-    padding = check_padding(padding, allowed=PADDINGS_2D)
+    padding = check_choice(padding, allowed=PADDINGS_2D, name="padding")
     _check_channels(x.shape[-1], kernel.shape)
     _check_kernel_fits(x.shape[1:3], kernel.shape[:2], dilation, padding)
     return _correlate_nhwc(x, kernel, bias, strides, dilation, (padding, padding))
@@ -188,7 +188,7 @@ def conv1d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1):
     bias = _check_bias(bias, kernel.shape[-1])
     (stride,) = check_positive_ints(strides, name="strides", n=1)
     (dilation,) = check_positive_ints(dilation_rate, name="dilation_rate", n=1)
-    padding = check_padding(padding, allowed=PADDINGS_1D)
+    padding = check_choice(padding, allowed=PADDINGS_1D, name="padding")
     _check_channels(x.shape[-1], kernel.shape)
     _check_kernel_fits(x.shape[1:2], kernel.shape[:1], (dilation,), padding)
     y = _correlate_nhwc(
@@ -245,7 +245,7 @@ def _correlate_nhwc(x, kernel, bias, strides, dilation, paddings):
 def _check_single_channel(x, kernel, mode):
     x = check_array(x, name="x", ndim=2, layout="(height, width)")
     kernel = check_array(kernel, name="kernel", ndim=2, layout="(kh, kw)")
-    mode = check_padding(mode, allowed=_MODES, name="mode")
+    mode = check_choice(mode, allowed=_MODES, name="mode")
     _check_kernel_fits(x.shape, kernel.shape, (1, 1), mode, name="kernel")
     return x, kernel, mode
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnkit._validation import PADDINGS_2D, check_array, check_padding, check_positive_ints
+from cnnkit._validation import PADDINGS_2D, check_array, check_choice, check_positive_ints
 from cnnkit.conv import _check_fits, _output_length, _pad_amounts
 
 __all__ = ["max_pool1d", "max_pool2d", "average_pool1d", "average_pool2d"]
@@ -107,7 +107,7 @@ def _pool2d(x, pool_size, strides, padding, mode):
     x = check_array(x, name="x", ndim=4, layout="(batch, height, width, channels)")
     pool = check_positive_ints(pool_size, name="pool_size", n=2)
     strides = pool if strides is None else check_positive_ints(strides, name="strides", n=2)
-    padding = check_padding(padding, allowed=PADDINGS_2D)
+    padding = check_choice(padding, allowed=PADDINGS_2D, name="padding")
     for n, k in zip(x.shape[1:3], pool):
         _check_fits(n, k, padding, name="pool_size", what=f"pool_size={pool}")
     return _pool_nhwc(x, pool, strides, padding, mode)
@@ -117,7 +117,7 @@ def _pool1d(x, pool_size, strides, padding, mode):
     x = check_array(x, name="x", ndim=3, layout="(batch, steps, channels)")
     (pool,) = check_positive_ints(pool_size, name="pool_size", n=1)
     (stride,) = (pool,) if strides is None else check_positive_ints(strides, name="strides", n=1)
-    padding = check_padding(padding, allowed=PADDINGS_2D)
+    padding = check_choice(padding, allowed=PADDINGS_2D, name="padding")
     _check_fits(x.shape[1], pool, padding, name="pool_size", what=f"pool_size={pool}")
     return _pool_nhwc(x[:, None], (1, pool), (1, stride), padding, mode)[:, 0]
 

@@ -145,7 +145,7 @@ def train(model, splits, *, epochs=30, batch_size=64, learning_rate=1e-3, patien
         keras.callbacks.EarlyStopping("val_loss", patience=patience, restore_best_weights=True),
     ]
     if progress:
-        callbacks.append(_EpochBar(epochs))
+        callbacks.append(_epoch_bar(epochs))
     start = time.perf_counter()
     history = model.fit(
         splits.train.x, splits.train.y,
@@ -230,26 +230,23 @@ def _deterministic_kernels():
         tf.config.experimental.enable_op_determinism()
 
 
-class _EpochBar:
-    """A tqdm bar over epochs, as a Keras callback (built lazily to keep
-    `import cnnkit.training` light)."""
+def _epoch_bar(epochs):
+    """A Keras callback showing a tqdm bar over epochs on stdout (imports kept
+    here so that `import cnnkit.training` stays light)."""
+    import keras
+    from tqdm.auto import tqdm
 
-    def __new__(cls, epochs):
-        import keras
-        from tqdm.auto import tqdm
+    class EpochBar(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.bar = tqdm(total=epochs, unit="epoch", file=sys.stdout, leave=True)
 
-        class EpochBar(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.bar = tqdm(total=epochs, unit="epoch", file=sys.stdout, leave=True)
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            self.bar.set_postfix(loss=f"{logs.get('loss', 0):.3f}", val_loss=f"{logs.get('val_loss', 0):.3f}",
+                                 val_acc=f"{logs.get('val_accuracy', 0):.3f}")
+            self.bar.update(1)
 
-            def on_epoch_end(self, epoch, logs=None):
-                logs = logs or {}
-                self.bar.set_postfix(loss=f"{logs.get('loss', 0):.3f}",
-                                     val_loss=f"{logs.get('val_loss', 0):.3f}",
-                                     val_acc=f"{logs.get('val_accuracy', 0):.3f}")
-                self.bar.update(1)
+        def on_train_end(self, logs=None):
+            self.bar.close()
 
-            def on_train_end(self, logs=None):
-                self.bar.close()
-
-        return EpochBar()
+    return EpochBar()

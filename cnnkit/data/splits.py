@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnkit._validation import check_padding
+from cnnkit._validation import check_choice
 from cnnkit.data.table import CLASS_NAMES
 
 __all__ = ["Part", "Splits", "split"]
@@ -94,8 +94,8 @@ def split(table, *, by="random", task="multiclass", validation=0.15, test=0.15, 
         ValueError: if `by` or `task` is unknown, the shares are out of
             range, or `by="recording"` on a table without row ids.
     """
-    by = check_padding(by, allowed=SPLITS, name="by")
-    task = check_padding(task, allowed=TASKS, name="task")
+    by = check_choice(by, allowed=SPLITS, name="by")
+    task = check_choice(task, allowed=TASKS, name="task")
     for name, share in (("validation", validation), ("test", test)):
         if not 0 < share < 1:
             raise ValueError(f"Invalid value for argument `{name}`. Expected a share in (0, 1). Received {name}={share!r}.")
