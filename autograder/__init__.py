@@ -1,26 +1,39 @@
 """autograder: the grading engine on top of nbgrader.
 
-Stages so far: `Course` (an nbgrader course driven through nbgrader's API),
-`release` (generate the student version and prove it sound) and `demo`
-(grade the example submissions). Isolation, limits, the trusted verifier,
-parallel and distributed runs, and exports come in later stages.
+Stages, one module each, each with a typed result:
+
+1. `collect` finds submissions and hashes them (`Collection`);
+2. `prepare` checks and sanitises them in the trusted grader (`Prepared`);
+3. `execute` runs each in its own `sandbox` with operating-system limits
+   (`Execution`), on local workers or a Dask cluster (`dispatch`);
+4. `score` reads the points of each graded cell (`SubmissionResult`);
+5. `record` writes the gradebook and `results.jsonl`, one submission at a time.
+
+`grade` runs them all; `release` and `demo` build on it. Names are loaded on
+first use, so that the sandbox's own helpers (`autograder.launch`,
+`autograder.runner`) start without importing nbgrader.
 """
 
-from autograder.course import ASSIGNMENT, Course, SubmissionScore
-from autograder.demo import demo, format_table
-from autograder.examples import EXAMPLES, Example, build_submission
-from autograder.release import ReleaseReport, find_secrets, release
+import importlib
 
-__all__ = [
-    "ASSIGNMENT",
-    "Course",
-    "EXAMPLES",
-    "Example",
-    "ReleaseReport",
-    "SubmissionScore",
-    "build_submission",
-    "demo",
-    "find_secrets",
-    "format_table",
-    "release",
-]
+_EXPORTS = {
+    "ASSIGNMENT": "autograder.course", "Course": "autograder.course", "SubmissionScore": "autograder.course",
+    "demo": "autograder.demo", "format_table": "autograder.demo",
+    "EXAMPLES": "autograder.examples", "Example": "autograder.examples", "build_submission": "autograder.examples",
+    "GradingRun": "autograder.engine", "grade": "autograder.engine",
+    "Limits": "autograder.limits",
+    "ReleaseReport": "autograder.release", "find_secrets": "autograder.release", "release": "autograder.release",
+    "SubmissionResult": "autograder.results", "CellResult": "autograder.results", "STATUSES": "autograder.results",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'autograder' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -8,11 +8,14 @@ grading happens in a working copy.
 from __future__ import annotations
 
 import shutil
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+
+import autograder.gradebook  # noqa: F401 (nbgrader then needs no `alembic` on PATH)
 
 __all__ = ["ASSIGNMENT", "CellScore", "Course", "NotebookScore", "REPO", "SubmissionScore", "cell_feedback"]
 
@@ -70,11 +73,13 @@ class Course:
         root: the course directory.
         db: the gradebook file (default `root/gradebook.db`).
         timeout: seconds a cell may run when autograding.
+        db_url: the gradebook as any SQLAlchemy URL nbgrader accepts
+            (overrides `db`).
     """
 
-    def __init__(self, root, db=None, timeout=300):
+    def __init__(self, root, db=None, timeout=300, db_url=None):
         self.root = Path(root).resolve()
-        self.db_url = f"sqlite:///{Path(db).resolve() if db else self.root / 'gradebook.db'}"
+        self.db_url = db_url or f"sqlite:///{Path(db).resolve() if db else self.root / 'gradebook.db'}"
         self.timeout = timeout
 
     @classmethod
@@ -104,12 +109,17 @@ class Course:
         course.generate()
         return course
 
-    def notebooks(self, folder="solutions"):
-        """Paths of the assignment's notebooks in `folder`, sorted by name."""
-        return sorted((self.root / folder / ASSIGNMENT).glob("*.ipynb"))
+    def notebooks(self, folder="solutions", assignment=ASSIGNMENT):
+        """Paths of an assignment's notebooks in `folder`, sorted by name."""
+        return sorted((self.root / folder / assignment).glob("*.ipynb"))
 
-    def api(self):
-        """An `nbgrader.apps.NbGraderAPI` for this course."""
+    def api(self, release_directory=None):
+        """An `nbgrader.apps.NbGraderAPI` for this course.
+
+        Args:
+            release_directory: write the release here instead of the
+                course's `assignments/` (an absolute path).
+        """
         from nbgrader.apps import NbGraderAPI
         from nbgrader.coursedir import CourseDirectory
         from traitlets.config.loader import PyFileConfigLoader
@@ -117,6 +127,8 @@ class Course:
         config = PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config()
         config.CourseDirectory.root = str(self.root)
         config.CourseDirectory.db_url = self.db_url
+        if release_directory:
+            config.CourseDirectory.release_directory = str(release_directory)
         config.Execute.timeout = self.timeout
         # Kernels log a notice about unencrypted local TCP on every start: keep errors only.
         config.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=ERROR"]
@@ -132,19 +144,45 @@ class Course:
         if not result["success"]:
             raise RuntimeError(f"nbgrader generate_assignment failed:\n{result['log']}\n{result.get('error', '')}")
 
+    def register(self, assignment=ASSIGNMENT):
+        """Registers an assignment in the gradebook, as the generate step does,
+        unless it is there already (the release folder is left untouched).
+
+        Raises:
+            RuntimeError: with nbgrader's log if the step failed.
+        """
+        from nbgrader.api import MissingEntry
+
+        from autograder.gradebook import open_gradebook
+
+        with open_gradebook(self.db_url) as gradebook:
+            try:
+                if gradebook.find_assignment(assignment).notebooks:
+                    return
+            except MissingEntry:
+                pass
+        with tempfile.TemporaryDirectory(prefix="cnnkit-register-") as release:
+            result = self.api(release_directory=release).generate_assignment(assignment, force=True, create=True)
+        if not result["success"]:
+            raise RuntimeError(f"nbgrader could not register {assignment}:\n{result['log']}\n{result.get('error', '')}")
+
     def submit(self, student, notebooks):
         """Places a student's notebooks where nbgrader looks for submissions.
 
         Args:
             student: the student id.
-            notebooks: dict of notebook file name -> `nbformat.NotebookNode`.
+            notebooks: dict of notebook file name -> `nbformat.NotebookNode`
+                (or str: the file's text, written as it is).
         """
         folder = self.root / "submitted" / student / ASSIGNMENT
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
         for name, notebook in notebooks.items():
-            nbformat.write(notebook, folder / name)
+            if isinstance(notebook, str):
+                (folder / name).write_text(notebook)
+            else:
+                nbformat.write(notebook, folder / name)
 
     def autograde(self, student):
         """Runs nbgrader's autograde step for one student and reads the result.

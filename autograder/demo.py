@@ -1,32 +1,62 @@
-"""The demo grading run: release, then autograde the example submissions with
-nbgrader and print a table of scores and feedback per student."""
+"""The demo grading run: release the assignment, then grade the example
+submissions through the engine (sandboxed, in parallel) and print a table of
+statuses, scores and feedback per student."""
 
 from __future__ import annotations
 
 import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.course import REPO
-from autograder.examples import EXAMPLES
-from autograder.release import grade_example, release
+from autograder.course import ASSIGNMENT, REPO, Course
+from autograder.engine import grade
+from autograder.examples import EXAMPLES, build_submission
+from autograder.limits import Limits
+from autograder.release import find_secrets
 
-__all__ = ["DemoResult", "demo", "format_table"]
+__all__ = ["DEMO_LIMITS", "DemoResult", "demo", "format_table"]
 
 DEMO_SEED = "cnnkit-demo"
+# Tighter than the defaults so that the looping example stops soon; the
+# slowest cell of the solution (training on one core) takes about 30 s.
+DEMO_LIMITS = Limits(timeout=600, cell_timeout=90, max_output=5 * 1000**2)
 
 
 @dataclass
 class DemoResult:
-    """The release report and every example's `SubmissionScore`, by student."""
+    """What the demo did.
 
-    release: object
-    scores: dict = field(default_factory=dict)
+    Attributes:
+        leaks: secrets found in the release (should be empty).
+        run: the `autograder.engine.GradingRun` of the examples.
+        workdir: the grading copy of the course.
+    """
+
+    leaks: list = field(default_factory=list)
+    run: object = None
     workdir: Path = None
 
+    def problems(self):
+        """Everything that did not come out as the examples expect, one line each."""
+        found = [f"secret in assignments/: {leak}" for leak in self.leaks]
+        results = self.run.results
+        for example in EXAMPLES:
+            result = results.get(example.student)
+            if result is None:
+                found.append(f"{example.student}: not graded")
+            elif result.status != example.status:
+                found.append(f"{example.student}: status {result.status}, expected {example.status} ({result.reason})")
+        solution, stub = results.get("solution"), results.get("stub")
+        if solution and solution.score < solution.max_score:
+            found.append(f"solution: {solution.score:g} / {solution.max_score:g}, expected full marks")
+        if stub and stub.score > 0:
+            found.append(f"stub: {stub.score:g} / {stub.max_score:g}, expected 0")
+        return found
 
-def demo(course_root=REPO, workdir="runs/demo", progress=print):
+
+def demo(course_root=REPO, workdir="runs/demo", progress=print, workers=None):
     """Releases the assignment and grades every example submission.
 
     Grading is repeatable: the checks' random cases are seeded from
@@ -36,47 +66,56 @@ def demo(course_root=REPO, workdir="runs/demo", progress=print):
         course_root: the course directory (default: this repository).
         workdir: folder for the grading copy of the course (emptied first).
         progress: callable taking one line of progress text.
+        workers: submissions graded in parallel (default: sized from the machine).
 
     Returns:
         A `DemoResult`.
     """
     os.environ.setdefault("CNNKIT_CHECK_SEED", DEMO_SEED)
-    progress("releasing: nbgrader generate_assignment, then grading the solution and the stub")
-    report, course = release(course_root, workdir=workdir)
-    result = DemoResult(report, {"solution": report.solution, "stub": report.stub}, course.root)
+    course_root = Path(course_root)
+    progress("releasing: nbgrader generate_assignment, then checking assignments/ for solution and hidden-test text")
+    with tempfile.TemporaryDirectory() as scratch:
+        Course(course_root, db=Path(scratch) / "gradebook.db").generate()
+    leaks = find_secrets(course_root / "assignments", course_root / "solutions")
+    work = Course.working_copy(workdir, source=course_root)
     for example in EXAMPLES:
-        if example.student in result.scores:
-            continue
-        progress(f"autograding {example.student}: {example.description}")
-        result.scores[example.student] = grade_example(course, example)
-    return result
+        work.submit(example.student, build_submission(example, work))
+    progress(f"grading {len(EXAMPLES)} example submissions with `cnnkit grade` (sandboxed, in parallel)")
+    run = grade(ASSIGNMENT, course=work.root, limits=DEMO_LIMITS, workers=workers, echo=progress)
+    return DemoResult(leaks, run, work.root)
 
 
 def format_table(result):
-    """The scores and feedback of a `DemoResult`, as printable text (only the
-    notebooks each student submitted count)."""
+    """The statuses, scores and feedback of a `DemoResult`, as printable text
+    (only the notebooks each student submitted count)."""
     rows = []
     for example in EXAMPLES:
-        score = result.scores[example.student]
-        submitted = [nb for nb in score.notebooks if f"{nb.name}.ipynb" in example.notebooks]
-        short = [cell for nb in submitted for cell in nb.cells if cell.score < cell.max_score]
-        mistakes = [re.sub(r"^- Likely mistake \((.*?)\):", r"\1:", line.strip())
-                    for cell in short for line in cell.feedback.splitlines() if "Likely mistake" in line]
-        if score.error:
-            note = f"grading failed: {score.error.splitlines()[0]}"
-        elif mistakes:
-            note = mistakes[0]
-        elif short and all(cell.score == 0 for nb in submitted for cell in nb.cells):
-            note = "0 on every test cell"
-        elif short:
-            note = f"{len(short)} test cell(s) short of full marks"
-        else:
-            note = "full marks"
+        graded = result.run.results[example.student]
+        submitted = {name[:-len(".ipynb")] for name in example.notebooks}
+        cells = [cell for cell in graded.cells if cell.notebook in submitted]
         rows.append({"student": example.student,
-                     "notebooks": " ".join(nb.name[:2] for nb in submitted),
-                     "score": f"{sum(nb.score for nb in submitted):5.2f} / {sum(nb.max_score for nb in submitted):g}",
-                     "feedback": note if len(note) <= 100 else note[:97] + "..."})
+                     "notebooks": " ".join(sorted(name[:2] for name in submitted)),
+                     "status": graded.status,
+                     "score": f"{sum(c.score for c in cells):5.2f} / {sum(c.max_score for c in cells):g}",
+                     "feedback": _note(graded, cells)})
     widths = {key: max(len(key), *(len(row[key]) for row in rows)) for key in rows[0]}
     lines = ["  ".join(key.ljust(width) for key, width in widths.items())]
     lines += ["  ".join(row[key].ljust(width) for key, width in widths.items()) for row in rows]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _note(graded, cells):
+    short = [cell for cell in cells if cell.score < cell.max_score]
+    mistakes = [re.sub(r"^- Likely mistake \((.*?)\):", r"\1:", line.strip())
+                for cell in short for line in cell.feedback.splitlines() if "Likely mistake" in line]
+    if graded.status != "graded":
+        note = graded.reason
+    elif mistakes:
+        note = mistakes[0]
+    elif short and all(cell.score == 0 for cell in cells):
+        note = "0 on every test cell"
+    elif short:
+        note = f"{len(short)} test cell(s) short of full marks"
+    else:
+        note = "full marks"
+    return note if len(note) <= 100 else note[:97] + "..."

@@ -35,6 +35,9 @@ class Example:
         expect: grade id of a test cell -> (outcome, words the feedback must
             hold): outcome is "full", "zero" or "partial". Other test cells of
             the submitted notebooks are expected to get full marks (none for a stub).
+        raw: notebook file name -> the file's text, submitted as it is (a
+            broken file, say) instead of a built notebook.
+        status: the grading status the example should get.
     """
 
     student: str
@@ -44,6 +47,8 @@ class Example:
     edits: dict = field(default_factory=dict)
     stub: bool = False
     expect: dict = field(default_factory=dict)
+    raw: dict = field(default_factory=dict)
+    status: str = "graded"
 
 
 def build_submission(example, course):
@@ -54,10 +59,14 @@ def build_submission(example, course):
         course: the `autograder.course.Course` holding solutions and release.
 
     Returns:
-        Dict of notebook file name -> `nbformat.NotebookNode`.
+        Dict of notebook file name -> `nbformat.NotebookNode`, or -> str for
+        a notebook submitted as raw text.
     """
     submission = {}
     for name in example.notebooks:
+        if name in example.raw:
+            submission[name] = example.raw[name]
+            continue
         released = nbformat.read(course.root / "assignments" / ASSIGNMENT / name, as_version=4)
         if not example.stub:
             solutions = _solution_code(nbformat.read(course.root / "solutions" / ASSIGNMENT / name, as_version=4))
@@ -136,4 +145,36 @@ EXAMPLES = (
             edits={"build_spec_cnn": [("layers.Conv1D(6, 5, activation=\"relu\")", "layers.Conv1D(8, 3, activation=\"relu\")"),
                                       ("layers.Dense(128, activation=\"relu\")", "layers.Dense(64, activation=\"relu\")")]},
             expect={"spec_cnn_tests": ("partial", "model does not follow the spec")}),
+    # Outcomes other than a grade: each stopped by a limit (or refused) while the batch goes on.
+    Example("infinite-loop", "convolve2d never returns (a while loop whose condition never changes)", notebooks=(NB1,),
+            edits={"convolve2d": [("    return correlate2d(", "    while True:\n        pass\n    return correlate2d(")]},
+            expect={f"{g}_tests": ("zero", "did not run") for g in ("correlate2d", "convolve2d", "output_length",
+                                                                     "conv2d_layer", "conv1d_signal", "conv_params",
+                                                                     "dense_params")},
+            status="timeout"),
+    Example("memory-hog", "keeps every intermediate array of a loop alive until memory runs out", notebooks=(NB1,),
+            edits={"output_length": [('    if padding == "valid":',
+                                      '    hoard = []\n    while True:\n        hoard.append(np.ones(10**7))\n'
+                                      '    if padding == "valid":')]},
+            expect={"correlate2d_tests": ("full", ""), "convolve2d_tests": ("full", ""),
+                    **{f"{g}_tests": ("zero", "did not run") for g in ("output_length", "conv2d_layer", "conv1d_signal",
+                                                                        "conv_params", "dense_params")}},
+            status="memory"),
+    Example("exits-the-kernel", "calls os._exit() in the middle of the notebook", notebooks=(NB1,),
+            edits={"conv1d_signal": [("def conv1d_signal(", "import os\nos._exit(3)\n\n\ndef conv1d_signal(")]},
+            expect={**{f"{g}_tests": ("zero", "did not run") for g in ("conv1d_signal", "conv_params", "dense_params")}},
+            status="crashed"),
+    Example("huge-output", "prints every intermediate value of a long loop", notebooks=(NB1,),
+            edits={"correlate2d": [("    return out", "    for step in range(10**7):\n        print('step', step, out.sum())\n"
+                                                     "    return out")]},
+            expect={**{f"{g}_tests": ("zero", "did not run") for g in ("correlate2d", "convolve2d", "output_length",
+                                                                        "conv2d_layer", "conv1d_signal", "conv_params",
+                                                                        "dense_params")}},
+            status="output-limit"),
+    Example("malformed-notebook", "a notebook file cut short by a failed upload (broken JSON)", notebooks=(NB1,),
+            raw={NB1: '{\n "cells": [\n  {\n   "cell_type": "code",\n   "source": ["def correlate2d(image, kern'},
+            expect={**{f"{g}_tests": ("zero", "broken JSON") for g in ("correlate2d", "convolve2d", "output_length",
+                                                                        "conv2d_layer", "conv1d_signal", "conv_params",
+                                                                        "dense_params")}},
+            status="malformed"),
 )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["BUDGET", "SEED", "StudentData", "held_out", "reference_accuracy", "seizure_data"]
+__all__ = ["BUDGET", "SEED", "StudentData", "held_out", "reference_accuracy", "reference_result_file", "seizure_data"]
 
 SEED = 2026
 BUDGET = {"epochs": 5, "batch_size": 64, "learning_rate": 1e-3}
@@ -89,26 +89,41 @@ def reference_accuracy(model="spec", path=None):
     Returns:
         The accuracy, a float.
     """
-    import keras
+    return float(json.loads(reference_result_file(model, path).read_text())["accuracy"])
 
-    from cnnkit import models
-    from cnnkit.checks.report import silenced
-    from cnnkit.training import train
+
+def reference_result_file(model="spec", path=None):
+    """The cached JSON file holding a reference model's held-out accuracy,
+    trained (once) if missing.
+
+    Args:
+        model: `"spec"` or `"strong"` (see `cnnkit.models.build`).
+        path: as `seizure_data`.
+
+    Returns:
+        The `pathlib.Path` of the file, named by a key of the data, model,
+        budget and backend (the same key wherever it is computed).
+    """
+    import keras
 
     splits = _splits(path, announce=False)
     key = hashlib.sha1(json.dumps([_fingerprint(splits), model, BUDGET, SEED, keras.backend.backend()]).encode()).hexdigest()
     cache = Path(os.environ.get(CACHE_ENV, Path.home() / ".cache" / "cnnkit")) / f"reference-{key[:16]}.json"
     if cache.is_file():
-        return float(json.loads(cache.read_text())["accuracy"])
+        return cache
+    from cnnkit import models
+    from cnnkit.checks.report import silenced
+    from cnnkit.training import train
+
     with silenced():
         result = train(lambda: models.build(model, splits.num_classes), splits, epochs=BUDGET["epochs"],
                        batch_size=BUDGET["batch_size"], learning_rate=BUDGET["learning_rate"],
                        patience=BUDGET["epochs"], seed=SEED, progress=False)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    partial = cache.with_suffix(".part")
+    partial = cache.with_suffix(f".{os.getpid()}.part")
     partial.write_text(json.dumps({"accuracy": result.test.accuracy, "model": model, "budget": BUDGET}))
     partial.replace(cache)
-    return float(result.test.accuracy)
+    return cache
 
 
 _SPLITS = {}

@@ -26,7 +26,7 @@ def main(argv=None):
         return 2
     try:
         return args.run(args) or 0
-    except (ValueError, TypeError, OSError) as error:
+    except (ValueError, TypeError, OSError, RuntimeError) as error:
         print(f"cnnkit {args.command}: error: {error}", file=sys.stderr)
         return 1
 
@@ -75,10 +75,34 @@ def _parser():
     release.add_argument("--workdir", default=None, help="where to grade the proof (default: a temporary folder)")
     release.set_defaults(run=_release)
 
+    grade = commands.add_parser(
+        "grade", help="grade every submission of an assignment in sandboxes, in parallel, resumably")
+    grade.add_argument("assignment", help="the assignment id (a folder of solutions/)")
+    grade.add_argument("--course", default=".", help="course directory (default: the current one)")
+    grade.add_argument("--submissions", default=None,
+                       help="a folder or zip of notebooks from an LMS (default: COURSE/submitted/)")
+    grade.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: COURSE/gradebook.db)")
+    grade.add_argument("--workers", type=int, default=None, help="submissions in parallel (default: sized from "
+                                                                 "cores and memory)")
+    grade.add_argument("--timeout", type=float, default=None, help="seconds per submission (default 900)")
+    grade.add_argument("--cell-timeout", type=float, default=None, help="seconds per cell (default 300)")
+    grade.add_argument("--memory", default=None, help="memory per submission, e.g. 4GiB (default 4GiB)")
+    grade.add_argument("--max-output", default=None, help="output per submission, e.g. 20MB (default 20MB)")
+    grade.add_argument("--processes", type=int, default=None, help="processes per submission (default 256)")
+    grade.add_argument("--disk", default=None, help="disk a submission may write, e.g. 1GiB (default 1GiB)")
+    grade.add_argument("--scheduler", default=None, help="run on this Dask scheduler (tcp://host:8786)")
+    grade.add_argument("--cluster", choices=["local", "slurm"], default=None,
+                       help="start a Dask cluster: a LocalCluster here, or SLURM jobs (dask-jobqueue)")
+    grade.add_argument("--force", action="store_true", help="grade again what is already graded unchanged")
+    grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grade.set_defaults(run=_grade)
+
     demo = commands.add_parser(
         "demo", help="release, then autograde the example submissions and print their scores")
     demo.add_argument("--course", default=None, help="course directory (default: this repository)")
     demo.add_argument("--workdir", default="runs/demo", help="grading copy of the course (default runs/demo)")
+    demo.add_argument("--workers", type=int, default=None, help="submissions in parallel (default: sized from "
+                                                                "cores and memory)")
     demo.set_defaults(run=_demo)
     return parser
 
@@ -167,15 +191,28 @@ def _release(args):
     return 1 if problems else 0
 
 
+def _grade(args):
+    from autograder.engine import grade
+    from autograder.limits import limits_from
+    from autograder.cluster import scheduler_for
+
+    limits = limits_from(timeout=args.timeout, cell_timeout=args.cell_timeout, memory=args.memory,
+                         max_output=args.max_output, processes=args.processes, disk=args.disk)
+    with scheduler_for(args.cluster, args.scheduler) as scheduler:
+        run = grade(args.assignment, course=args.course, submissions=args.submissions, limits=limits,
+                    workers=args.workers, scheduler=scheduler, force=args.force, db_url=args.db,
+                    progress=not args.no_progress)
+    return 0 if run.results or not run.refused else 1
+
+
 def _demo(args):
+    from autograder.course import REPO
     from autograder.demo import demo, format_table
 
-    from autograder.course import REPO
-
-    result = demo(args.course or REPO, workdir=args.workdir)
+    result = demo(args.course or REPO, workdir=args.workdir, workers=args.workers)
     print()
     print(format_table(result))
-    problems = result.release.problems()
-    print(f"\nrelease: {'sound' if not problems else '; '.join(problems)}")
-    print(f"graded notebooks, feedback and gradebook: {result.workdir}/")
+    problems = result.problems()
+    print(f"\ndemo: {'every example graded as expected' if not problems else '; '.join(problems)}")
+    print(f"graded notebooks and gradebook: {result.workdir}/; results: {result.run.results_path}")
     return 1 if problems else 0

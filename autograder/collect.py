@@ -1,0 +1,260 @@
+"""Stage 1, collect: find the submissions, read them, hash them.
+
+Two sources:
+
+- nbgrader's layout, `COURSE/submitted/<student>/<assignment>/*.ipynb`;
+- a folder or zip as an LMS download gives it: a folder per student
+  (`<student>/.../*.ipynb`), or notebooks side by side, named
+  `<student>_<notebook>.ipynb` (Canvas' `<login>_<user id>_<file id>_<notebook>.ipynb`
+  gives the login), or `<student>.ipynb` when each student hands in one
+  notebook (it is then recognised by the graded cells it holds).
+
+Nothing is extracted or written: notebooks are read into memory. A student id
+or file name that could reach outside its folder (`/`, `..`, a leading dot,
+a symbolic link, an absolute path in a zip) is refused, and only that entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import stat
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+__all__ = ["Collection", "Refusal", "Submission", "collect", "content_hash", "safe_name"]
+
+MAX_NOTEBOOK_BYTES = 50 * 1000**2
+_SAFE = re.compile(r"^[A-Za-z0-9@+][A-Za-z0-9._@+ -]{0,127}$")
+_JUNK = {".ipynb_checkpoints", ".DS_Store", "__MACOSX", ".git", "Thumbs.db"}
+_CANVAS = re.compile(r"^(?:late_)?(?P<login>[^_]+)_\d+_\d+$")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's notebooks, as submitted.
+
+    Attributes:
+        student: the student id.
+        notebooks: dict of assignment notebook file name -> the file's bytes.
+        digest: SHA-256 of the notebooks (names and contents), hex.
+        origin: where it was found, for messages.
+    """
+
+    student: str
+    notebooks: dict
+    digest: str
+    origin: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An entry that was not collected, and why."""
+
+    where: str
+    reason: str
+
+    def line(self):
+        return f"refused {self.where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Collection:
+    """What stage 1 found.
+
+    Attributes:
+        submissions: tuple of `Submission`, sorted by student.
+        refused: tuple of `Refusal`.
+        ids_from: one line saying how student ids were derived.
+    """
+
+    submissions: tuple
+    refused: tuple = field(default=())
+    ids_from: str = ""
+
+
+def safe_name(name):
+    """Whether `name` may be used as a student id or file name.
+
+    Args:
+        name: str.
+
+    Returns:
+        True for names of letters, digits and `._@+ -` that start with a
+        letter, digit, `@` or `+`, hold no `..` and are at most 128 long.
+    """
+    return bool(_SAFE.match(name)) and ".." not in name
+
+
+def content_hash(notebooks):
+    """SHA-256 (hex) of a dict of file name -> bytes, independent of order."""
+    digest = hashlib.sha256()
+    for name in sorted(notebooks):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(notebooks[name]).digest())
+    return digest.hexdigest()
+
+
+def collect(course_root, assignment, expected, submissions=None):
+    """Finds every submission of an assignment.
+
+    Args:
+        course_root: the course directory (used when `submissions` is None).
+        assignment: the assignment id.
+        expected: dict of the assignment's notebook file names -> the set of
+            grade ids each holds (to recognise a notebook by its cells).
+        submissions: a folder or zip from an LMS, or None for nbgrader's
+            `submitted/` layout.
+
+    Returns:
+        A `Collection`.
+
+    Raises:
+        FileNotFoundError: if the folder or zip does not exist.
+    """
+    if submissions is None:
+        root = Path(course_root) / "submitted"
+        entries = _folder_entries(root, refused := [], depth=3)
+        by_student = defaultdict(dict)
+        for parts, read in entries:
+            if len(parts) == 3 and parts[1] == assignment and parts[2] in expected:
+                by_student[parts[0]][parts[2]] = read
+        return _collection(by_student, refused, f"student ids: folder names under {root}", root)
+    path = Path(submissions)
+    if not path.exists():
+        raise FileNotFoundError(f"no such folder or zip: {path}")
+    refused = []
+    entries = _zip_entries(path, refused) if path.is_file() else _folder_entries(path, refused, depth=4)
+    entries = _strip_common_folder(entries)
+    by_student, ids_from = _assign_students(entries, expected, refused)
+    return _collection(by_student, refused, ids_from, path)
+
+
+def _collection(by_student, refused, ids_from, origin):
+    found = []
+    for student in sorted(by_student):
+        notebooks = {}
+        for name, read in sorted(by_student[student].items()):
+            try:
+                notebooks[name] = read()
+            except (OSError, ValueError) as error:
+                refused.append(Refusal(f"{student}/{name}", str(error)))
+        if notebooks:
+            found.append(Submission(student, notebooks, content_hash(notebooks), f"{origin}/{student}"))
+    return Collection(tuple(found), tuple(refused), ids_from)
+
+
+def _folder_entries(root, refused, depth):
+    """(path parts, reader) of every notebook under `root`, unsafe ones refused."""
+    entries = []
+    if not root.is_dir():
+        return entries
+
+    def walk(folder, parts):
+        for child in sorted(folder.iterdir()):
+            where = "/".join(parts + (child.name,))
+            if child.name in _JUNK:
+                continue
+            if not safe_name(child.name):
+                refused.append(Refusal(where, "unsafe name (only letters, digits and ._@+- are accepted)"))
+            elif child.is_symlink():
+                refused.append(Refusal(where, "symbolic link"))
+            elif child.is_dir() and len(parts) + 1 < depth:
+                walk(child, parts + (child.name,))
+            elif child.is_file() and child.suffix == ".ipynb":
+                entries.append((parts + (child.name,), _file_reader(child)))
+
+    walk(root, ())
+    return entries
+
+
+def _file_reader(path):
+    def read():
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            raise ValueError(f"larger than {MAX_NOTEBOOK_BYTES // 1000**2} MB")
+        return path.read_bytes()
+    return read
+
+
+def _zip_entries(path, refused):
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as error:
+        raise ValueError(f"{path} is not a readable zip: {error}") from None
+    entries = []
+    for info in archive.infolist():
+        name = info.filename
+        parts = PurePosixPath(name).parts
+        if name.startswith("/") or "\\" in name or any(part in ("..", "") for part in name.rstrip("/").split("/")):
+            refused.append(Refusal(f"{path.name}:{name}", "path reaches outside the zip"))
+        elif info.is_dir() or any(part in _JUNK or part.startswith("._") for part in parts):
+            continue
+        elif stat.S_ISLNK(info.external_attr >> 16):
+            refused.append(Refusal(f"{path.name}:{name}", "symbolic link"))
+        elif not all(safe_name(part) for part in parts):
+            refused.append(Refusal(f"{path.name}:{name}", "unsafe name (only letters, digits and ._@+- are accepted)"))
+        elif name.endswith(".ipynb"):
+            entries.append((parts, _zip_reader(archive, info)))
+    return entries
+
+
+def _zip_reader(archive, info):
+    def read():
+        if info.file_size > MAX_NOTEBOOK_BYTES:
+            raise ValueError(f"larger than {MAX_NOTEBOOK_BYTES // 1000**2} MB")
+        with archive.open(info) as handle:
+            return handle.read(MAX_NOTEBOOK_BYTES + 1)
+    return read
+
+
+def _strip_common_folder(entries):
+    """Drops one folder that wraps everything (`submissions/...` in many LMS zips)."""
+    while entries and all(len(parts) > 2 for parts, _ in entries) and len({parts[0] for parts, _ in entries}) == 1:
+        entries = [(parts[1:], read) for parts, read in entries]
+    return entries
+
+
+def _assign_students(entries, expected, refused):
+    by_student = defaultdict(dict)
+    kinds = set()
+    stems = sorted((name[:-len(".ipynb")] for name in expected), key=len, reverse=True)
+    for parts, read in entries:
+        where = "/".join(parts)
+        if len(parts) > 1:  # a folder per student: the folder names the student
+            student, notebook = parts[0], _known_notebook(parts[-1], expected, read)
+            kinds.add("folder names (a folder per student)")
+        else:
+            stem = parts[0][:-len(".ipynb")]
+            suffix = next((s for s in stems if stem.endswith(s) and len(stem) > len(s)), None)
+            if suffix:
+                prefix = stem[:-len(suffix)].rstrip("_- ")
+                canvas = _CANVAS.match(prefix)
+                student, notebook = (canvas.group("login") if canvas else prefix), suffix + ".ipynb"
+                kinds.add("file names before the notebook's name (Canvas style <login>_<id>_<id>_ too)")
+            else:
+                student, notebook = stem, _known_notebook(parts[0], expected, read)
+                kinds.add("file names (one notebook per student, recognised by its graded cells)")
+        if not student or not safe_name(student):
+            refused.append(Refusal(where, "no usable student id in the name"))
+        elif notebook is None:
+            refused.append(Refusal(where, "not one of the assignment's notebooks"))
+        elif notebook in by_student[student]:
+            refused.append(Refusal(where, f"a second {notebook} for student {student}"))
+        else:
+            by_student[student][notebook] = read
+    return by_student, "student ids: " + ("; ".join(sorted(kinds)) or "no notebooks found")
+
+
+def _known_notebook(name, expected, read):
+    """The assignment notebook a file is: by its name, else by its graded cells."""
+    if name in expected:
+        return name
+    try:
+        cells = json.loads(read()).get("cells", [])
+        ids = {cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") for cell in cells if isinstance(cell, dict)}
+    except (ValueError, AttributeError, OSError):
+        return None
+    matches = [notebook for notebook, grade_ids in expected.items() if grade_ids and grade_ids <= ids]
+    return matches[0] if len(matches) == 1 else None

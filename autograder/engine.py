@@ -1,0 +1,210 @@
+"""`grade`: every submission of an assignment, through the stages.
+
+collect -> prepare (trusted) -> execute (sandboxed, in parallel) -> score ->
+record, with a progress bar and a closing summary. Resumable: a submission
+whose latest result has the same content hash is not graded again unless
+`force` is set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from autograder import dispatch
+from autograder.collect import collect
+from autograder.course import Course
+from autograder.limits import Limits, plan_workers
+from autograder.prepare import NotebookTemplate, prepare
+from autograder.record import ResultsLog, record
+from autograder.sandbox import detect
+from autograder.score import malformed_result, score_execution
+
+__all__ = ["GradingRun", "grade", "templates_of"]
+
+
+@dataclass
+class GradingRun:
+    """What a call of `grade` did.
+
+    Attributes:
+        results: dict of student id -> `SubmissionResult`, every submission
+            found (those skipped as already graded included).
+        graded: student ids graded by this run.
+        skipped: student ids whose unchanged result was kept.
+        refused: one line per entry that was not collected.
+        results_path: the `results.jsonl` written.
+        seconds: wall-clock time of the run.
+        lines: the lines printed at the start (limits, sandbox, workers).
+    """
+
+    results: dict = field(default_factory=dict)
+    graded: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    refused: list = field(default_factory=list)
+    results_path: Path = None
+    seconds: float = 0.0
+    lines: list = field(default_factory=list)
+
+    def summary(self):
+        """The closing summary, as lines of text."""
+        statuses = Counter(self.results[s].status for s in self.graded)
+        flagged = [s for s in self.graded if self.results[s].flags]
+        rate = len(self.graded) / self.seconds * 3600 if self.seconds and self.graded else 0.0
+        lines = [f"graded {len(self.graded)} submission(s) in {self.seconds:.1f} s ({rate:.0f} per hour); "
+                 f"{len(self.skipped)} unchanged and kept; {len(self.refused)} refused",
+                 "by status: " + (", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) or "none")]
+        if flagged:
+            lines.append(f"flagged {len(flagged)}: " + "; ".join(f"{s} ({', '.join(self.results[s].flags)})"
+                                                                 for s in flagged))
+        lines += self.refused
+        lines.append(f"results: {self.results_path}")
+        return lines
+
+
+def grade(assignment, *, course=".", submissions=None, limits=None, workers=None, scheduler=None, force=False,
+          db_url=None, progress=True, echo=print):
+    """Grades every submission of an assignment and records the results.
+
+    Args:
+        assignment: the assignment id (a folder of `solutions/`).
+        course: the course directory (holds `nbgrader_config.py`).
+        submissions: a folder or zip of notebooks from an LMS, or None for
+            the course's `submitted/` folder.
+        limits: an `autograder.limits.Limits` (default: the defaults).
+        workers: int, submissions in parallel (default: sized from the
+            machine's cores and memory).
+        scheduler: a Dask scheduler address (or `distributed.Client`) to run
+            on instead of local workers.
+        force: grade again even what is already graded unchanged.
+        db_url: the gradebook's SQLAlchemy URL (default: the course's).
+        progress: whether to show a progress bar.
+        echo: callable taking one line of text.
+
+    Returns:
+        A `GradingRun`.
+
+    Raises:
+        FileNotFoundError: if the course has no source for the assignment.
+    """
+    start = time.monotonic()
+    limits = limits or Limits()
+    course = Course(course, db_url=db_url)
+    templates = templates_of(course, assignment)
+    course.register(assignment)
+    run = GradingRun(results_path=course.root / "reports" / assignment / "results.jsonl")
+    log = ResultsLog(run.results_path)
+    previous = log.latest()
+
+    found = collect(course.root, assignment, {t.name: t.grade_ids for t in templates}, submissions)
+    run.refused = [refusal.line() for refusal in found.refused]
+    mechanisms = detect()
+    plan = plan_workers(workers, memory_per_worker=limits.memory)
+    limits = limits if limits.threads else limits.with_threads(plan.threads)
+    worker_slots = dispatch.slots(plan, mechanisms.gpus)
+    run.lines = [f"grading {assignment} in {course.root}: {len(found.submissions)} submission(s); {found.ids_from}",
+                 "limits: " + limits.describe(), mechanisms.line(limits),
+                 ("workers: Dask cluster at " + str(scheduler)) if scheduler else "workers: " + plan.line(),
+                 "devices: " + (", ".join(f"{s.worker} -> {s.device}" for s in worker_slots) if mechanisms.gpus
+                                else "CPU only (no GPU found)")]
+    for line in run.lines + run.refused:
+        echo(line)
+
+    pending = {}
+    for submission in found.submissions:
+        kept = previous.get(submission.student)
+        if kept is not None and kept.hash == submission.digest and not force:
+            run.results[submission.student] = kept
+            run.skipped.append(submission.student)
+            continue
+        prepared = prepare(submission, templates, assignment=assignment, db_url=course.db_url)
+        if prepared.notebooks:
+            pending[submission.student] = (submission, prepared)
+        else:
+            _finish(run, malformed_result(prepared, templates, digest=submission.digest), None, course, assignment, log)
+
+    options = _course_files(course)
+    # The largest submissions first, so that no worker is left with a long one at the end.
+    jobs = sorted((prepared for _, prepared in pending.values()),
+                  key=lambda prepared: -sum(len(text) for text in prepared.notebooks.values()))
+    finished = (dispatch.run_dask(jobs, limits, scheduler, **options) if scheduler
+                else dispatch.run_local(jobs, limits, worker_slots, **options))
+    bar = _bar(len(jobs), progress)
+    for prepared, execution in finished:
+        submission = pending[prepared.student][0]
+        result = score_execution(execution, prepared, templates, digest=submission.digest)
+        _finish(run, result, execution, course, assignment, log)
+        bar.update(1)
+        bar.set_postfix_str(f"{prepared.student}: {result.status} {result.score:g}/{result.max_score:g}")
+    bar.close()
+    run.seconds = time.monotonic() - start
+    for line in run.summary():
+        echo(line)
+    return run
+
+
+def templates_of(course, assignment):
+    """The assignment's notebooks as the instructor's source defines them.
+
+    Args:
+        course: an `autograder.course.Course`.
+        assignment: the assignment id.
+
+    Returns:
+        A tuple of `NotebookTemplate`, sorted by file name.
+
+    Raises:
+        FileNotFoundError: if `solutions/<assignment>/` holds no notebook.
+    """
+    paths = course.notebooks("solutions", assignment)
+    if not paths:
+        raise FileNotFoundError(f"no notebooks in {course.root / 'solutions' / assignment}: is this the course "
+                                "directory (the one with nbgrader_config.py)?")
+    templates = []
+    for path in paths:
+        cells = [cell.metadata.get("nbgrader", {}) for cell in nbformat.read(path, as_version=4).cells]
+        templates.append(NotebookTemplate(path.name, frozenset(m["grade_id"] for m in cells if m.get("grade_id")),
+                                          {m["grade_id"]: float(m.get("points", 0)) for m in cells if m.get("grade")}))
+    return tuple(templates)
+
+
+def _finish(run, result, execution, course, assignment, log):
+    record(result, assignment=assignment, db_url=course.db_url, log=log,
+           autograded_dir=course.root / "autograded", execution=execution)
+    run.results[result.student] = result
+    run.graded.append(result.student)
+
+
+def _course_files(course):
+    """What the notebooks are meant to read: the reference accuracy (computed
+    here, in the grader) and the data file named by `CNNKIT_DATA`."""
+    from cnnkit.assignment import CACHE_ENV, reference_result_file
+    from cnnkit.data import DATA_ENV
+
+    cache = reference_result_file("spec")
+    files = {f"cache/{cache.name}": cache.read_bytes()}
+    env = {CACHE_ENV: "/job/cache"}
+    binds = []
+    data = os.environ.get(DATA_ENV)
+    if data:
+        inside = f"/data/{Path(data).name}"
+        binds.append((str(Path(data).resolve()), inside))
+        env[DATA_ENV] = inside
+    for name in ("CNNKIT_CHECK_SEED", "KERAS_BACKEND"):
+        if os.environ.get(name):
+            env[name] = os.environ[name]
+    return {"env": env, "files": files, "binds": tuple(binds)}
+
+
+def _bar(total, enabled):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="submission", disable=not enabled or total == 0, file=sys.stderr,
+                dynamic_ncols=True, smoothing=0.1)

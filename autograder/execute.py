@@ -1,0 +1,176 @@
+"""Stage 2c, execute: run a prepared submission in its own sandbox.
+
+`execute` takes plain data (a `Prepared` and the limits) and returns plain
+data (an `Execution`), so the same function runs in a local worker thread or
+on a Dask worker on another machine. What comes back from the sandbox is
+untrusted: sizes are capped and only the expected files are read.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.sandbox import SANDBOX_UID, run_sandboxed
+
+__all__ = ["Execution", "Slot", "execute"]
+
+EVIDENCE_DIR = "cnnkit_evidence"
+MAX_EVIDENCE_FILES = 16
+MAX_EVIDENCE_BYTES = 64 * 1000**2
+_KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=ERROR"]
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where a submission runs: a worker's name, its CPUs and its GPU.
+
+    Attributes:
+        worker: the worker's name, recorded with the result.
+        cpus: CPU numbers the worker is pinned to (empty: all).
+        gpu: the GPU index handed to it, or None for the CPU.
+    """
+
+    worker: str
+    cpus: tuple = ()
+    gpu: int | None = None
+
+    @property
+    def device(self):
+        return "cpu" if self.gpu is None else f"gpu:{self.gpu}"
+
+
+@dataclass(frozen=True)
+class Execution:
+    """What running a submission produced (untrusted content, trusted status).
+
+    Attributes:
+        student: the student id.
+        status: `graded`, `timeout`, `memory`, `output-limit` or `crashed`.
+        reason: why, in one line ("" when graded).
+        notebooks: dict of file name -> executed notebook JSON (str); a
+            notebook stopped early holds the cells that ran.
+        evidence: dict of file name -> bytes left in `cnnkit_evidence/`.
+        seconds: wall-clock time in the sandbox.
+        worker, device: where it ran.
+        peak_memory: most bytes in use at once, when known.
+        limits_hit: names of the limits the submission ran into.
+    """
+
+    student: str
+    status: str
+    reason: str
+    notebooks: dict = field(default_factory=dict)
+    evidence: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    worker: str = ""
+    device: str = "cpu"
+    peak_memory: int | None = None
+    limits_hit: tuple = ()
+
+
+def execute(prepared, limits, slot, *, env=None, files=None, binds=()):
+    """Runs every well-formed notebook of a submission in one sandbox.
+
+    Args:
+        prepared: an `autograder.prepare.Prepared` with notebooks to run.
+        limits: an `autograder.limits.Limits` with `threads` set.
+        slot: the `Slot` to run in.
+        env: dict of extra environment variables for the kernels.
+        files: dict of relative path -> bytes to put read-only under `/job`
+            (course files the notebooks are meant to read).
+        binds: pairs (host path, sandbox path) shown read-only.
+
+    Returns:
+        An `Execution`.
+    """
+    with tempfile.TemporaryDirectory(prefix="cnnkit-job-") as scratch:
+        job_dir, out_dir = Path(scratch) / "job", Path(scratch) / "out"
+        job_dir.mkdir()
+        out_dir.mkdir()
+        _write_job(job_dir, prepared, limits, files or {})
+        env = dict(env or {})
+        devices = ()
+        if slot.gpu is not None:
+            env["CUDA_VISIBLE_DEVICES"] = str(slot.gpu)
+            devices = tuple(str(p) for p in sorted(Path("/dev").glob("nvidia*")))
+        run = run_sandboxed(["python", "-m", "autograder.runner", "/job", "/out"], job_dir=job_dir, out_dir=out_dir,
+                            limits=limits, cpus=slot.cpus, env=env, binds=binds, devices=devices)
+        status = _read_json(out_dir / "status.json") or {}
+        notebooks = {name: text for name in prepared.notebooks
+                     if (text := _read_text(out_dir / name, limit=limits.max_output + 16 * 1000**2)) is not None}
+        evidence = _read_evidence(out_dir / EVIDENCE_DIR)
+    outcome, reason = _outcome(run, status, limits, prepared)
+    hit = tuple(name for name, flag in (("memory", run.memory_exceeded), ("processes", run.processes_exceeded),
+                                        ("time", outcome == "timeout"), ("output", outcome == "output-limit")) if flag)
+    if run.processes_exceeded:
+        reason = "; ".join(filter(None, [reason, f"it reached the limit of {limits.processes} processes"]))
+    return Execution(prepared.student, outcome, reason, notebooks, evidence, run.seconds, slot.worker, slot.device,
+                     run.peak_memory, hit)
+
+
+def _outcome(run, status, limits, prepared):
+    """The submission's status and its reason, from the sandbox and the runner's report."""
+    reports = status.get("notebooks", {}) if isinstance(status, dict) else {}
+    stopped = {name: report for name, report in reports.items()
+               if isinstance(report, dict) and report.get("outcome") != "ok"}
+    if run.timed_out:
+        return "timeout", f"the submission ran longer than {limits.timeout:g} s in total and was stopped"
+    if run.memory_exceeded:
+        return "memory", f"the submission used more than its {limits.memory / 1024**3:.3g} GiB of memory and was stopped"
+    for kind in ("output-limit", "timeout", "crashed"):
+        for name, report in stopped.items():
+            if report.get("outcome") == kind:
+                return kind, {"output-limit": f"{name}: printed or displayed more than {limits.max_output:,} bytes; "
+                                              "the kernel was stopped",
+                              "timeout": f"{name}: a cell ran longer than {limits.cell_timeout:g} s and was stopped",
+                              "crashed": f"{name}: {str(report.get('message', 'the kernel died'))[:160]}"}[kind]
+    finished = [name for name in prepared.notebooks if name in reports]
+    if run.returncode != 0 or len(finished) < len(prepared.notebooks):
+        return "crashed", (f"the grading process in the sandbox ended early (exit status {run.returncode}) after "
+                           f"{len(finished)} of {len(prepared.notebooks)} notebook(s)")
+    return "graded", ""
+
+
+def _write_job(job_dir, prepared, limits, files):
+    for name, text in prepared.notebooks.items():
+        (job_dir / name).write_text(text)
+    for relative, content in files.items():
+        path = job_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    (job_dir / "passwd").write_text(f"student:x:{SANDBOX_UID}:{SANDBOX_UID}:student:/home/student:/bin/sh\n")
+    (job_dir / "job.json").write_text(json.dumps({
+        "notebooks": list(prepared.notebooks), "cell_timeout": limits.cell_timeout,
+        "max_output": limits.max_output, "kernel_arguments": _KERNEL_ARGUMENTS}))
+
+
+def _read_text(path, limit):
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > limit:
+            return None
+        return path.read_text(errors="replace")
+    except OSError:
+        return None
+
+
+def _read_json(path):
+    text = _read_text(path, limit=1000**2)
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
+
+
+def _read_evidence(folder):
+    evidence, total = {}, 0
+    if not folder.is_dir() or folder.is_symlink():
+        return evidence
+    for path in sorted(folder.iterdir())[:MAX_EVIDENCE_FILES]:
+        if path.is_file() and not path.is_symlink() and total + path.stat().st_size <= MAX_EVIDENCE_BYTES:
+            evidence[path.name] = path.read_bytes()
+            total += len(evidence[path.name])
+    return evidence

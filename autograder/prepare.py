@@ -1,0 +1,137 @@
+"""Stage 2a, prepare (trusted): turn submitted bytes into notebooks ready to run.
+
+Runs in the grader, never in the sandbox, and executes nothing. A notebook is
+*malformed* when it is not JSON, is of an nbformat this grader does not read,
+has duplicated cell ids or grade ids, or holds graded cells the instructor's
+release does not have. A well-formed notebook goes through nbgrader's own
+sanitising steps, as `nbgrader autograde` does: outputs cleared, the kernel
+spec, locked cells and hidden tests restored from the gradebook, cell
+metadata checked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+import nbformat
+
+__all__ = ["NotebookTemplate", "Prepared", "prepare"]
+
+
+@dataclass(frozen=True)
+class NotebookTemplate:
+    """What the release says about one notebook.
+
+    Attributes:
+        name: file name, e.g. `"01_convolution.ipynb"`.
+        grade_ids: every nbgrader grade id of the released notebook.
+        graded: grade id -> points of each graded cell.
+    """
+
+    name: str
+    grade_ids: frozenset
+    graded: dict
+
+    @property
+    def max_score(self):
+        return float(sum(self.graded.values()))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A submission ready for the sandbox.
+
+    Attributes:
+        student: the student id.
+        notebooks: dict of file name -> sanitised notebook JSON (str), in
+            assignment order; only notebooks that are well formed.
+        malformed: dict of file name -> why it cannot be graded.
+        missing: names of the assignment's notebooks not submitted.
+    """
+
+    student: str
+    notebooks: dict
+    malformed: dict = field(default_factory=dict)
+    missing: tuple = ()
+
+
+def prepare(submission, templates, *, assignment, db_url):
+    """Checks and sanitises every notebook of a submission.
+
+    Args:
+        submission: an `autograder.collect.Submission`.
+        templates: tuple of `NotebookTemplate`, the assignment's notebooks.
+        assignment: the assignment id.
+        db_url: the gradebook holding the assignment's source cells.
+
+    Returns:
+        A `Prepared`.
+    """
+    notebooks, malformed, missing = {}, {}, []
+    for template in templates:
+        raw = submission.notebooks.get(template.name)
+        if raw is None:
+            missing.append(template.name)
+            continue
+        try:
+            notebook = _well_formed(raw, template)
+            notebooks[template.name] = nbformat.writes(
+                _sanitised(notebook, template, assignment=assignment, student=submission.student, db_url=db_url))
+        except MalformedNotebook as error:
+            malformed[template.name] = str(error)
+    return Prepared(submission.student, notebooks, malformed, tuple(missing))
+
+
+class MalformedNotebook(ValueError):
+    """A notebook that cannot be graded; the message says why, in one line."""
+
+
+def _well_formed(raw, template):
+    try:
+        data = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+    except UnicodeDecodeError:
+        raise MalformedNotebook("not a notebook: the file is not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise MalformedNotebook(f"not a notebook: broken JSON at line {error.lineno}, column {error.colno} "
+                                f"({error.msg})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise MalformedNotebook("not a notebook: no list of cells")
+    version = (data.get("nbformat"), data.get("nbformat_minor"))
+    newest = (nbformat.current_nbformat, nbformat.current_nbformat_minor)
+    if not all(isinstance(v, int) for v in version) or version[0] != newest[0] or version[1] > newest[1]:
+        raise MalformedNotebook(f"nbformat {version[0]}.{version[1]} is not one this grader reads "
+                                f"(4.0 to {newest[0]}.{newest[1]})")
+    cells = [cell for cell in data["cells"] if isinstance(cell, dict)]
+    twice = [cell_id for cell_id, n in Counter(c.get("id") for c in cells if "id" in c).items() if n > 1]
+    if twice:
+        raise MalformedNotebook(f"cell id {twice[0]!r} appears {Counter(c.get('id') for c in cells)[twice[0]]} times")
+    grade_ids = [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in cells
+                 if isinstance(c.get("metadata", {}).get("nbgrader"), dict)]
+    repeated = [g for g, n in Counter(grade_ids).items() if g is not None and n > 1]
+    if repeated:
+        raise MalformedNotebook(f"grade id {repeated[0]!r} appears on {Counter(grade_ids)[repeated[0]]} cells")
+    unknown = sorted(str(g) for g in set(grade_ids) - template.grade_ids)
+    if unknown:
+        raise MalformedNotebook(f"cell {unknown[0]!r} has nbgrader metadata but is not in the released notebook")
+    try:
+        notebook = nbformat.reads(json.dumps(data), as_version=4)
+        nbformat.validate(notebook)
+    except Exception as error:  # nbformat's ValidationError and friends
+        raise MalformedNotebook(f"not a valid notebook: {str(error).splitlines()[0][:200]}") from None
+    return notebook
+
+
+def _sanitised(notebook, template, *, assignment, student, db_url):
+    from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec
+
+    resources = {"nbgrader": {"db_url": db_url, "assignment": assignment, "student": student,
+                              "notebook": template.name[:-len(".ipynb")]}}
+    for step in (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata):
+        try:
+            notebook, resources = step().preprocess(notebook, resources)
+        except Exception as error:  # nbgrader's metadata errors
+            raise MalformedNotebook(f"nbgrader cannot grade it ({step.__name__}): "
+                                    f"{str(error).splitlines()[0][:200]}") from None
+    return notebook

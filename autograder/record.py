@@ -1,0 +1,107 @@
+"""Stage 4, record: write each result, one submission at a time, so that a
+grader killed at any moment loses nothing already graded.
+
+Per submission, in this order: the gradebook (one commit), the executed
+notebooks under `autograded/<student>/<assignment>/` (each replaced
+atomically), then one line in `reports/<assignment>/results.jsonl`, written
+with a single `write` and `fsync`. That line is the commit record: a
+submission without one is graded again by the next run, and writing its
+gradebook entry again replaces it (nothing is counted twice). A line torn by
+a kill is ignored and cut off on the next run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from autograder.gradebook import record_submission
+from autograder.results import SubmissionResult
+
+__all__ = ["ResultsLog", "record"]
+
+
+class ResultsLog:
+    """`results.jsonl`: one JSON line per graded submission, newest last.
+
+    Args:
+        path: the file (created with its folder when first written).
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def latest(self):
+        """The newest result of each student, cutting off a torn last line.
+
+        Returns:
+            Dict of student id -> `SubmissionResult`.
+        """
+        if not self.path.exists():
+            return {}
+        data = self.path.read_bytes()
+        results, good_end = {}, 0
+        for line in data.splitlines(keepends=True):
+            if not line.endswith(b"\n"):
+                break
+            try:
+                result = SubmissionResult.from_json(line)
+            except ValueError:
+                break
+            results[result.student] = result
+            good_end += len(line)
+        if good_end < len(data):
+            with open(self.path, "r+b") as handle:
+                handle.truncate(good_end)
+        return results
+
+    def append(self, result):
+        """Appends one result durably.
+
+        Args:
+            result: a `SubmissionResult`.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = (result.to_json() + "\n").encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def record(result, *, assignment, db_url, log, autograded_dir, execution=None):
+    """Writes one submission's result everywhere it belongs.
+
+    Args:
+        result: the `SubmissionResult`.
+        assignment: the assignment id.
+        db_url: the gradebook's SQLAlchemy URL.
+        log: the `ResultsLog`.
+        autograded_dir: nbgrader's `autograded/` folder of the course.
+        execution: the `Execution` whose notebooks and evidence to keep, if any.
+    """
+    record_submission(db_url, assignment, result.student, result.by_notebook())
+    if execution is not None:
+        _write_notebooks(Path(autograded_dir) / result.student / assignment, execution)
+    log.append(result)
+
+
+def _write_notebooks(folder, execution):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in execution.notebooks.items():
+        _replace(folder / name, text.encode())
+    evidence = folder / "cnnkit_evidence"
+    if evidence.exists():
+        shutil.rmtree(evidence)
+    for name, content in execution.evidence.items():
+        evidence.mkdir(exist_ok=True)
+        _replace(evidence / name, content)
+
+
+def _replace(path, content):
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(content)
+    partial.replace(path)

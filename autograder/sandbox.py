@@ -1,0 +1,368 @@
+"""Stage 2b, sandbox: run a command under operating-system limits, cut off
+from the course.
+
+The strongest mechanisms the machine offers are used, and `Mechanisms.line`
+says which are in force:
+
+- **bubblewrap** (Linux namespaces): a private view of the file system with
+  only the system, the Python installation and the kit's own packages,
+  read-only; the job folder read-only at `/job`; a fresh home and `/tmp` in
+  memory, capped in size (the disk limit); `/out` for results; no network
+  (a private loopback only); its own process tree (it cannot see, signal or
+  outlive anything outside; when it ends, every process in it ends); an
+  unprivileged user with no capabilities.
+- **control groups** (v1 or v2): memory (the kernel's OOM killer stops the
+  submission, nothing else) and number of processes; every process left in
+  the group is killed when the run ends.
+- **resource limits** (always): file size, CPU time, core dumps, open files;
+  memory (data segment) and processes where control groups are missing.
+- **CPU affinity**: each worker is pinned to its own cores.
+
+Where bubblewrap is missing (a container without user namespaces, as on
+Gradescope) the command runs in a scratch folder with the limits that
+remain, and the line says that the file system and network are open.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.limits import format_size
+
+__all__ = ["Mechanisms", "SandboxRun", "detect", "run_sandboxed"]
+
+HOME = "/home/student"
+SANDBOX_UID = 1000
+_CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+@dataclass(frozen=True)
+class Mechanisms:
+    """What this machine can enforce.
+
+    Attributes:
+        namespaces: whether bubblewrap works here.
+        cgroup: 1 or 2 when memory and process controllers can be used, else 0.
+        gpus: GPU indices the grader may hand to workers.
+    """
+
+    namespaces: bool
+    cgroup: int
+    gpus: tuple = ()
+
+    def line(self, limits):
+        """The limits in force and how, in one line."""
+        parts = ["bubblewrap namespaces (read-only system, no course files, no network, own process tree)"
+                 if self.namespaces else "NO namespaces (bubblewrap missing: files and network are not isolated)"]
+        if self.cgroup:
+            parts.append(f"cgroup v{self.cgroup}: memory {format_size(limits.memory)}, "
+                         f"{limits.processes} processes")
+        else:
+            parts.append(f"NO cgroups: memory {format_size(limits.memory)} and {limits.processes} processes by "
+                         "rlimit only")
+        parts.append(f"disk {format_size(limits.disk)} ({'tmpfs' if self.namespaces else 'file-size rlimit'}), "
+                     f"output {format_size(limits.max_output)}, {limits.cell_timeout:g} s per cell, "
+                     f"{limits.timeout:g} s per submission")
+        return "sandbox: " + "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class SandboxRun:
+    """How a sandboxed command ended.
+
+    Attributes:
+        returncode: its exit status (negative: killed by that signal).
+        timed_out: whether the grader stopped it at the time limit.
+        memory_exceeded: whether the memory limit was hit.
+        processes_exceeded: whether the process limit was hit.
+        seconds: wall-clock time.
+        peak_memory: most bytes in use at once, when known.
+        stderr: the last lines the command wrote to stderr.
+    """
+
+    returncode: int
+    timed_out: bool
+    memory_exceeded: bool
+    processes_exceeded: bool
+    seconds: float
+    peak_memory: int | None
+    stderr: str
+
+
+@functools.lru_cache(maxsize=1)
+def detect():
+    """The mechanisms this machine offers (probed once per process).
+
+    `CNNKIT_SANDBOX=none` turns bubblewrap off, and `CNNKIT_CGROUPS=none`
+    control groups, to try the fallbacks.
+
+    Returns:
+        A `Mechanisms`.
+    """
+    namespaces = os.environ.get("CNNKIT_SANDBOX", "") != "none" and _bwrap_works()
+    cgroup = 0 if os.environ.get("CNNKIT_CGROUPS", "") == "none" else _cgroup_version()
+    return Mechanisms(namespaces, cgroup, _gpus())
+
+
+def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, binds=(), devices=(), mechanisms=None):
+    """Runs `command` in a sandbox and waits for it, at most `limits.timeout`.
+
+    Args:
+        command: list of str, run with `/job` as the job folder and the home
+            folder as working directory.
+        job_dir: host folder shown read-only at `/job`.
+        out_dir: host folder shown writable at `/out`.
+        limits: an `autograder.limits.Limits` (threads must be set).
+        cpus: CPU numbers to pin to, or None for all.
+        env: dict of extra environment variables.
+        binds: pairs (host path, sandbox path) shown read-only.
+        devices: device files to show (GPUs).
+        mechanisms: a `Mechanisms` (default: `detect()`).
+
+    Returns:
+        A `SandboxRun`. Every process of the run has ended when it returns.
+    """
+    mechanisms = mechanisms or detect()
+    groups = _ControlGroups.create(mechanisms.cgroup, limits) if mechanisms.cgroup else None
+    environment = _environment(limits, env or {})
+    home = None
+    if mechanisms.namespaces:
+        full = _bwrap_command(command, job_dir, out_dir, limits, environment, binds, devices)
+        popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    else:
+        home = Path(job_dir).parent / "home"
+        home.mkdir(exist_ok=True)
+        full = [arg.replace("/job", str(job_dir)).replace("/out", str(out_dir)) for arg in command]
+        popen_env = {**environment, "HOME": str(home)}
+    spec = {"cgroups": groups.procs_files() if groups else [], "cpus": list(cpus or []),
+            "rlimits": _rlimits(limits, fallback=not mechanisms.cgroup)}
+    launcher = [sys.executable, "-m", "autograder.launch", json.dumps(spec), "--"]
+    start = time.monotonic()
+    process = subprocess.Popen(launcher + full, cwd=home or job_dir, env={**popen_env, "PYTHONPATH": _kit_path()},
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    timed_out = False
+    try:
+        _, stderr = process.communicate(timeout=limits.timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill(process)
+        _, stderr = process.communicate()
+    finally:
+        _kill(process)
+        if groups:
+            groups.kill_all()
+    seconds = time.monotonic() - start
+    memory, processes, peak = groups.report() if groups else (False, False, None)
+    if groups:
+        groups.remove()
+    if home is not None:
+        shutil.rmtree(home, ignore_errors=True)
+    tail = "\n".join(stderr.decode(errors="replace").splitlines()[-5:])
+    return SandboxRun(process.returncode, timed_out, memory, processes, seconds, peak, tail)
+
+
+def _kit_path():
+    """Where `autograder` is importable from, for the launcher."""
+    return str(Path(__file__).resolve().parents[1])
+
+
+def _environment(limits, extra):
+    threads = str(limits.threads or 1)
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", "HOME": HOME, "LANG": "C.UTF-8",
+           "TMPDIR": "/tmp", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1", "MPLBACKEND": "agg",
+           "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads,
+           "MKL_NUM_THREADS": threads, "TF_NUM_INTRAOP_THREADS": threads, "TF_NUM_INTEROP_THREADS": "1",
+           "XLA_FLAGS": f"--xla_cpu_multi_thread_eigen={'true' if threads != '1' else 'false'}",
+           "CUDA_VISIBLE_DEVICES": "", "TF_FORCE_GPU_ALLOW_GROWTH": "true", "XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
+    return {**env, **extra}
+
+
+def _bwrap_command(command, job_dir, out_dir, limits, environment, binds, devices):
+    args = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session", "--clearenv",
+            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox"]
+    for top in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / top
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    for etc in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl", "fonts", "localtime", "mime.types"):
+        if (Path("/etc") / etc).exists():
+            args += ["--ro-bind", f"/etc/{etc}", f"/etc/{etc}"]
+    for path in _python_paths():
+        args += ["--ro-bind", path, path]
+    for host, inside in binds:
+        args += ["--ro-bind", str(host), inside]
+    for device in devices:
+        args += ["--dev-bind", device, device]
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(limits.disk), "--tmpfs", HOME,
+             "--size", str(max(limits.disk // 4, 16 * 1024**2)), "--tmpfs", "/tmp",
+             "--ro-bind", str(job_dir), "/job", "--bind", str(out_dir), "/out",
+             "--ro-bind", str(Path(job_dir) / "passwd"), "/etc/passwd", "--chdir", HOME]
+    for key, value in environment.items():
+        args += ["--setenv", key, value]
+    return args + ["--"] + list(command)
+
+
+@functools.lru_cache(maxsize=1)
+def _python_paths():
+    """The Python installation, the environment and the kit's packages: nothing else of the host."""
+    import autograder
+    import cnnkit
+
+    paths = {sys.base_prefix, sys.prefix, str(Path(autograder.__file__).parent), str(Path(cnnkit.__file__).parent)}
+    inside = [p for p in paths if any(p != q and p.startswith(q + os.sep) for q in paths)]
+    return sorted(paths - set(inside))
+
+
+def _rlimits(limits, fallback):
+    threads = limits.threads or 1
+    rlimits = {"RLIMIT_CORE": 0, "RLIMIT_FSIZE": int(limits.disk), "RLIMIT_NOFILE": 4096,
+               "RLIMIT_CPU": int(limits.timeout * threads) + 60}
+    if fallback:  # no control groups: per-process stand-ins
+        rlimits.update(RLIMIT_DATA=int(limits.memory), RLIMIT_NPROC=int(limits.processes))
+    return rlimits
+
+
+def _kill(process):
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _bwrap_works():
+    if not shutil.which("bwrap"):
+        return False
+    try:
+        probe = subprocess.run(["bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/", "/", "true"],
+                               capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+def _cgroup_version():
+    if (_CGROUP_ROOT / "memory" / "memory.limit_in_bytes").exists() and (_CGROUP_ROOT / "pids").is_dir():
+        version, probe = 1, [_CGROUP_ROOT / "memory" / "cnnkit", _CGROUP_ROOT / "pids" / "cnnkit"]
+    elif (_CGROUP_ROOT / "cgroup.controllers").exists():
+        version, probe = 2, [_CGROUP_ROOT / "cnnkit"]
+    else:
+        return 0
+    try:
+        for folder in probe:
+            folder.mkdir(exist_ok=True)
+        if version == 2:
+            _enable_v2_controllers()
+    except OSError:
+        return 0
+    return version
+
+
+def _enable_v2_controllers():
+    available = (_CGROUP_ROOT / "cgroup.controllers").read_text().split()
+    if not {"memory", "pids"} <= set(available):
+        raise OSError("cgroup v2 without memory and pids controllers")
+    for folder in (_CGROUP_ROOT, _CGROUP_ROOT / "cnnkit"):
+        (folder / "cgroup.subtree_control").write_text("+memory +pids")
+
+
+def _gpus():
+    if os.environ.get("CNNKIT_FORCE_CPU", "").strip().lower() in {"1", "true", "yes", "on"}:
+        return ()
+    if not shutil.which("nvidia-smi"):
+        return ()
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    return tuple(int(line) for line in out.stdout.split() if line.strip().isdigit())
+
+
+class _ControlGroups:
+    """The control groups of one run (v1: one per controller; v2: one)."""
+
+    def __init__(self, version, folders):
+        self.version, self.folders = version, folders
+
+    @classmethod
+    def create(cls, version, limits):
+        name = f"run-{uuid.uuid4().hex[:12]}"
+        if version == 1:
+            memory, pids = _CGROUP_ROOT / "memory" / "cnnkit" / name, _CGROUP_ROOT / "pids" / "cnnkit" / name
+            memory.mkdir(parents=True)
+            pids.mkdir(parents=True)
+            (memory / "memory.limit_in_bytes").write_text(str(limits.memory))
+            if (memory / "memory.memsw.limit_in_bytes").exists():
+                (memory / "memory.memsw.limit_in_bytes").write_text(str(limits.memory))
+            (pids / "pids.max").write_text(str(limits.processes))
+            return cls(1, [memory, pids])
+        folder = _CGROUP_ROOT / "cnnkit" / name
+        folder.mkdir(parents=True)
+        (folder / "memory.max").write_text(str(limits.memory))
+        if (folder / "memory.swap.max").exists():
+            (folder / "memory.swap.max").write_text("0")
+        (folder / "pids.max").write_text(str(limits.processes))
+        return cls(2, [folder])
+
+    def procs_files(self):
+        return [str(folder / "cgroup.procs") for folder in self.folders]
+
+    def kill_all(self):
+        """Kills every process left in the groups (detached ones included)."""
+        if self.version == 2 and (self.folders[0] / "cgroup.kill").exists():
+            (self.folders[0] / "cgroup.kill").write_text("1")
+        for _ in range(100):
+            pids = {int(p) for folder in self.folders for p in (folder / "cgroup.procs").read_text().split()}
+            if not pids:
+                return
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.05)
+
+    def report(self):
+        """(memory limit hit, process limit hit, peak memory bytes)."""
+        if self.version == 1:
+            memory, pids = self.folders
+            oom = _keyed(memory / "memory.oom_control").get("oom_kill", 0) > 0
+            peak = int((memory / "memory.max_usage_in_bytes").read_text())
+            return oom, _keyed(pids / "pids.events").get("max", 0) > 0, peak
+        folder = self.folders[0]
+        events = _keyed(folder / "memory.events")
+        peak_file = folder / "memory.peak"
+        peak = int(peak_file.read_text()) if peak_file.exists() else None
+        return events.get("oom_kill", 0) > 0, _keyed(folder / "pids.events").get("max", 0) > 0, peak
+
+    def remove(self):
+        for folder in self.folders:
+            for _ in range(50):
+                try:
+                    folder.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+
+
+def _keyed(path):
+    """A `key value` per line file as a dict of ints."""
+    try:
+        pairs = (line.split() for line in path.read_text().splitlines())
+        return {p[0]: int(p[1]) for p in pairs if len(p) == 2 and p[1].isdigit()}
+    except OSError:
+        return {}

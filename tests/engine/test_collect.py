@@ -1,0 +1,106 @@
+"""Stage 1: submissions found in nbgrader's layout and in LMS folders and zips;
+unsafe names refused one by one, nothing written."""
+
+import json
+import zipfile
+
+import pytest
+
+from autograder.collect import collect, content_hash, safe_name
+
+EXPECTED = {"01_convolution.ipynb": {"correlate2d", "convolve2d"}, "02_pooling.ipynb": {"pool2d"}}
+
+
+def _nb(*grade_ids):
+    cells = [{"cell_type": "code", "source": "", "metadata": {"nbgrader": {"grade_id": g}}, "outputs": []}
+             for g in grade_ids]
+    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
+
+
+@pytest.mark.parametrize("name", ["ann", "s1234567", "jane.doe@uni.edu", "a-b_c", "Ann Lee"])
+def test_usual_ids_are_safe(name):
+    assert safe_name(name)
+
+
+@pytest.mark.parametrize("name", ["..", "../x", "a/b", ".hidden", "a..b", "", "x" * 200, "a\\b", "tab\tid"])
+def test_ids_that_could_escape_are_not(name):
+    assert not safe_name(name)
+
+
+def test_nbgrader_layout(tmp_path):
+    for student in ("ann", "bob"):
+        folder = tmp_path / "submitted" / student / "cnn"
+        folder.mkdir(parents=True)
+        (folder / "01_convolution.ipynb").write_bytes(_nb("correlate2d"))
+        (folder / "notes.txt").write_text("ignored")
+    (tmp_path / "submitted" / "cat" / "other").mkdir(parents=True)  # another assignment
+    found = collect(tmp_path, "cnn", EXPECTED)
+    assert [s.student for s in found.submissions] == ["ann", "bob"]
+    assert set(found.submissions[0].notebooks) == {"01_convolution.ipynb"}
+    assert "folder names" in found.ids_from
+
+
+def test_a_folder_per_student_from_an_lms(tmp_path):
+    (tmp_path / "lms" / "ann").mkdir(parents=True)
+    (tmp_path / "lms" / "ann" / "01_convolution.ipynb").write_bytes(_nb("correlate2d"))
+    (tmp_path / "lms" / "ann" / "my pooling work.ipynb").write_bytes(_nb("pool2d"))  # recognised by its cells
+    found = collect(tmp_path, "cnn", EXPECTED, tmp_path / "lms")
+    assert set(found.submissions[0].notebooks) == {"01_convolution.ipynb", "02_pooling.ipynb"}
+
+
+def test_flat_files_named_by_student_and_canvas_style(tmp_path):
+    lms = tmp_path / "lms"
+    lms.mkdir()
+    (lms / "ann_01_convolution.ipynb").write_bytes(_nb("correlate2d"))
+    (lms / "doejohn_123_456_01_convolution.ipynb").write_bytes(_nb("correlate2d"))
+    (lms / "late_doejohn_123_789_02_pooling.ipynb").write_bytes(_nb("pool2d"))
+    found = collect(tmp_path, "cnn", EXPECTED, lms)
+    by_id = {s.student: set(s.notebooks) for s in found.submissions}
+    assert by_id == {"ann": {"01_convolution.ipynb"}, "doejohn": {"01_convolution.ipynb", "02_pooling.ipynb"}}
+    assert "Canvas" in found.ids_from
+
+
+def test_one_notebook_per_student_is_recognised_by_its_cells(tmp_path):
+    lms = tmp_path / "lms"
+    lms.mkdir()
+    (lms / "s001.ipynb").write_bytes(_nb("pool2d", "extra-cell"))
+    (lms / "s002.ipynb").write_bytes(b"not json")
+    found = collect(tmp_path, "cnn", EXPECTED, lms)
+    assert [(s.student, list(s.notebooks)) for s in found.submissions] == [("s001", ["02_pooling.ipynb"])]
+    assert any("s002" in r.where and "not one of the assignment" in r.reason for r in found.refused)
+
+
+def test_a_zip_is_read_without_extracting_and_bad_entries_are_refused(tmp_path):
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("submissions/ann/01_convolution.ipynb", _nb("correlate2d"))
+        handle.writestr("submissions/bob/01_convolution.ipynb", _nb("correlate2d"))
+        handle.writestr("submissions/../../evil/01_convolution.ipynb", _nb("correlate2d"))
+        handle.writestr("/etc/01_convolution.ipynb", _nb("correlate2d"))
+        handle.writestr("__MACOSX/submissions/._ann", b"junk")
+    found = collect(tmp_path, "cnn", EXPECTED, archive)
+    assert [s.student for s in found.submissions] == ["ann", "bob"]
+    assert len(found.refused) == 2 and all("outside the zip" in r.reason for r in found.refused)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["download.zip"]
+
+
+def test_symlinks_and_unsafe_folders_are_refused(tmp_path):
+    root = tmp_path / "submitted"
+    (root / "ann" / "cnn").mkdir(parents=True)
+    (root / "ann" / "cnn" / "01_convolution.ipynb").write_bytes(_nb("correlate2d"))
+    (root / "mallory").symlink_to(tmp_path)
+    (root / "a..b" / "cnn").mkdir(parents=True)
+    found = collect(tmp_path, "cnn", EXPECTED)
+    assert [s.student for s in found.submissions] == ["ann"]
+    assert {r.where for r in found.refused} == {"mallory", "a..b"}
+
+
+def test_the_hash_changes_with_the_content_only():
+    a = content_hash({"x.ipynb": b"1", "y.ipynb": b"2"})
+    assert a == content_hash({"y.ipynb": b"2", "x.ipynb": b"1"})
+    assert a != content_hash({"x.ipynb": b"1", "y.ipynb": b"3"})
+
+
+def test_a_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such folder or zip"):
+        collect(tmp_path, "cnn", EXPECTED, tmp_path / "nope.zip")

@@ -1,0 +1,70 @@
+"""Stage 2a: malformed notebooks are told apart in the trusted grader, and
+well-formed ones get nbgrader's sanitising (locked cells and hidden tests back)."""
+
+import copy
+import json
+
+import pytest
+
+from autograder.collect import Submission
+from autograder.engine import templates_of
+from autograder.prepare import prepare
+from tests.engine.conftest import SECRET
+
+
+@pytest.fixture
+def prepared_for(mini_course):
+    mini_course.course.register("mini")
+    templates = templates_of(mini_course.course, "mini")
+
+    def run(text):
+        data = text if isinstance(text, (bytes, str)) else json.dumps(text)
+        submission = Submission("ann", {"mini.ipynb": data.encode() if isinstance(data, str) else data}, "h", "test")
+        return prepare(submission, templates, assignment="mini", db_url=mini_course.course.db_url)
+    return run, mini_course
+
+
+def test_a_good_notebook_gets_its_hidden_tests_and_locked_cells_back(prepared_for):
+    run, course = prepared_for
+    notebook = course.notebook()
+    notebook.cells[1].source = "pass  # the student emptied the locked test cell"
+    prepared = run(notebook)
+    assert not prepared.malformed
+    text = prepared.notebooks["mini.ipynb"]
+    assert SECRET in text and "the student emptied" not in text
+
+
+@pytest.mark.parametrize("mangle, words", [
+    (lambda nb: "{\"cells\": [", "broken JSON at line 1"),
+    (lambda nb: b"\xff\xfe not utf-8", "not UTF-8"),
+    (lambda nb: {**nb, "nbformat_minor": 99}, "nbformat 4.99 is not one this grader reads"),
+    (lambda nb: {**nb, "nbformat": 5}, "nbformat 5.5"),
+    (lambda nb: {"metadata": {}}, "no list of cells"),
+])
+def test_unreadable_notebooks_are_malformed_with_a_reason(prepared_for, mangle, words):
+    run, course = prepared_for
+    prepared = run(mangle(json.loads(json.dumps(course.notebook()))))
+    assert words in prepared.malformed["mini.ipynb"] and not prepared.notebooks
+
+
+def test_duplicated_ids_and_foreign_cells_are_malformed(prepared_for):
+    run, course = prepared_for
+    twins = json.loads(json.dumps(course.notebook()))
+    twins["cells"][2]["id"] = twins["cells"][0]["id"]
+    assert "appears 2 times" in run(twins).malformed["mini.ipynb"]
+    doubled = copy.deepcopy(json.loads(json.dumps(course.notebook())))
+    doubled["cells"].append(copy.deepcopy(doubled["cells"][1]))
+    doubled["cells"][-1]["id"] = "another"
+    assert "grade id 'add_tests' appears on 2 cells" in run(doubled).malformed["mini.ipynb"]
+    foreign = json.loads(json.dumps(course.notebook()))
+    foreign["cells"][3]["metadata"]["nbgrader"]["grade_id"] = "bonus_tests"
+    assert "'bonus_tests'" in run(foreign).malformed["mini.ipynb"]
+
+
+def test_a_missing_notebook_is_listed(prepared_for):
+    run, course = prepared_for
+    from autograder.engine import templates_of
+
+    submission = Submission("ann", {}, "h", "test")
+    prepared = prepare(submission, templates_of(course.course, "mini"), assignment="mini", db_url=course.course.db_url)
+    assert prepared.missing == ("mini.ipynb",)
