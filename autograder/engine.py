@@ -1,16 +1,17 @@
 """`grade`: every submission of an assignment, through the stages.
 
-collect -> prepare (trusted) -> execute (sandboxed, in parallel) -> score ->
-record, with a progress bar and a closing summary. Resumable: a submission
-whose latest result has the same content hash is not graded again unless
-`force` is set.
+collect -> prepare (trusted) -> execute (sandboxed, in parallel) -> verify
+(trusted) -> record, with a progress bar and a closing summary. Resumable: a
+submission whose latest result has the same content hash is not graded again
+unless `force` is set.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import os
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,7 +26,9 @@ from autograder.limits import Limits, plan_workers
 from autograder.prepare import NotebookTemplate, prepare
 from autograder.record import ResultsLog, record
 from autograder.sandbox import detect
-from autograder.score import malformed_result, score_execution
+from autograder.score import malformed_result
+from autograder.secret import course_secret
+from autograder.verify import Verifier
 
 __all__ = ["GradingRun", "grade", "templates_of"]
 
@@ -94,6 +97,12 @@ def grade(assignment, *, course=".", submissions=None, limits=None, workers=None
     Raises:
         FileNotFoundError: if the course has no source for the assignment.
     """
+    with tempfile.TemporaryDirectory(prefix="cnnkit-grading-") as scratch:
+        return _grade(assignment, Path(scratch), course=course, submissions=submissions, limits=limits,
+                      workers=workers, scheduler=scheduler, force=force, db_url=db_url, progress=progress, echo=echo)
+
+
+def _grade(assignment, scratch, *, course, submissions, limits, workers, scheduler, force, db_url, progress, echo):
     start = time.monotonic()
     limits = limits or Limits()
     course = Course(course, db_url=db_url)
@@ -117,6 +126,8 @@ def grade(assignment, *, course=".", submissions=None, limits=None, workers=None
     for line in run.lines + run.refused:
         echo(line)
 
+    verifier = Verifier.for_assignment(course.root / "solutions" / assignment,
+                                       _release_dir(course, assignment, scratch), course_secret(course.root))
     pending = {}
     for submission in found.submissions:
         kept = previous.get(submission.student)
@@ -125,12 +136,13 @@ def grade(assignment, *, course=".", submissions=None, limits=None, workers=None
             run.skipped.append(submission.student)
             continue
         prepared = prepare(submission, templates, assignment=assignment, db_url=course.db_url)
+        prepared = dataclasses.replace(prepared, probes=verifier.probes(submission.student, prepared.notebooks))
         if prepared.notebooks:
             pending[submission.student] = (submission, prepared)
         else:
             _finish(run, malformed_result(prepared, templates, digest=submission.digest), None, course, assignment, log)
 
-    options = _course_files(course)
+    options = _sandbox_files(scratch)
     # The largest submissions first, so that no worker is left with a long one at the end.
     jobs = sorted((prepared for _, prepared in pending.values()),
                   key=lambda prepared: -sum(len(text) for text in prepared.notebooks.values()))
@@ -139,7 +151,7 @@ def grade(assignment, *, course=".", submissions=None, limits=None, workers=None
     bar = _bar(len(jobs), progress)
     for prepared, execution in finished:
         submission = pending[prepared.student][0]
-        result = score_execution(execution, prepared, templates, digest=submission.digest)
+        result = verifier.verify(execution, prepared, submission.notebooks, templates, digest=submission.digest)
         _finish(run, result, execution, course, assignment, log)
         bar.update(1)
         bar.set_postfix_str(f"{prepared.student}: {result.status} {result.score:g}/{result.max_score:g}")
@@ -182,25 +194,37 @@ def _finish(run, result, execution, course, assignment, log):
     run.graded.append(result.student)
 
 
-def _course_files(course):
-    """What the notebooks are meant to read: the reference accuracy (computed
-    here, in the grader) and the data file named by `CNNKIT_DATA`."""
-    from cnnkit.assignment import CACHE_ENV, reference_result_file
+def _release_dir(course, assignment, scratch):
+    """The released notebooks (stubs): the course's, else generated into `scratch`."""
+    release = course.root / "assignments" / assignment
+    if course.notebooks("assignments", assignment):
+        return release
+    result = course.api(release_directory=scratch / "release").generate_assignment(assignment, force=True, create=True)
+    if not result["success"]:
+        raise RuntimeError(f"nbgrader could not generate {assignment}:\n{result['log']}")
+    return scratch / "release" / assignment
+
+
+def _sandbox_files(scratch):
+    """What the sandbox may read beyond its notebooks, and its environment.
+
+    With `CNNKIT_DATA` set, the sandbox gets a copy of the table without its
+    test recordings; the stand-in it generates itself. Nothing else of the
+    grader's (reference cache, secret, held-out rows) goes in.
+    """
+    from cnnkit.assignment import GRADING_ENV, write_student_data
     from cnnkit.data import DATA_ENV
 
-    cache = reference_result_file("spec")
-    files = {f"cache/{cache.name}": cache.read_bytes()}
-    env = {CACHE_ENV: "/job/cache"}
-    binds = []
-    data = os.environ.get(DATA_ENV)
-    if data:
-        inside = f"/data/{Path(data).name}"
-        binds.append((str(Path(data).resolve()), inside))
-        env[DATA_ENV] = inside
+    env, binds = {GRADING_ENV: "1"}, []
+    if os.environ.get(DATA_ENV):
+        student_data = scratch / "student-data.csv"
+        write_student_data(student_data)
+        binds.append((str(student_data), "/data/seizure.csv"))
+        env[DATA_ENV] = "/data/seizure.csv"
     for name in ("CNNKIT_CHECK_SEED", "KERAS_BACKEND"):
         if os.environ.get(name):
             env[name] = os.environ[name]
-    return {"env": env, "files": files, "binds": tuple(binds)}
+    return {"env": env, "binds": tuple(binds)}
 
 
 def _bar(total, enabled):

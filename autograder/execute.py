@@ -54,6 +54,8 @@ class Execution:
         notebooks: dict of file name -> executed notebook JSON (str); a
             notebook stopped early holds the cells that ran.
         evidence: dict of file name -> bytes left in `cnnkit_evidence/`.
+        probes: dict of notebook file name -> dict of file name -> bytes the
+            grader's probe wrote (`result.json`, `.keras` models).
         seconds: wall-clock time in the sandbox.
         worker, device: where it ran.
         peak_memory: most bytes in use at once, when known.
@@ -65,6 +67,7 @@ class Execution:
     reason: str
     notebooks: dict = field(default_factory=dict)
     evidence: dict = field(default_factory=dict)
+    probes: dict = field(default_factory=dict)
     seconds: float = 0.0
     worker: str = ""
     device: str = "cpu"
@@ -73,7 +76,8 @@ class Execution:
 
 
 def execute(prepared, limits, slot, *, env=None, files=None, binds=()):
-    """Runs every well-formed notebook of a submission in one sandbox.
+    """Runs every well-formed notebook of a submission in one sandbox, then
+    the verifier's probes (`prepared.probes`) in the same kernels.
 
     Args:
         prepared: an `autograder.prepare.Prepared` with notebooks to run.
@@ -98,18 +102,20 @@ def execute(prepared, limits, slot, *, env=None, files=None, binds=()):
             env["CUDA_VISIBLE_DEVICES"] = str(slot.gpu)
             devices = tuple(str(p) for p in sorted(Path("/dev").glob("nvidia*")))
         run = run_sandboxed(["python", "-m", "autograder.runner", "/job", "/out"], job_dir=job_dir, out_dir=out_dir,
-                            limits=limits, cpus=slot.cpus, env=env, binds=binds, devices=devices)
+                            limits=limits, cpus=slot.cpus, env=env, binds=binds, devices=devices,
+                            stdin=json.dumps(prepared.probes).encode())  # never written in the sandbox
         status = _read_json(out_dir / "status.json") or {}
         notebooks = {name: text for name in prepared.notebooks
                      if (text := _read_text(out_dir / name, limit=limits.max_output + 16 * 1000**2)) is not None}
         evidence = _read_evidence(out_dir / EVIDENCE_DIR)
+        probed = {name: _read_evidence(out_dir / "probe" / name[:-len(".ipynb")]) for name in prepared.notebooks}
     outcome, reason = _outcome(run, status, limits, prepared)
     hit = tuple(name for name, flag in (("memory", run.memory_exceeded), ("processes", run.processes_exceeded),
                                         ("time", outcome == "timeout"), ("output", outcome == "output-limit")) if flag)
     if run.processes_exceeded:
         reason = "; ".join(filter(None, [reason, f"it reached the limit of {limits.processes} processes"]))
-    return Execution(prepared.student, outcome, reason, notebooks, evidence, run.seconds, slot.worker, slot.device,
-                     run.peak_memory, hit)
+    return Execution(prepared.student, outcome, reason, notebooks, evidence, probed, run.seconds, slot.worker,
+                     slot.device, run.peak_memory, hit)
 
 
 def _outcome(run, status, limits, prepared):

@@ -49,12 +49,15 @@ class Prepared:
             assignment order; only notebooks that are well formed.
         malformed: dict of file name -> why it cannot be graded.
         missing: names of the assignment's notebooks not submitted.
+        probes: dict of file name -> the verifier's probe source for it,
+            handed to the sandbox's runner on its standard input.
     """
 
     student: str
     notebooks: dict
     malformed: dict = field(default_factory=dict)
     missing: tuple = ()
+    probes: dict = field(default_factory=dict)
 
 
 def prepare(submission, templates, *, assignment, db_url):

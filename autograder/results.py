@@ -47,6 +47,11 @@ class SubmissionResult:
         hash: SHA-256 of the submitted notebooks.
         limits_hit: the limits it ran into.
         peak_memory: most bytes in use at once, when known.
+        notebooks: notebook name -> `ran`, `missing`, `malformed` or `not run`.
+        claims: grade id -> the score the kernel's own outputs claim (what
+            plain nbgrader would have given), where it ran.
+        seed: the student's seed of the verifier's cases (from the course
+            secret and the student id), None when nothing was verified.
     """
 
     student: str
@@ -61,6 +66,8 @@ class SubmissionResult:
     limits_hit: tuple = ()
     peak_memory: int | None = None
     notebooks: dict = field(default_factory=dict)
+    claims: dict = field(default_factory=dict)
+    seed: int | None = None
 
     @property
     def score(self):
@@ -86,7 +93,8 @@ class SubmissionResult:
                             for cell in self.cells},
                   "flags": list(self.flags), "seconds": round(self.seconds, 2), "worker": self.worker,
                   "device": self.device, "hash": self.hash, "limits_hit": list(self.limits_hit),
-                  "peak_memory": self.peak_memory, "notebooks": self.notebooks}
+                  "peak_memory": self.peak_memory, "notebooks": self.notebooks, "claims": self.claims,
+                  "seed": self.seed}
         return json.dumps(record, sort_keys=False)
 
     @classmethod
@@ -105,7 +113,8 @@ class SubmissionResult:
         return cls(record["student"], record["status"], record.get("reason", ""), cells,
                    tuple(record.get("flags", ())), float(record.get("seconds", 0)), record.get("worker", ""),
                    record.get("device", "cpu"), record.get("hash", ""), tuple(record.get("limits_hit", ())),
-                   record.get("peak_memory"), record.get("notebooks", {}))
+                   record.get("peak_memory"), record.get("notebooks", {}), record.get("claims", {}),
+                   record.get("seed"))
 
 
 def _cell_key(cell, cells):

@@ -14,6 +14,13 @@ score: what this process writes is untrusted data for the grader.
 
 Each notebook is saved after every cell, so that what ran before a stop is
 kept even when the grader kills the whole sandbox.
+
+After a notebook's cells, the grader's *probe* runs in the same kernel: it
+calls the student's functions on the grader's cases and saves the models
+(see `autograder.probe`). Probes arrive on standard input, read before any
+kernel starts; this process then makes itself non-dumpable, so that no
+kernel (same user) can read its memory or file descriptors. When a kernel
+died, a fresh one re-runs the cells before the fatal one, then the probe.
 """
 
 from __future__ import annotations
@@ -45,11 +52,14 @@ def main(argv=None):
     """
     job_dir, out_dir = (Path(p) for p in (argv or sys.argv[1:]))
     job = json.loads((job_dir / "job.json").read_text())
+    probes = json.loads(sys.stdin.read() or "{}")
+    sys.stdin.close()
+    _make_undumpable()
     budget = {"left": int(job["max_output"])}
     status = {"notebooks": {}}
     for name in job["notebooks"]:
         shutil.copy(job_dir / name, name)
-        outcome = _execute(name, out_dir, job, budget)
+        outcome = _execute(name, out_dir, job, budget, probes.get(name))
         status["notebooks"][name] = outcome
         _copy_evidence(out_dir)
         _write_json(out_dir / "status.json", status)
@@ -58,25 +68,48 @@ def main(argv=None):
     return 0
 
 
-def _execute(name, out_dir, job, budget):
+def _execute(name, out_dir, job, budget, probe):
     notebook = nbformat.read(name, as_version=4)
-    client = LimitedClient(notebook, budget, timeout=job["cell_timeout"], kernel_name="python3",
-                            allow_errors=True, record_timing=False, extra_arguments=job["kernel_arguments"],
-                            resources={"metadata": {"path": os.getcwd()}})
+    client = _client(notebook, job, budget)
     client.on_cell_executed = lambda **_: _save(notebook, out_dir / name)
     outcome = {"outcome": "ok", "message": ""}
     try:
-        client.execute()
-    except CellTimeoutError:
-        outcome = {"outcome": "timeout", "message": f"a cell ran longer than {job['cell_timeout']:g} s"}
+        outcome = client.run(probe, _probe_folder(out_dir, name))
     except DeadKernelError:
-        outcome = ({"outcome": "output-limit", "message": "the notebook printed or displayed more than the output limit"}
-                   if client.over_limit else {"outcome": "crashed", "message": "the kernel died"})
+        if client.over_limit:
+            outcome = {"outcome": "output-limit", "message": "the notebook printed or displayed more than the output limit"}
+        else:
+            outcome = {"outcome": "crashed", "message": "the kernel died"}
+            if probe:  # a fresh kernel re-runs what ran before the fatal cell, then the probe
+                again = _client(nbformat.from_dict(json.loads(json.dumps(notebook))), job, {"left": int(job["max_output"])})
+                try:
+                    again.run(probe, _probe_folder(out_dir, name), upto=client.current_index)
+                except Exception:  # the probe then reports nothing: every check of the notebook scores 0
+                    pass
     except Exception as error:  # the kernel could not start, or nbclient failed
         outcome = {"outcome": "crashed", "message": f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"}
     _save(notebook, out_dir / name)
     return outcome
 
+
+def _client(notebook, job, budget):
+    return LimitedClient(notebook, budget, timeout=job["cell_timeout"], kernel_name="python3", allow_errors=True,
+                         record_timing=False, extra_arguments=job["kernel_arguments"],
+                         resources={"metadata": {"path": os.getcwd()}})
+
+
+def _probe_folder(out_dir, name):
+    return out_dir / "probe" / name[:-len(".ipynb")]
+
+
+def _make_undumpable():
+    """No other process of the sandbox's user may read this one's memory or files (PR_SET_DUMPABLE 0)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 class LimitedClient(NotebookClient):
     """An nbclient that stops the kernel once the output budget is spent.
@@ -90,6 +123,51 @@ class LimitedClient(NotebookClient):
         super().__init__(notebook, **kwargs)
         self.budget = budget
         self.over_limit = False
+        self.current_index = 0
+
+    def run(self, probe, probe_dir, upto=None):
+        """Runs the cells (all, or those before `upto`), then the probe, in one kernel.
+
+        Returns:
+            The outcome: a dict with `outcome` (`ok` or `timeout`) and `message`.
+
+        Raises:
+            DeadKernelError: when the kernel died; `current_index` is the cell.
+        """
+        outcome = {"outcome": "ok", "message": ""}
+        with self.setup_kernel():
+            cells = self.nb.cells if upto is None else self.nb.cells[:upto]
+            for index, cell in enumerate(cells):
+                self.current_index = index
+                try:
+                    self.execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
+                except CellTimeoutError:
+                    outcome = {"outcome": "timeout", "message": f"a cell ran longer than {self.timeout:g} s"}
+                    self.km.interrupt_kernel()
+                    break
+            if probe:
+                self._run_probe(probe, probe_dir)
+        return outcome
+
+    def _run_probe(self, probe, probe_dir):
+        """Runs the grader's probe and moves what it wrote to `probe_dir`."""
+        work = Path(".cnnkit-probe")
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        cell = nbformat.v4.new_code_cell(probe)
+        budget, self.budget = self.budget, {"left": 10**12}  # the probe's own output does not count
+        self.nb.cells.append(cell)  # nbclient executes cells of its notebook; taken out again below
+        try:
+            self.execute_cell(cell, len(self.nb.cells) - 1, store_history=False)
+        except CellTimeoutError:
+            self.km.interrupt_kernel()
+        finally:
+            self.nb.cells.remove(cell)
+            self.budget = budget
+        probe_dir.mkdir(parents=True, exist_ok=True)
+        for path in work.iterdir():
+            if path.is_file() and not path.is_symlink():
+                shutil.move(str(path), probe_dir / path.name)
 
     def process_message(self, msg, cell, cell_index):
         if msg.get("msg_type") not in ("status", "execute_input") and not self.over_limit:

@@ -114,7 +114,8 @@ def detect():
     return Mechanisms(namespaces, cgroup, _gpus())
 
 
-def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, binds=(), devices=(), mechanisms=None):
+def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, binds=(), devices=(), mechanisms=None,
+                  stdin=b""):
     """Runs `command` in a sandbox and waits for it, at most `limits.timeout`.
 
     Args:
@@ -128,6 +129,7 @@ def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, bin
         binds: pairs (host path, sandbox path) shown read-only.
         devices: device files to show (GPUs).
         mechanisms: a `Mechanisms` (default: `detect()`).
+        stdin: bytes for the command's standard input.
 
     Returns:
         A `SandboxRun`. Every process of the run has ended when it returns.
@@ -149,11 +151,11 @@ def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, bin
     launcher = [sys.executable, "-m", "autograder.launch", json.dumps(spec), "--"]
     start = time.monotonic()
     process = subprocess.Popen(launcher + full, cwd=home or job_dir, env={**popen_env, "PYTHONPATH": _kit_path()},
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                start_new_session=True)
     timed_out = False
     try:
-        _, stderr = process.communicate(timeout=limits.timeout)
+        _, stderr = process.communicate(input=stdin, timeout=limits.timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
         _kill(process)

@@ -6,6 +6,19 @@
 # Every other dependency is read from pyproject.toml, the one list of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The grader's sandbox: bubblewrap (Linux namespaces), a Debian package.
+# Without it `cnnkit grade` still runs, with weaker isolation, and says so.
+if ! command -v bwrap >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing bubblewrap (the grading sandbox) with apt-get"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null
+  else
+    echo "note: bubblewrap is missing and cannot be installed here (needs root and apt-get);" \
+         "grading will run without namespaces" >&2
+  fi
+fi
+
 python3 -m venv .venv
 py=.venv/bin/python
 $py -m pip install -q --upgrade pip

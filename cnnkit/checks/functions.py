@@ -19,7 +19,8 @@ import cnnkit
 from cnnkit.checks.report import CheckResult, case_seed, encode_array, silenced
 from cnnkit.conv import _pad_amounts
 
-__all__ = ["GRADED", "GradedFunction", "Misconception", "check_function", "reference_used"]
+__all__ = ["GRADED", "GradedFunction", "Misconception", "call_positionally", "check_function", "draw_cases", "judge",
+           "reference_used"]
 
 
 @dataclass(frozen=True)
@@ -33,64 +34,138 @@ class Misconception:
 
 @dataclass(frozen=True)
 class GradedFunction:
-    """How one student function is graded."""
+    """How one student function is graded.
+
+    Attributes:
+        reference: the right answer, with the stub's parameters.
+        cases: callable rng -> dict of arguments, in the stub's order.
+        misconceptions: tuple of `Misconception`.
+        rtol, atol: the tolerance of a match.
+        edges: callable () -> list of fixed cases that cover every kind of
+            case (odd and even kernels, strides that do not divide, ...).
+        kinds: callable(**case) -> tuple of the kinds a case belongs to.
+    """
 
     reference: object
-    cases: object  # callable: rng -> dict of keyword arguments
+    cases: object
     misconceptions: tuple = field(default=())
     rtol: float = 1e-4
     atol: float = 1e-4
+    edges: object = None
+    kinds: object = None
+
+    def kinds_of(self, case):
+        return tuple(self.kinds(**case)) if self.kinds else ("every case",)
 
 
 def check_function(name, student_fn, *, points=1.0, seed=None, cases=10):
-    """Compares a student function with the reference on seeded random cases.
+    """Compares a student function with the reference on fixed and random cases.
+
+    The function is called positionally, in the stub's parameter order, so
+    its parameters may have any names.
 
     Args:
         name: the graded function's name, a key of `GRADED`.
         student_fn: the student's callable.
         points: float, the most this check gives.
-        seed: int seed of the cases, or None for a fresh one (recorded in the
-            evidence so the verifier can replay them).
-        cases: int, how many random cases.
+        seed: int seed of the random cases, or None (see `case_seed`).
+        cases: int, how many random cases beside the fixed ones.
 
     Returns:
-        The score, a Python float in [0, points], proportional to the cases
-        passed. Feedback names the first failing case and, when the outputs
-        show it, the likely misconception.
+        The score, a Python float in [0, points]: the share of the kinds of
+        case (see `GradedFunction.kinds`) on which every case passes.
+        Feedback names the failing kinds, a failing case and, when the
+        outputs show it, the likely misconception.
 
     Raises:
         KeyError: if `name` is not a graded function.
     """
-    graded = GRADED[name]
     seed = case_seed(name, seed)
-    rng = np.random.default_rng(seed)
-    result = CheckResult(name, float(points), total=cases, evidence={"seed": seed, "cases": cases, "outputs": []})
-    problems, mistakes = [], {}
+    drawn = draw_cases(name, seed, cases)
     borrowed = reference_used(student_fn)
     if borrowed:
+        result = CheckResult(name, float(points), total=1, evidence={"seed": seed, "flag": f"calls {borrowed}"})
         result.messages.append(f"uses cnnkit's reference ({borrowed}) instead of your own code: no credit, "
                                "flagged for review")
-        result.evidence["flag"] = f"calls {borrowed}"
         return result.emit()
     with silenced():
-        for _ in range(cases):
-            kwargs = graded.cases(rng)
-            expected = graded.reference(**kwargs)
-            got, error = _call(student_fn, kwargs)
-            result.evidence["outputs"].append({"error": error} if error else encode_array(got))
-            problem = error or _difference(got, expected, graded)
-            if problem is None:
-                result.passed += 1
-                continue
-            problems.append(f"{_describe(kwargs)}: {problem}")
-            mistake = error is None and _misconception(graded, got, kwargs)
-            if mistake:
-                mistakes[mistake.name] = mistake.message
-    result.messages = [f"Likely mistake ({mistake}): {message}" for mistake, message in mistakes.items()]
-    result.messages += list(dict.fromkeys(problems))[:2]
-    if result.passed == cases:
-        result.messages.append("matches the reference on every case")
+        outputs = [call_positionally(student_fn, case) for case in drawn]
+        result = judge(name, drawn, outputs, points=points)
+    result.evidence.update(seed=seed, cases=len(drawn),
+                           outputs=[{"error": error} if error else encode_array(got) for got, error in outputs])
     return result.emit()
+
+
+def draw_cases(name, seed, count=10):
+    """The cases a graded function is checked on: the fixed edge cases, then
+    `count` random ones drawn from `seed`.
+
+    Args:
+        name: a key of `GRADED`.
+        seed: int seed of the random cases.
+        count: int, how many random cases.
+
+    Returns:
+        A list of dicts of arguments, in the stub's parameter order.
+    """
+    graded = GRADED[name]
+    rng = np.random.default_rng(seed)
+    return [dict(case) for case in (graded.edges() if graded.edges else [])] + [graded.cases(rng) for _ in range(count)]
+
+
+def call_positionally(fn, case):
+    """`fn(*case.values())` on copies of the arguments.
+
+    Returns:
+        `(output, None)`, or `(None, what went wrong in words)`.
+    """
+    try:
+        return fn(*[(v.copy() if isinstance(v, np.ndarray) else v) for v in case.values()]), None
+    except NotImplementedError:
+        return None, "not implemented yet (raises NotImplementedError)"
+    except Exception as error:  # the student's bug is feedback, not a crash
+        return None, f"raised {type(error).__name__}: {str(error)[:200]}"
+
+
+def judge(name, cases, outputs, *, points=1.0):
+    """Scores a graded function's outputs against the reference.
+
+    Runs only the reference and its wrong variants, never student code, so
+    the trusted verifier and the in-kernel check give the same verdict.
+
+    Args:
+        name: a key of `GRADED`.
+        cases: list of argument dicts (see `draw_cases`).
+        outputs: list of `(output, error)` pairs, one per case (error is a
+            str when the call failed, else None).
+        points: float, the most the check gives.
+
+    Returns:
+        A `CheckResult`: one criterion per kind of case; a kind passes when
+        every case of that kind matches.
+    """
+    graded = GRADED[name]
+    failing, mistakes, examples = {}, {}, []
+    kinds = list(dict.fromkeys(kind for case in cases for kind in graded.kinds_of(case)))
+    for case, (got, error) in zip(cases, outputs):
+        expected = graded.reference(**case)
+        problem = error or _difference(got, expected, graded)
+        if problem is None:
+            continue
+        for kind in graded.kinds_of(case):
+            failing.setdefault(kind, f"{_describe(case)}: {problem}")
+        mistake = error is None and _misconception(graded, got, case)
+        if mistake:
+            mistakes[mistake.name] = mistake.message
+    result = CheckResult(name, float(points), passed=len(kinds) - len(failing), total=len(kinds))
+    result.messages = [f"Likely mistake ({mistake}): {message}" for mistake, message in mistakes.items()]
+    if failing:
+        result.messages.append("fails on: " + "; ".join(failing))
+        result.messages += list(dict.fromkeys(failing.values()))[:2]
+    else:
+        result.messages.append("matches the reference on every case")
+    result.evidence = {"failing_kinds": sorted(failing), "kinds": kinds}
+    return result
 
 
 def reference_used(fn, depth=2):
@@ -132,15 +207,6 @@ def reference_used(fn, depth=2):
     return None
 
 
-def _call(fn, kwargs):
-    try:
-        return fn(**{k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in kwargs.items()}), None
-    except NotImplementedError:
-        return None, "not implemented yet (raises NotImplementedError)"
-    except Exception as error:  # the student's bug is feedback, not a crash
-        return None, f"raised {type(error).__name__}: {error}"
-
-
 def _misconception(graded, got, kwargs):
     """The first misconception whose wrong variant gives exactly `got`, or None."""
     for mistake in graded.misconceptions:
@@ -172,9 +238,18 @@ def _difference(got, expected, graded):
 
 
 def _describe(kwargs):
+    """A case in a few words: small arrays in full, larger ones by shape."""
     parts = []
     for key, value in kwargs.items():
-        parts.append(f"{key} shape {value.shape}" if isinstance(value, np.ndarray) else f"{key}={value!r}")
+        if isinstance(value, np.ndarray):
+            kind = " of integers" if np.issubdtype(value.dtype, np.integer) else ""
+            if value.size <= 12:
+                text = np.array2string(value, precision=2, separator=", ").replace("\n", "")
+                parts.append(f"{key}={' '.join(text.split())}")
+            else:
+                parts.append(f"{key} shape {value.shape}{kind}")
+        else:
+            parts.append(f"{key}={value!r}")
     return "case with " + ", ".join(parts)
 
 
@@ -227,6 +302,157 @@ def _standardise_case(rng):
     n = int(rng.integers(1, 20))
     return {"signals": rng.normal(-7, 160, size=(n, 178)).round(), "mean": float(rng.normal(-7, 5)),
             "std": float(rng.uniform(100, 200))}
+
+
+# ------------------------------------------- fixed edge cases and their kinds
+# Every kind of case appears among the fixed cases, so that a wrong
+# implementation loses the same points in every run, whatever the random draw.
+
+
+def _fixed(draw):
+    """Edge cases drawn once from a fixed seed (the same for everyone)."""
+    return lambda: draw(np.random.default_rng(20261125))
+
+
+def _integer(*arrays):
+    return any(isinstance(a, np.ndarray) and np.issubdtype(a.dtype, np.integer) for a in arrays)
+
+
+def _image_kinds(image, kernel):
+    kh, kw = kernel.shape
+    kinds = ["1x1 kernel" if kh == kw == 1 else "non-square kernel" if kh != kw else "square kernel"]
+    if image.shape == kernel.shape:
+        kinds.append("kernel as large as the image")
+    if 1 in image.shape:
+        kinds.append("a single row or column")
+    if _integer(image):
+        kinds.append("integer image")
+    return kinds
+
+
+def _image_edges(rng):
+    return [{"image": rng.standard_normal((6, 7)), "kernel": rng.standard_normal((3, 3))},
+            {"image": rng.standard_normal((5, 8)), "kernel": rng.standard_normal((2, 3))},
+            {"image": rng.standard_normal((4, 4)), "kernel": rng.standard_normal((1, 1))},
+            {"image": rng.standard_normal((1, 9)), "kernel": rng.standard_normal((1, 4))},
+            {"image": rng.standard_normal((3, 4)), "kernel": rng.standard_normal((3, 4))},
+            {"image": rng.integers(-5, 6, (5, 6)), "kernel": rng.standard_normal((2, 2)).round(1)}]
+
+
+def _length_kinds(n, kernel_size, stride, padding):
+    kinds = [f"'{padding}' padding", "stride 1" if stride == 1 else
+             "stride that does not divide the length" if (n - (kernel_size if padding == "valid" else 0)) % stride
+             else "stride above 1"]
+    if kernel_size == 1:
+        kinds.append("kernel of size 1")
+    return kinds
+
+
+def _length_edges(rng):
+    return [dict(n=n, kernel_size=k, stride=s, padding=p) for n, k, s, p in
+            ((28, 5, 1, "valid"), (28, 5, 1, "same"), (7, 2, 2, "valid"), (7, 2, 2, "same"), (10, 3, 3, "valid"),
+             (12, 4, 2, "valid"), (12, 3, 3, "same"), (5, 5, 1, "valid"), (9, 1, 4, "same"), (11, 4, 3, "same"),
+             (6, 1, 1, "valid"))]
+
+
+def _layer_kinds(x, kernel, bias, stride, padding):
+    kh, kw = kernel.shape[:2]
+    kinds = ["'valid' padding" if padding == "valid" else
+             "'same' padding, even kernel" if kh % 2 == 0 or kw % 2 == 0 else "'same' padding, odd kernel"]
+    if stride == 1:
+        kinds.append("stride 1")
+    else:
+        covered = [n - (k if padding == "valid" else 0) for n, k in zip(x.shape[1:3], (kh, kw))]
+        kinds.append("stride that does not divide the input" if any(c % stride for c in covered) else "stride above 1")
+    if kh != kw:
+        kinds.append("non-square kernel")
+    if kh == kw == 1:
+        kinds.append("1x1 kernel")
+    if _integer(x, kernel):
+        kinds.append("integer inputs")
+    return kinds
+
+
+def _layer_edges(rng):
+    def case(shape, kernel, stride, padding, integer=False):
+        x = rng.integers(-4, 5, shape) if integer else rng.standard_normal(shape)
+        k = rng.integers(-2, 3, kernel) if integer else rng.standard_normal(kernel)
+        return {"x": x, "kernel": k, "bias": rng.standard_normal(kernel[-1]).round(2), "stride": stride,
+                "padding": padding}
+    return [case((2, 6, 7, 2), (3, 3, 2, 3), 1, "valid"), case((1, 6, 6, 1), (3, 3, 1, 2), 1, "same"),
+            case((1, 5, 6, 2), (2, 2, 2, 2), 1, "same"), case((1, 7, 6, 1), (4, 2, 1, 2), 2, "same"),
+            case((1, 8, 7, 2), (2, 3, 2, 1), 3, "valid"), case((2, 5, 5, 3), (1, 1, 3, 2), 2, "valid"),
+            case((1, 5, 6, 1), (2, 3, 1, 2), 1, "valid", integer=True), case((1, 9, 8, 1), (3, 3, 1, 1), 2, "same")]
+
+
+def _signal_kinds(signal, kernel):
+    kinds = ["kernel of length 1" if len(kernel) == 1 else
+             "kernel as long as the signal" if len(kernel) == len(signal) else "kernel shorter than the signal"]
+    if _integer(signal, kernel):
+        kinds.append("integer signal")
+    return kinds
+
+
+def _signal_edges(rng):
+    return [{"signal": np.array([1, 2, 3, 4]), "kernel": np.array([1, 1])},
+            {"signal": np.array([0, 0, 1, 0, 0]), "kernel": np.array([1, 2, 3])},
+            {"signal": rng.standard_normal(12), "kernel": rng.standard_normal(1)},
+            {"signal": rng.standard_normal(6), "kernel": rng.standard_normal(6)},
+            {"signal": rng.standard_normal(30), "kernel": rng.standard_normal(5)}]
+
+
+def _params_kinds(kernel_size, in_channels, filters):
+    return ["one input channel" if in_channels == 1 else "several input channels",
+            "1x1 kernel" if kernel_size == 1 else "larger kernel"]
+
+
+def _params_edges(rng):
+    return [dict(kernel_size=k, in_channels=c, filters=f) for k, c, f in ((5, 1, 6), (1, 3, 4), (3, 16, 32), (1, 1, 8))]
+
+
+def _dense_kinds(in_features, units):
+    return ["one input" if in_features == 1 else "several inputs"]
+
+
+def _dense_edges(rng):
+    return [dict(in_features=i, units=u) for i, u in ((400, 120), (1, 1), (84, 10))]
+
+
+def _pool_kinds(x, pool_size, stride, padding):
+    kinds = [f"'{padding}' padding"]
+    covered = [n - (pool_size if padding == "valid" else 0) for n in x.shape[1:-1]]
+    kinds.append("stride equal to the pool" if stride == pool_size else
+                 "overlapping windows (stride below the pool)" if stride < pool_size else "stride above the pool")
+    if any(c % stride for c in covered):
+        kinds.append("stride that does not divide the input")
+    if pool_size == 1:
+        kinds.append("pool of size 1")
+    if padding == "same" and np.all(x < 0):
+        kinds.append("negative inputs with padding")
+    return kinds
+
+
+def _pool_edges(one_d):
+    def draw(rng):
+        def shape(*spatial):
+            return (1,) + spatial[:1 if one_d else 2] + (2,)
+        return [{"x": rng.standard_normal(shape(6, 6)), "pool_size": 2, "stride": 2, "padding": "valid"},
+                {"x": rng.standard_normal(shape(5, 7)), "pool_size": 3, "stride": 2, "padding": "same"},
+                {"x": -rng.uniform(1, 5, shape(5, 6)), "pool_size": 3, "stride": 2, "padding": "same"},
+                {"x": rng.standard_normal(shape(6, 5)), "pool_size": 3, "stride": 1, "padding": "valid"},
+                {"x": rng.standard_normal(shape(7, 8)), "pool_size": 2, "stride": 3, "padding": "valid"},
+                {"x": rng.standard_normal(shape(4, 3)), "pool_size": 1, "stride": 1, "padding": "same"},
+                {"x": rng.standard_normal(shape(7, 7)), "pool_size": 2, "stride": 2, "padding": "same"}]
+    return draw
+
+
+def _standardise_kinds(signals, mean, std):
+    return ["one row" if len(signals) == 1 else "several rows"] + (["integer signals"] if _integer(signals) else [])
+
+
+def _standardise_edges(rng):
+    return [{"signals": rng.integers(-500, 500, (1, 178)), "mean": -7.0, "std": 160.0},
+            {"signals": rng.normal(-7, 160, (5, 178)).round(), "mean": 3.5, "std": 120.0}]
 
 
 # --------------------------------------------------------------- references
@@ -293,39 +519,113 @@ _CHANNELS_FIRST = "the output is channels-first (batch, channels, height, width)
 _STRIDE = "the stride is ignored: the windows move one step at a time whatever `stride` says."
 _PADDING = "'same' padding is off by one: Keras puts the smaller half of the padding before the input (pad_before = total // 2), the larger after."
 
+def _truncated(reference):
+    """The reference as an integer output buffer gives it: every value truncated."""
+    def variant(**case):
+        return np.trunc(np.asarray(reference(**case), dtype=float))
+    return variant
+
+
+def _valid_window_at_origin(image, kernel):
+    """The textbook sum with the wrong index offset: the full convolution's
+    first outputs instead of `out[i, j] = (x * k)[i + kh - 1, j + kw - 1]`."""
+    kh, kw = np.shape(kernel)
+    full = cnnkit.convolve2d(image, kernel, mode="full")
+    return full[:np.shape(image)[0] - kh + 1, :np.shape(image)[1] - kw + 1]
+
+
+def _conv2d_symmetric_same(x, kernel, bias, stride, padding):
+    """'same' padding as k // 2 on both sides (right only for odd kernels)."""
+    if padding == "valid":
+        return _conv2d_layer(x, kernel, bias, stride, padding)
+    kh, kw = kernel.shape[:2]
+    return _conv2d_layer(_padded(x, [(kh // 2, kh // 2), (kw // 2, kw // 2)]), kernel, bias, stride, "valid")
+
+
+def _conv2d_one_axis_stride(axis):
+    def variant(x, kernel, bias, stride, padding):
+        strides = (stride, 1) if axis == 0 else (1, stride)
+        return cnnkit.conv2d(x, kernel, bias, strides=strides, padding=padding)
+    return variant
+
+
+def _max_pool_zero_padding(op):
+    def variant(x, pool_size, stride, padding):
+        if padding == "valid":
+            return op(x, pool_size, stride, padding)
+        return op(_padded(x, _same_pads(x, (pool_size,) * (x.ndim - 2), stride)), pool_size, stride, "valid")
+    return variant
+
+
+_CHANNELS_FIRST = "the output is channels-first (batch, channels, height, width); Keras is channels-last (batch, height, width, channels)."
+_STRIDE = "the stride is ignored: the windows move one step at a time whatever `stride` says."
+_PADDING = "'same' padding is off by one: Keras puts the smaller half of the padding before the input (pad_before = total // 2), the larger after."
+_ONE_AXIS = "the stride is applied along one axis only: windows must move `stride` steps down *and* across."
+_EVEN_SAME = ("'same' padding is wrong for even kernels: k // 2 on both sides pads one too many; Keras pads "
+              "k - 1 in total (more generally max((out - 1) * s + k - n, 0)), the smaller half first.")
+_INT_BUFFER = ("your output buffer has the input's integer dtype, so every value is truncated: make it a float "
+               "array (np.zeros(shape)) whatever the input's dtype.")
+_ZERO_PAD_MAX = ("max pooling pads with zeros: for negative inputs the padding wins. Keras ignores the padding "
+                 "(pad with -inf, or take the max over real inputs only).")
+_ONE_AXIS_FLIP = ("the kernel is flipped along one axis only: convolution flips it along both (k[::-1, ::-1], "
+                  "a 180-degree rotation).")
+
 GRADED = {
     "correlate2d": GradedFunction(
         lambda image, kernel: cnnkit.correlate2d(image, kernel), _image_and_kernel,
         (Misconception("kernel flipped", "cross-correlation does not flip the kernel; your output is the convolution.",
-                       lambda image, kernel: cnnkit.convolve2d(image, kernel)),)),
+                       lambda image, kernel: cnnkit.convolve2d(image, kernel)),
+         Misconception("integer output buffer", _INT_BUFFER,
+                       _truncated(lambda image, kernel: cnnkit.correlate2d(image, kernel)))),
+        edges=_fixed(_image_edges), kinds=_image_kinds),
     "convolve2d": GradedFunction(
         lambda image, kernel: cnnkit.convolve2d(image, kernel), _image_and_kernel,
         (Misconception("kernel not flipped", "convolution flips the kernel (k[::-1, ::-1]) before sliding it; "
                        "your output equals the cross-correlation.",
-                       lambda image, kernel: cnnkit.correlate2d(image, kernel)),)),
+                       lambda image, kernel: cnnkit.correlate2d(image, kernel)),
+         Misconception("kernel flipped along one axis only", _ONE_AXIS_FLIP,
+                       lambda image, kernel: cnnkit.correlate2d(image, np.asarray(kernel)[::-1, :])),
+         Misconception("kernel flipped along one axis only", _ONE_AXIS_FLIP,
+                       lambda image, kernel: cnnkit.correlate2d(image, np.asarray(kernel)[:, ::-1])),
+         Misconception("index offset", "the sum is right but starts at the wrong place: in 'valid' mode "
+                       "out[i, j] = (x * k)[i + kh - 1, j + kw - 1], the first position where the kernel fits "
+                       "inside the image.", _valid_window_at_origin),
+         Misconception("integer output buffer", _INT_BUFFER,
+                       _truncated(lambda image, kernel: cnnkit.convolve2d(image, kernel)))),
+        edges=_fixed(_image_edges), kinds=_image_kinds),
     "output_length": GradedFunction(
         lambda n, kernel_size, stride, padding: cnnkit.output_length(n, kernel_size, stride, padding),
         _output_length_case,
-        (Misconception("padding off by one", "the count is off by one: 'valid' gives floor((n - k) / s) + 1 "
-                       "and 'same' gives ceil(n / s).",
+        (Misconception("output size without its + 1", "the count misses its + 1: 'valid' gives "
+                       "floor((n - k) / s) + 1 (in general floor((n + 2p - k) / s) + 1) and 'same' gives ceil(n / s).",
                        lambda n, kernel_size, stride, padding: (n - kernel_size) // stride if padding == "valid" else n // stride),
          Misconception("stride ignored", _STRIDE,
-                       lambda n, kernel_size, stride, padding: cnnkit.output_length(n, kernel_size, 1, padding)))),
+                       lambda n, kernel_size, stride, padding: cnnkit.output_length(n, kernel_size, 1, padding))),
+        edges=_fixed(_length_edges), kinds=_length_kinds),
     "conv2d_layer": GradedFunction(
         _conv2d_layer, _layer_case,
         (Misconception("stride ignored", _STRIDE,
                        lambda x, kernel, bias, stride, padding: _conv2d_layer(x, kernel, bias, 1, padding)),
+         Misconception("stride along one axis only", _ONE_AXIS, _conv2d_one_axis_stride(0)),
+         Misconception("stride along one axis only", _ONE_AXIS, _conv2d_one_axis_stride(1)),
          Misconception("channels-first layout", _CHANNELS_FIRST,
                        lambda **kw: _conv2d_layer(**kw).transpose(0, 3, 1, 2)),
          Misconception("padding off by one", _PADDING, _conv2d_pads_reversed),
+         Misconception("even-kernel 'same' padding", _EVEN_SAME, _conv2d_symmetric_same),
          Misconception("kernel flipped", "a Conv2D layer computes cross-correlation: do not flip the kernel.",
                        lambda x, kernel, bias, stride, padding: _conv2d_layer(x, kernel[::-1, ::-1], bias, stride, padding)),
          Misconception("bias missing", "the bias is not added (one value per filter).",
-                       lambda x, kernel, bias, stride, padding: _conv2d_layer(x, kernel, None, stride, padding)))),
+                       lambda x, kernel, bias, stride, padding: _conv2d_layer(x, kernel, None, stride, padding)),
+         Misconception("integer output buffer", _INT_BUFFER, _truncated(_conv2d_layer))),
+        edges=_fixed(_layer_edges), kinds=_layer_kinds),
     "conv1d_signal": GradedFunction(
         lambda signal, kernel: np.convolve(signal, kernel, "valid"), _signal_case,
         (Misconception("kernel not flipped", "convolution flips the kernel; your output equals np.correlate.",
-                       lambda signal, kernel: np.correlate(signal, kernel, "valid")),)),
+                       lambda signal, kernel: np.correlate(signal, kernel, "valid")),
+         Misconception("'full' mode instead of 'valid'", "np.convolve's default mode is 'full' (n + k - 1 outputs, "
+                       "the kernel hanging over the ends); 'valid' keeps the n - k + 1 positions where it fits.",
+                       lambda signal, kernel: np.convolve(signal, kernel))),
+        edges=_fixed(_signal_edges), kinds=_signal_kinds),
     "conv_params": GradedFunction(
         lambda kernel_size, in_channels, filters: cnnkit.conv_parameter_count((kernel_size,) * 2, in_channels, filters),
         _params_case,
@@ -334,17 +634,21 @@ GRADED = {
          Misconception("input channels ignored", "each filter spans every input channel: k * k * in_channels weights.",
                        lambda kernel_size, in_channels, filters: kernel_size**2 * filters + filters),
          Misconception("kernel counted once", "a k x k kernel has k * k weights per channel, not k.",
-                       lambda kernel_size, in_channels, filters: kernel_size * in_channels * filters + filters))),
+                       lambda kernel_size, in_channels, filters: kernel_size * in_channels * filters + filters)),
+        edges=_fixed(_params_edges), kinds=_params_kinds),
     "dense_params": GradedFunction(
         lambda in_features, units: cnnkit.dense_parameter_count(in_features, units), _dense_case,
-        (Misconception("bias missing", "each unit also has one bias.", lambda in_features, units: in_features * units),)),
+        (Misconception("bias missing", "each unit also has one bias.", lambda in_features, units: in_features * units),),
+        edges=_fixed(_dense_edges), kinds=_dense_kinds),
     "max_pool2d": GradedFunction(
         _max_pool2d, _pool_case,
         (Misconception("average instead of max", "max pooling keeps the largest value of each window; yours averages.",
                        _average_pool2d),
          Misconception("stride ignored", _STRIDE, lambda x, pool_size, stride, padding: _max_pool2d(x, pool_size, 1, padding)),
          Misconception("channels-first layout", _CHANNELS_FIRST, lambda **kw: _max_pool2d(**kw).transpose(0, 3, 1, 2)),
-         Misconception("padding off by one", _PADDING, _pool_pads_reversed(_max_pool2d, "max")))),
+         Misconception("padding off by one", _PADDING, _pool_pads_reversed(_max_pool2d, "max")),
+         Misconception("zero padding in max pooling", _ZERO_PAD_MAX, _max_pool_zero_padding(_max_pool2d))),
+        edges=_fixed(_pool_edges(one_d=False)), kinds=_pool_kinds),
     "average_pool2d": GradedFunction(
         _average_pool2d, _pool_case,
         (Misconception("max instead of average", "average pooling takes the mean of each window; yours keeps the max.",
@@ -352,18 +656,22 @@ GRADED = {
          Misconception("padding counted in the mean", "with 'same' padding, Keras divides by the number of real "
                        "inputs in the window, not by the window size.", _average_with_padding_counted),
          Misconception("stride ignored", _STRIDE, lambda x, pool_size, stride, padding: _average_pool2d(x, pool_size, 1, padding)),
-         Misconception("padding off by one", _PADDING, _pool_pads_reversed(_average_pool2d, "average")))),
+         Misconception("padding off by one", _PADDING, _pool_pads_reversed(_average_pool2d, "average"))),
+        edges=_fixed(_pool_edges(one_d=False)), kinds=_pool_kinds),
     "max_pool1d": GradedFunction(
         _max_pool1d, lambda rng: _pool_case(rng, one_d=True),
         (Misconception("average instead of max", "max pooling keeps the largest value of each window; yours averages.",
                        lambda x, pool_size, stride, padding: cnnkit.average_pool1d(x, pool_size, stride, padding)),
          Misconception("stride ignored", _STRIDE, lambda x, pool_size, stride, padding: _max_pool1d(x, pool_size, 1, padding)),
-         Misconception("padding off by one", _PADDING, _pool_pads_reversed(_max_pool1d, "max")))),
+         Misconception("padding off by one", _PADDING, _pool_pads_reversed(_max_pool1d, "max")),
+         Misconception("zero padding in max pooling", _ZERO_PAD_MAX, _max_pool_zero_padding(_max_pool1d))),
+        edges=_fixed(_pool_edges(one_d=True)), kinds=_pool_kinds),
     "standardise": GradedFunction(
         _standardise, _standardise_case,
         (Misconception("own statistics", "standardise with the *training* mean and std you are given, not the "
                        "statistics of the rows themselves.",
                        lambda signals, mean, std: _standardise(signals, np.mean(signals), np.std(signals))),
          Misconception("channel axis missing", "Conv1D needs a channel axis: shape (rows, 178, 1).",
-                       lambda signals, mean, std: _standardise(signals, mean, std)[:, :, 0]))),
+                       lambda signals, mean, std: _standardise(signals, mean, std)[:, :, 0])),
+        edges=_fixed(_standardise_edges), kinds=_standardise_kinds),
 }

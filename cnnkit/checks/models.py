@@ -19,7 +19,8 @@ import numpy as np
 from cnnkit.checks.functions import reference_used
 from cnnkit.checks.report import CheckResult, case_seed, silenced
 
-__all__ = ["check_model_spec", "check_train_eval_mode", "check_trained_model", "model_spec"]
+__all__ = ["UnsafeModel", "check_model_spec", "check_train_eval_mode", "check_trained_model", "load_model_safely",
+           "mode_verdict", "model_spec", "probe_model", "spec_verdict", "trained_verdict"]
 
 _SETTINGS = ("filters", "kernel_size", "strides", "padding", "dilation_rate", "pool_size",
              "units", "rate", "activation")
@@ -77,24 +78,45 @@ def check_model_spec(model, reference, *, points=1.0):
         class, settings and output shape) and one for the total parameter
         count. The feedback names the first difference.
     """
-    result = CheckResult("model_spec:" + reference.name, float(points))
     borrowed = callable(model) and not hasattr(model, "layers") and reference_used(model)
     if borrowed:
-        result.total = 1
+        result = CheckResult("model_spec:" + reference.name, float(points), total=1)
         result.messages.append(f"builds the model with cnnkit's reference ({borrowed}): no credit, flagged for review")
         result.evidence["flag"] = f"calls {borrowed}"
         return result.emit()
     with silenced():
-        want = model_spec(reference)
         try:
             if callable(model) and not hasattr(model, "layers"):
                 model = model()
-            got = model_spec(model, input_shape=reference.input_shape[1:])
-            params = int(model.count_params())
-        except Exception as error:  # not a model, or cannot be built on this input
-            result.total = len(want) + 1
-            result.messages.append(f"could not inspect the model: {type(error).__name__}: {error}")
-            return result.emit()
+        except Exception as error:  # the builder is broken or still a stub
+            model = error
+        result = spec_verdict(model, reference, points=points)
+    return result.emit()
+
+
+def spec_verdict(model, reference, *, points=1.0):
+    """Compares a built model with a reference, layer by layer (no emitting).
+
+    Args:
+        model: a `keras.Model`, or the exception its builder raised.
+        reference: the reference `keras.Model`.
+        points: float, the most the check gives.
+
+    Returns:
+        A `CheckResult`: one criterion per reference layer and one for the
+        parameter count; the first difference named.
+    """
+    result = CheckResult("model_spec:" + reference.name, float(points))
+    want = model_spec(reference)
+    try:
+        if isinstance(model, BaseException):
+            raise model
+        got = model_spec(model, input_shape=reference.input_shape[1:])
+        params = int(model.count_params())
+    except Exception as error:  # not a model, or cannot be built on this input
+        result.total = len(want) + 1
+        result.messages.append(f"could not inspect the model: {type(error).__name__}: {error}")
+        return result
     result.total = max(len(want), len(got)) + 1  # extra layers cost points too
     for index, expected in enumerate(want):
         found = got[index] if index < len(got) else None
@@ -116,7 +138,7 @@ def check_model_spec(model, reference, *, points=1.0):
     else:
         result.messages.insert(0, "Likely mistake (model does not follow the spec): " + result.messages.pop(0))
     result.evidence = {"spec": _jsonable(got), "params": params}
-    return result.emit()
+    return result
 
 
 def check_trained_model(model, data, reference_accuracy, *, points=1.0, name="trained_model", margin=0.03):
@@ -128,9 +150,10 @@ def check_trained_model(model, data, reference_accuracy, *, points=1.0, name="tr
 
     Args:
         model: the student's trained `keras.Model`.
-        data: a `cnnkit.data.Part` the student never had (held-out recordings).
+        data: a `cnnkit.data.Part` the student never had (held-out
+            recordings), or None under `cnnkit grade` (the grader scores).
         reference_accuracy: float, the reference model's accuracy on `data`
-            after training under the same budget.
+            after training under the same budget, or None likewise.
         points: float, the most this check gives.
         name: str, the check's name (and the evidence file's).
         margin: float, accuracy below the reference still worth full marks.
@@ -138,24 +161,59 @@ def check_trained_model(model, data, reference_accuracy, *, points=1.0, name="tr
     Returns:
         The score, a Python float in [0, points].
     """
-    result = CheckResult(name, float(points), total=1000, show_counts=False)
-    classes = int(np.max(data.y)) + 1
-    chance = float(np.max(np.bincount(data.y)) / len(data.y))
+    path, unsaved = None, ""
     with silenced():
         try:
-            scores = np.asarray(model.predict(data.x, batch_size=256, verbose=0))
-            predictions = np.argmax(scores, axis=-1)
+            scores = np.asarray(model.predict(data.x, batch_size=256, verbose=0)) if data is not None else None
         except Exception as error:
+            result = CheckResult(name, float(points), total=1)
             result.messages.append(f"the model could not predict on (rows, 178, 1) inputs: {type(error).__name__}: {error}")
             return result.emit()
-        accuracy = float(np.mean(predictions == data.y))
         path = Path(EVIDENCE_DIR) / f"{name}.keras"
         path.parent.mkdir(exist_ok=True)
         try:
             model.save(path)
         except Exception as error:  # evidence is best effort; the score stands
-            path = None
-            result.messages.append(f"(the model could not be saved as evidence: {error})")
+            path, unsaved = None, f"(the model could not be saved as evidence: {error})"
+    if data is None or reference_accuracy is None:  # under `cnnkit grade`: the grader evaluates
+        result = CheckResult(name, float(points), total=1, show_counts=False)
+        result.messages.append("the grader scores this model on held-out recordings you never see, against the "
+                               "reference trained under the same budget")
+    else:
+        result = trained_verdict(scores, data.y, reference_accuracy, points=points, name=name, margin=margin)
+    if unsaved:
+        result.messages.append(unsaved)
+    result.evidence["model_path"] = None if path is None else str(path)
+    return result.emit()
+
+
+def trained_verdict(scores, labels, reference_accuracy, *, points=1.0, name="trained_model", margin=0.03):
+    """Scores a trained model's outputs on held-out rows (no emitting).
+
+    Full marks at `reference_accuracy - margin` or better; none at chance
+    level or below; linear in between.
+
+    Args:
+        scores: float array (rows, classes), the model's outputs.
+        labels: int array (rows,), the true classes.
+        reference_accuracy: float, the reference's accuracy on these rows.
+        points: float, the most the check gives.
+        name: the check's name.
+        margin: float, accuracy below the reference still worth full marks.
+
+    Returns:
+        A `CheckResult` whose evidence holds the accuracy.
+    """
+    result = CheckResult(name, float(points), total=1000, show_counts=False)
+    labels = np.asarray(labels)
+    classes = int(np.max(labels)) + 1
+    chance = float(np.max(np.bincount(labels)) / len(labels))
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim != 2 or scores.shape[0] != len(labels):
+        result.messages.append(f"the model's output has shape {scores.shape}; expected (rows, {classes}) class scores")
+        return result
+    predictions = np.argmax(scores, axis=-1)
+    accuracy = float(np.mean(predictions == labels))
     full = max(reference_accuracy - margin, chance + 1e-6)
     fraction = float(np.clip((accuracy - chance) / (full - chance), 0.0, 1.0))
     result.passed = int(round(fraction * result.total))
@@ -167,9 +225,82 @@ def check_trained_model(model, data, reference_accuracy, *, points=1.0, name="tr
         result.messages.insert(0, "Likely mistake (model never trained): accuracy is at chance level"
                                + (f" and it predicts only {kinds} of {classes} classes" if kinds < classes else "")
                                + "; did `fit` run on this model?")
-    result.evidence = {"accuracy": accuracy, "reference_accuracy": reference_accuracy, "rows": int(len(data.y)),
-                       "model_path": None if path is None else str(path)}
-    return result.emit()
+    result.evidence = {"accuracy": accuracy, "reference_accuracy": reference_accuracy, "rows": int(len(labels))}
+    return result
+
+
+class UnsafeModel(ValueError):
+    """A model file that may not be loaded: it holds code or unknown layers."""
+
+
+_UNSAFE_CLASSES = {"Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"}
+_MODEL_FILES = {"config.json", "metadata.json", "model.weights.h5"}
+
+
+def load_model_safely(path):
+    """Loads a `.keras` file without running any code it carries.
+
+    The architecture in `config.json` is read first, as data: every object
+    must be one of Keras' own (module `keras...`), and none may hold code
+    (`Lambda` and wrappers of other frameworks' modules). Only then is the
+    file loaded, in Keras' safe mode and without compiling it.
+
+    Args:
+        path: a `.keras` file (a zip).
+
+    Returns:
+        `(model, notes)`: the `keras.Model` and a dict of what the file says
+        about its training (`from_logits`: the loss's setting, or None).
+
+    Raises:
+        UnsafeModel: naming what was refused.
+    """
+    import json
+    import zipfile
+
+    import keras
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            config = json.loads(archive.read("config.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+        raise UnsafeModel(f"not a Keras model file ({type(error).__name__}: {error})") from None
+    extra = sorted(n for n in names - _MODEL_FILES if not n.startswith("assets/"))
+    if extra:
+        raise UnsafeModel(f"the model file holds unexpected files: {', '.join(extra[:3])}")
+    for node in _objects(config.get("config", {})):
+        kind, module, registered = node.get("class_name"), node.get("module"), node.get("registered_name")
+        if registered and not str(module or "").startswith("keras"):
+            raise UnsafeModel(f"the model holds the custom object `{registered}`, not a Keras layer: custom layers "
+                              "cannot be graded")
+        if kind in _UNSAFE_CLASSES:
+            raise UnsafeModel(f"the model holds a `{kind}` layer, which runs arbitrary code: use Keras' built-in "
+                              "layers only")
+        if module is not None and module != "keras" and not str(module).startswith("keras."):
+            raise UnsafeModel(f"the model holds `{kind}` from module `{module}`, not a Keras layer: custom layers "
+                              "cannot be graded")
+    try:
+        with silenced():
+            model = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:
+        raise UnsafeModel(f"the model could not be loaded safely: {type(error).__name__}: {str(error)[:200]}") from None
+    loss = (config.get("compile_config") or {}).get("loss")
+    from_logits = loss.get("config", {}).get("from_logits") if isinstance(loss, dict) else None
+    return model, {"from_logits": from_logits}
+
+
+def _objects(tree):
+    """Every dict in a nested config that names a class."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "class_name" in node:
+                yield node
+            stack += list(node.values())
+        elif isinstance(node, list):
+            stack += node
 
 
 def check_train_eval_mode(predict_fn, *, points=1.0, seed=None):
@@ -194,7 +325,6 @@ def check_train_eval_mode(predict_fn, *, points=1.0, seed=None):
     import keras
 
     seed = case_seed("train_eval_mode", seed)
-    result = CheckResult("train_eval_mode", float(points), total=3, evidence={"seed": seed})
     with silenced():
         model, x = _probe(keras, seed)
         expected = np.argmax(keras.ops.convert_to_numpy(model(x, training=False)), axis=-1)
@@ -203,9 +333,30 @@ def check_train_eval_mode(predict_fn, *, points=1.0, seed=None):
             try:
                 outputs.append(np.asarray(predict_fn(model, x)).reshape(-1))
             except Exception as error:
-                result.messages.append(f"predict_classes raised {type(error).__name__}: {error}")
-                return result.emit()
-    first, second = outputs
+                outputs.append(f"predict_classes raised {type(error).__name__}: {error}")
+    result = mode_verdict(outputs[0], outputs[1], expected, points=points)
+    result.evidence["seed"] = seed
+    return result.emit()
+
+
+def mode_verdict(first, second, expected, *, points=1.0):
+    """Judges two calls of a prediction function on the probe model (no emitting).
+
+    Args:
+        first, second: the two outputs (arrays), or the error of a call (str).
+        expected: the class indices in inference mode.
+        points: float, the most the check gives.
+
+    Returns:
+        A `CheckResult`: a third each for the shape, for repeatable
+        predictions, and for predictions equal to inference mode's.
+    """
+    result = CheckResult("train_eval_mode", float(points), total=3)
+    for output in (first, second):
+        if isinstance(output, str):
+            result.messages.append(output)
+            return result
+    first, second = (np.asarray(o).reshape(-1) if np.asarray(o).ndim <= 1 else np.asarray(o) for o in (first, second))
     if first.shape == expected.shape:
         result.passed += 1
     else:
@@ -224,7 +375,22 @@ def check_train_eval_mode(predict_fn, *, points=1.0, seed=None):
     if result.passed == 3:
         result.messages.append("predictions run in inference mode")
     result.evidence["outputs"] = [int(v) for v in first[:64]] if first.ndim == 1 else []
-    return result.emit()
+    return result
+
+
+def probe_model(seed):
+    """The model and inputs that `check_train_eval_mode` hands a prediction
+    function: dropout and batch normalisation whose train and eval modes disagree.
+
+    Args:
+        seed: int.
+
+    Returns:
+        `(model, x)`: a `keras.Model` and a float32 array (64, 178, 1).
+    """
+    import keras
+
+    return _probe(keras, seed)
 
 
 def _probe(keras, seed):

@@ -1,6 +1,7 @@
-"""End to end: `cnnkit demo` releases the course and autograds the example
-submissions with real nbgrader; every example gets the expected score and
-feedback. One run (about 4 minutes on 2 cores) serves every test here."""
+"""End to end: `cnnkit demo` releases the course and grades the example
+submissions through the engine (sandboxed, two workers); every example gets
+the expected status, score and feedback. One run (about 4 minutes on 2 cores)
+serves every test here."""
 
 import os
 import shutil
@@ -12,6 +13,7 @@ import pytest
 
 from autograder.course import ASSIGNMENT, REPO, Course
 from autograder.examples import EXAMPLES
+from autograder.record import ResultsLog
 from cnnkit.checks import EVIDENCE_MIME
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -32,11 +34,21 @@ def run(tmp_path_factory):
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     work = Course(root / "work")
     return {"stdout": out.stdout, "stderr": out.stderr, "work": work,
-            "scores": {e.student: work.scores(e.student) for e in EXAMPLES}}
+            "scores": {e.student: work.scores(e.student) for e in EXAMPLES},
+            "results": ResultsLog(root / "work" / "reports" / ASSIGNMENT / "results.jsonl").latest()}
 
 
-def test_release_is_proven_sound(run):
-    assert "release: sound" in run["stdout"]
+def test_every_example_is_graded_as_expected(run):
+    assert "demo: every example graded as expected" in run["stdout"]
+    assert "sandbox: bubblewrap namespaces" in run["stdout"] and "workers: 2 worker(s)" in run["stdout"]
+
+
+@pytest.mark.parametrize("student", [e.student for e in EXAMPLES])
+def test_each_example_gets_its_status_in_the_results_and_the_gradebook(run, student):
+    result = run["results"][student]
+    assert result.status == BY_NAME[student].status, result.reason
+    assert (result.status == "graded") == (result.reason == ""), result.reason
+    assert run["scores"][student].score == pytest.approx(result.score), "gradebook and results.jsonl agree"
 
 
 def test_solution_scores_full_marks_and_stub_zero(run):
@@ -48,9 +60,9 @@ def test_solution_scores_full_marks_and_stub_zero(run):
 
 @pytest.mark.parametrize("student", [e.student for e in EXAMPLES if e.expect])
 def test_each_example_gets_the_expected_score_and_feedback(run, student):
-    example, score = BY_NAME[student], run["scores"][student]
+    example = BY_NAME[student]
     submitted = {name.removesuffix(".ipynb") for name in example.notebooks}
-    cells = [cell for cell in score.cells() if cell.notebook in submitted]
+    cells = [cell for cell in run["results"][student].cells if cell.notebook in submitted]
     assert cells, f"{student}: nothing graded"
     for cell in cells:
         outcome, words = example.expect.get(cell.grade_id, ("full", ""))
@@ -70,6 +82,8 @@ def test_feedback_table_lists_every_student(run):
         assert example.student in table
     assert "kernel not flipped: convolution flips the kernel" in table
     assert "model never trained: accuracy is at chance level" in table
+    for status in ("timeout", "memory", "crashed", "output-limit", "malformed"):
+        assert f"  {status}  " in table
 
 
 def test_test_cells_end_with_a_number_and_never_write_stderr(run):

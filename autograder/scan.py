@@ -1,0 +1,202 @@
+"""Reading a submission's code without running it (trusted, static).
+
+The grader parses the code the student wrote (the notebook's unlocked code
+cells) with Python's `ast` and looks for three things:
+
+- **the reference**: a graded function, model builder or predictor that
+  reaches cnnkit's reference implementations (`cnnkit.conv2d`, `cnnkit.models`,
+  `cnnkit.checks`, ... under any name, directly or through the student's own
+  helpers). Only `cnnkit.assignment`, `cnnkit.data`, `cnnkit.devices` and
+  `cnnkit.training` are the student's to use. Such a check scores 0.
+- **frameworks in NumPy exercises**: a function the notebook asks for in
+  NumPy that reaches Keras, TensorFlow, PyTorch or JAX. Flagged.
+- **tampering and dynamic code**: `exec`, `eval`, `compile`, `__import__`,
+  `importlib`, `get_ipython`/IPython, `sys.modules`, `builtins`, `ctypes`,
+  profilers and tracers. Flagged, since such code could hide anything.
+
+It also compares the submitted notebook with the release: edited locked
+cells, changed points, deleted graded cells. A determined student can hide
+code from a reader; hiding it takes the dynamic tools that are flagged.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+__all__ = ["ScanReport", "scan"]
+
+STUDENT_CNNKIT = ("cnnkit.assignment", "cnnkit.data", "cnnkit.devices", "cnnkit.training")
+FRAMEWORKS = ("keras", "tensorflow", "torch", "jax")
+_DYNAMIC = {"exec": "exec()", "eval": "eval()", "compile": "compile()", "__import__": "__import__()",
+            "get_ipython": "get_ipython()", "__builtins__": "__builtins__", "importlib": "importlib",
+            "IPython": "IPython", "builtins": "builtins", "ctypes": "ctypes", "sys.modules": "sys.modules",
+            "sys.setprofile": "sys.setprofile", "sys.settrace": "sys.settrace", "sys._getframe": "sys._getframe",
+            "threading.settrace": "threading.settrace", "inspect.currentframe": "inspect.currentframe"}
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    """What reading the code found.
+
+    Attributes:
+        reference: dict of student name -> the cnnkit reference it reaches.
+        frameworks: dict of student name -> the framework it reaches.
+        flags: tuple of reasons to review, one line each.
+    """
+
+    reference: dict = field(default_factory=dict)
+    frameworks: dict = field(default_factory=dict)
+    flags: tuple = ()
+
+
+def scan(submitted, sanitised, plan):
+    """Reads one notebook of a submission.
+
+    Args:
+        submitted: the notebook as submitted (`nbformat.NotebookNode`).
+        sanitised: the notebook as it ran (locked cells restored).
+        plan: its `autograder.plan.NotebookPlan`.
+
+    Returns:
+        A `ScanReport`.
+    """
+    flags = _tampering(submitted, plan)
+    code = [(_where(cell, index), cell.source) for index, cell in enumerate(sanitised.cells)
+            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade_id") not in plan.locked]
+    reader = _Reader()
+    for where, source in code:
+        reader.read(where, source)
+    flags += [f"{plan.name}: {what} in {where}" for where, what in reader.dynamic]
+    targets = [check.target for check in plan.checks if check.kind in ("function", "spec", "mode") and check.target]
+    reference, frameworks = {}, {}
+    for target in targets:
+        reached = reader.reaches(target)
+        cnnkit = sorted(q for q in reached if _is_reference(q))
+        if cnnkit:
+            reference[target] = cnnkit[0]
+            flags.append(f"{plan.name}: `{target}` uses cnnkit's reference ({cnnkit[0]})")
+        used = sorted({q.split(".")[0] for q in reached if q.split(".")[0] in FRAMEWORKS})
+        if used and target in plan.numpy_only:
+            frameworks[target] = used[0]
+            flags.append(f"{plan.name}: `{target}` should use NumPy only but calls {used[0]}")
+    return ScanReport(reference, frameworks, tuple(dict.fromkeys(flags)))
+
+
+def _is_reference(qualified):
+    return (qualified == "cnnkit" or qualified.startswith("cnnkit.")) and not qualified.startswith(STUDENT_CNNKIT) \
+        and qualified != "cnnkit"
+
+
+def _tampering(submitted, plan):
+    flags = []
+    found = {}
+    for cell in submitted.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id:
+            found[grade_id] = cell
+    for check in plan.checks:
+        if check.grade_id not in found:
+            flags.append(f"{plan.name}: graded cell {check.grade_id!r} was deleted or renamed")
+            continue
+        points = found[check.grade_id].metadata["nbgrader"].get("points")
+        if points is not None and float(points) != check.points:
+            flags.append(f"{plan.name}: the points of {check.grade_id!r} were changed to {points}")
+    for grade_id, source in plan.locked.items():
+        if grade_id in found and found[grade_id].source.strip() != source.strip():
+            flags.append(f"{plan.name}: locked cell {grade_id!r} was edited (restored before grading)")
+    return flags
+
+
+def _where(cell, index):
+    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+    return f"cell {grade_id!r}" if grade_id else f"cell {index + 1}"
+
+
+class _Reader:
+    """Names bound across the notebook's cells, and what each function reaches."""
+
+    def __init__(self):
+        self.aliases = {}      # local name -> qualified name of a module or object
+        self.functions = {}    # function name -> list of AST bodies (redefinitions add up)
+        self.dynamic = []      # (where, what)
+
+    def read(self, where, source):
+        lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
+        try:
+            tree = ast.parse("\n".join(lines))
+        except SyntaxError:
+            return
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for name in node.names:
+                    if name.asname:
+                        self.aliases[name.asname] = name.name
+                    else:
+                        top = name.name.split(".")[0]
+                        self.aliases[top] = top
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for name in node.names:
+                    self.aliases[name.asname or name.name] = f"{node.module}.{name.name}"
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                pass
+        for node in tree.body:
+            self._bind(node)
+        for node in ast.walk(tree):
+            what = self._dynamic(node)
+            if what:
+                self.dynamic.append((where, what))
+
+    def _bind(self, node):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self.functions.setdefault(node.name, []).append(node)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    if isinstance(node.value, ast.Lambda):
+                        self.functions.setdefault(target.id, []).append(node.value)
+                    else:
+                        qualified = self.qualify(node.value)
+                        if qualified:
+                            self.aliases[target.id] = qualified
+                        self.functions.setdefault(target.id, []).append(node.value)
+
+    def qualify(self, node):
+        """`cnnkit.conv2d` for `c.conv2d` when `c` is `cnnkit`; None when unknown."""
+        if isinstance(node, ast.Name):
+            return self.aliases.get(node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.qualify(node.value)
+            return f"{base}.{node.attr}" if base else None
+        if isinstance(node, ast.Call):  # functools.partial(cnnkit.conv2d, ...), getattr(cnnkit, ...)
+            return self.qualify(node.func) if not node.args else (self.qualify(node.args[0]) or self.qualify(node.func))
+        return None
+
+    def reaches(self, name, seen=None):
+        """Qualified names a student name reaches, through the helpers it calls."""
+        seen = set() if seen is None else seen
+        if name in seen:
+            return set()
+        seen.add(name)
+        reached = set()
+        if name in self.aliases:
+            reached.add(self.aliases[name])
+        for body in self.functions.get(name, []):
+            for node in ast.walk(body):
+                qualified = self.qualify(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+                if qualified:
+                    reached.add(qualified)
+                if isinstance(node, ast.Name) and node.id in self.functions and node.id != name:
+                    reached |= self.reaches(node.id, seen)
+        return reached
+
+    def _dynamic(self, node):
+        if isinstance(node, ast.Name) and node.id in _DYNAMIC:
+            return f"uses {_DYNAMIC[node.id]}"
+        if isinstance(node, (ast.Attribute, ast.Name)):
+            qualified = self.qualify(node)
+            if qualified:
+                for key, what in _DYNAMIC.items():
+                    if qualified == key or qualified.startswith(key + "."):
+                        return f"uses {what}"
+        return None
