@@ -86,21 +86,31 @@ def demo(course_root=REPO, workdir="runs/demo", progress=print, workers=None):
 
 
 def format_table(result):
-    """The statuses, scores and feedback of a `DemoResult`, as printable text
-    (only the notebooks each student submitted count)."""
+    """The statuses, verified scores, the kernel's own claim where it differs,
+    flags and feedback of a `DemoResult`, as printable text (only the
+    notebooks each student submitted count)."""
     rows = []
     for example in EXAMPLES:
         graded = result.run.results[example.student]
         submitted = {name[:-len(".ipynb")] for name in example.notebooks}
         cells = [cell for cell in graded.cells if cell.notebook in submitted]
+        verified = sum(c.score for c in cells)
+        claimed = sum(graded.claims.get(c.grade_id, 0.0) for c in cells)
         rows.append({"student": example.student,
                      "notebooks": " ".join(sorted(name[:2] for name in submitted)),
                      "status": graded.status,
-                     "score": f"{sum(c.score for c in cells):5.2f} / {sum(c.max_score for c in cells):g}",
+                     "verified": f"{verified:5.2f} / {sum(c.max_score for c in cells):g}",
+                     "kernel claimed": f"{claimed:5.2f}" if graded.claims and abs(claimed - verified) > 0.005 else "",
+                     "flags": str(len(graded.flags)) if graded.flags else "",
                      "feedback": _note(graded, cells)})
     widths = {key: max(len(key), *(len(row[key]) for row in rows)) for key in rows[0]}
     lines = ["  ".join(key.ljust(width) for key, width in widths.items())]
     lines += ["  ".join(row[key].ljust(width) for key, width in widths.items()) for row in rows]
+    flagged = [(e.student, f) for e in EXAMPLES for f in result.run.results[e.student].flags]
+    if flagged:
+        lines += ["", "flags:"] + [f"  {student}: {flag}" for student, flag in flagged]
+    lines += ["", "(kernel claimed: what plain nbgrader would have given, from the kernel's own outputs, where it "
+                  "differs from the verified score; trained models are scored only by the grader)"]
     return "\n".join(line.rstrip() for line in lines)
 
 

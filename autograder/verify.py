@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,10 +222,11 @@ class Verifier:
             if needs_probe and probe.problem:
                 flags.append(f"{name}: {probe.problem}")
             present = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in ran.cells} if ran else {}
+            flags += [f"{name}: {forgery}" for forgery in _forgeries(ran)] if ran else []
             texts = cell_feedback(ran) if ran else {}
             for check in (plan.checks if plan else ()):
-                claim = _claim(present.get(check.grade_id), check.points)
-                if claim is not None:
+                claim = _claim(present.get(check.grade_id), check.points) if check.kind != "trained" else None
+                if claim is not None:  # a trained model's cell claims nothing under the grader
                     claims[check.grade_id] = claim
                 if not _has_cell(original, check.grade_id):
                     cells.append(CellResult(stem, check.grade_id, 0.0, check.points,
@@ -391,6 +393,26 @@ def _zero(check, message):
     result = CheckResult(check.name, check.points, total=1)
     result.messages.append(f"0: {message}")
     return result
+
+
+_FEEDBACK_LOOKALIKE = re.compile(r"^\[[\w:]+\] [\d.]+ / [\d.]+ points", re.M)
+
+
+def _forgeries(notebook):
+    """Cells the student wrote whose outputs imitate the checks' evidence or feedback."""
+    from cnnkit.checks import EVIDENCE_MIME
+
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("grade"):
+            continue
+        for output in cell.get("outputs", []):
+            if EVIDENCE_MIME in output.get("data", {}):
+                found.append(f"cell {index + 1} displays a forged cnnkit evidence bundle")
+            text = output.get("text", "") if output.get("output_type") == "stream" else ""
+            if _FEEDBACK_LOOKALIKE.search(text if isinstance(text, str) else "".join(text)):
+                found.append(f"cell {index + 1} prints text that imitates the grader's feedback")
+    return list(dict.fromkeys(found))
 
 
 def _claim(cell, points):
