@@ -6,7 +6,8 @@ Stages, one module each, each with a typed result:
 2. `prepare` checks and sanitises them in the trusted grader (`Prepared`);
 3. `execute` runs each in its own `sandbox` with operating-system limits
    (`Execution`), on local workers or a Dask cluster (`dispatch`);
-4. `score` reads the points of each graded cell (`SubmissionResult`);
+4. `verify` decides the points of each graded cell in the trusted grader,
+   from what the `probe` reported and what `scan` read (`SubmissionResult`);
 5. `record` writes the gradebook and `results.jsonl`, one submission at a time.
 
 `grade` runs them all; `release` and `demo` build on it. Names are loaded on

@@ -22,11 +22,12 @@ import nbformat
 from autograder import dispatch
 from autograder.collect import collect
 from autograder.course import Course
+from autograder.execute import Execution
 from autograder.limits import Limits, plan_workers
 from autograder.prepare import NotebookTemplate, prepare
+from autograder.probe import CALL_SECONDS
 from autograder.record import ResultsLog, record
 from autograder.sandbox import detect
-from autograder.score import malformed_result
 from autograder.secret import course_secret
 from autograder.verify import Verifier
 
@@ -136,11 +137,16 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
             run.skipped.append(submission.student)
             continue
         prepared = prepare(submission, templates, assignment=assignment, db_url=course.db_url)
-        prepared = dataclasses.replace(prepared, probes=verifier.probes(submission.student, prepared.notebooks))
+        # A call of a student function may take a fifth of a cell's time, so that the probe ends within its cell.
+        probes = verifier.probes(submission.student, prepared.notebooks,
+                                 call_seconds=min(CALL_SECONDS, limits.cell_timeout / 5))
+        prepared = dataclasses.replace(prepared, probes=probes)
         if prepared.notebooks:
             pending[submission.student] = (submission, prepared)
         else:
-            _finish(run, malformed_result(prepared, templates, digest=submission.digest), None, course, assignment, log)
+            nothing_ran = Execution(submission.student, "graded", "")  # every notebook malformed: nothing to run
+            _finish(run, verifier.verify(nothing_ran, prepared, submission.notebooks, templates, digest=submission.digest),
+                    None, course, assignment, log)
 
     options = _sandbox_files(scratch)
     # The largest submissions first, so that no worker is left with a long one at the end.

@@ -83,7 +83,7 @@ def __cnnkit_probe(spec):
             sys.setprofile(None)
             report = {"value": value}
         except Stop:
-            report = {"error": "did not return within %d s" % spec["call_seconds"]}
+            report = {"error": "did not return within %d s (an endless loop?)" % spec["call_seconds"]}
         except NotImplementedError:
             report = {"error": "not implemented yet (raises NotImplementedError)"}
         except BaseException as error:
@@ -99,6 +99,12 @@ def __cnnkit_probe(spec):
         fn = namespace.get(name)
         return fn if callable(fn) else None
 
+    def write():  # after every check: what was probed survives a kernel killed by a later one
+        with open(".cnnkit-probe/result.part", "w") as handle:
+            json.dump(results, handle)
+        import os
+        os.replace(".cnnkit-probe/result.part", ".cnnkit-probe/result.json")
+
     def save(model, key, input_shape=None):
         if input_shape is not None and not getattr(model, "built", True):
             model.build((None,) + tuple(input_shape))
@@ -113,11 +119,15 @@ def __cnnkit_probe(spec):
             continue
         outputs = []
         for args in check["cases"]:
+            if outputs and "did not return" in outputs[-1].get("error", ""):
+                outputs.append(dict(outputs[-1]))  # a function that hangs once is not waited for again
+                continue
             report = call(fn, [decode(a) for a in args])
             if "value" in report:
                 report["value"] = encode(report["value"])
             outputs.append(report)
         results[check["id"]] = {"outputs": outputs}
+        write()
     for check in spec.get("builders", []):
         fn = function(check["function"])
         if fn is None:
@@ -131,6 +141,7 @@ def __cnnkit_probe(spec):
                 report = {"error": "the model could not be built or saved: %s: %s" % (type(error).__name__, str(error)[:200]),
                           "calls": report["calls"]}
         results[check["id"]] = report
+        write()
     for check in spec.get("models", []):
         model = namespace.get(check["variable"])
         if model is None:
@@ -141,6 +152,7 @@ def __cnnkit_probe(spec):
         except BaseException as error:
             results[check["id"]] = {"error": "`%s` could not be saved as a Keras model: %s: %s"
                                     % (check["variable"], type(error).__name__, str(error)[:200])}
+        write()
     for check in spec.get("predictors", []):
         fn = function(check["function"])
         if fn is None:
@@ -159,8 +171,7 @@ def __cnnkit_probe(spec):
                 report["value"] = encode(report["value"])
             outputs.append(report)
         results[check["id"]] = {"outputs": outputs}
-    with open(".cnnkit-probe/result.json", "w") as handle:
-        json.dump(results, handle)
+    write()
 
 
 __cnnkit_probe(__import__("json").loads(__import__("base64").b64decode("%(spec)s")))
@@ -215,7 +226,7 @@ def decode_value(encoded):
     return array.reshape(shape)
 
 
-def probe_source(spec):
+def probe_source(spec, *, call_seconds=CALL_SECONDS):
     """The probe's source for one notebook.
 
     Args:
@@ -224,10 +235,12 @@ def probe_source(spec):
             `models` (id, variable) and `predictors` (id, function, model:
             base64 of a `.keras` file, x: encoded input).
 
+        call_seconds: how long one call may take before it counts as hung.
+
     Returns:
         Python source, to run in the notebook's kernel.
     """
-    payload = base64.b64encode(json.dumps({"call_seconds": CALL_SECONDS, **spec}).encode()).decode()
+    payload = base64.b64encode(json.dumps({"call_seconds": max(1, int(call_seconds)), **spec}).encode()).decode()
     return _SOURCE.replace("%(spec)s", payload)
 
 

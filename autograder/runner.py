@@ -25,6 +25,7 @@ died, a fresh one re-runs the cells before the fatal one, then the probe.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -35,6 +36,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
 
 __all__ = ["main"]
 
@@ -143,11 +145,19 @@ class LimitedClient(NotebookClient):
                     self.execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
                 except CellTimeoutError:
                     outcome = {"outcome": "timeout", "message": f"a cell ran longer than {self.timeout:g} s"}
-                    self.km.interrupt_kernel()
+                    self.interrupt()
                     break
             if probe:
                 self._run_probe(probe, probe_dir)
         return outcome
+
+    def interrupt(self):
+        """Interrupts the kernel (SIGINT), so that the next cell can run."""
+        interrupt = self.km.interrupt_kernel
+        if inspect.iscoroutinefunction(interrupt):
+            run_sync(interrupt)()
+        else:
+            interrupt()
 
     def _run_probe(self, probe, probe_dir):
         """Runs the grader's probe and moves what it wrote to `probe_dir`."""
@@ -160,26 +170,16 @@ class LimitedClient(NotebookClient):
         try:
             self.execute_cell(cell, len(self.nb.cells) - 1, store_history=False)
         except CellTimeoutError:
-            self.km.interrupt_kernel()
+            self.interrupt()
+        except DeadKernelError:  # killed by what it probed: the checks it finished still count
+            pass
         finally:
             self.nb.cells.remove(cell)
             self.budget = budget
-        probe_dir.mkdir(parents=True, exist_ok=True)
-        for path in work.iterdir():
-            if path.is_file() and not path.is_symlink():
-                shutil.move(str(path), probe_dir / path.name)
-
-    def process_message(self, msg, cell, cell_index):
-        if msg.get("msg_type") not in ("status", "execute_input") and not self.over_limit:
-            self.budget["left"] -= len(json.dumps(msg.get("content", {})))
-            if self.budget["left"] < 0:
-                # nbclient looks at this task's errors only once the cell ends: stop the kernel
-                # now, and nbclient's liveness check ends the cell within a second.
-                self.over_limit = True
-                os.kill(self.km.provisioner.pid, signal.SIGKILL)
-        if self.over_limit:
-            return None
-        return super().process_message(msg, cell, cell_index)
+            probe_dir.mkdir(parents=True, exist_ok=True)
+            for path in work.iterdir():
+                if path.is_file() and not path.is_symlink() and path.suffix != ".part":
+                    shutil.move(str(path), probe_dir / path.name)
 
 
 def _save(notebook, path):

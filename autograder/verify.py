@@ -126,12 +126,13 @@ class Verifier:
 
     # ----------------------------------------------------------------- probes
 
-    def probes(self, student, notebooks):
+    def probes(self, student, notebooks, *, call_seconds=20.0):
         """The probe source of each notebook, with this student's cases.
 
         Args:
             student: the student id.
             notebooks: the names of the notebooks that will run.
+            call_seconds: how long one call of a student function may take.
 
         Returns:
             Dict of notebook file name -> Python source for the probe.
@@ -160,7 +161,7 @@ class Verifier:
                     spec["predictors"].append({"id": check.grade_id, "function": check.target,
                                                "model": base64.b64encode(model_bytes).decode(), "x": encode_value(x)})
             if any(spec.values()):
-                sources[name] = probe_source(spec)
+                sources[name] = probe_source(spec, call_seconds=call_seconds)
         return sources
 
     def _cases(self, student, check):
