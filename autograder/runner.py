@@ -151,6 +151,18 @@ class LimitedClient(NotebookClient):
                 self._run_probe(probe, probe_dir)
         return outcome
 
+    def process_message(self, msg, cell, cell_index):
+        if msg.get("msg_type") not in ("status", "execute_input") and not self.over_limit:
+            self.budget["left"] -= len(json.dumps(msg.get("content", {})))
+            if self.budget["left"] < 0:
+                # nbclient looks at this task's errors only once the cell ends: stop the kernel
+                # now, and nbclient's liveness check ends the cell within a second.
+                self.over_limit = True
+                os.kill(self.km.provisioner.pid, signal.SIGKILL)
+        if self.over_limit:
+            return None
+        return super().process_message(msg, cell, cell_index)
+
     def interrupt(self):
         """Interrupts the kernel (SIGINT), so that the next cell can run."""
         interrupt = self.km.interrupt_kernel

@@ -12,7 +12,9 @@ cells) with Python's `ast` and looks for three things:
   NumPy that reaches Keras, TensorFlow, PyTorch or JAX. Flagged.
 - **tampering and dynamic code**: `exec`, `eval`, `compile`, `__import__`,
   `importlib`, `get_ipython`/IPython, `sys.modules`, `builtins`, `ctypes`,
-  profilers and tracers. Flagged, since such code could hide anything.
+  profilers and tracers, and paths of the grader's files (the gradebook,
+  `solutions/`, other students' folders). Flagged, since such code could
+  hide anything; the sandbox keeps those files out of reach anyway.
 
 It also compares the submitted notebook with the release: edited locked
 cells, changed points, deleted graded cells. A determined student can hide
@@ -28,6 +30,7 @@ __all__ = ["ScanReport", "scan"]
 
 STUDENT_CNNKIT = ("cnnkit.assignment", "cnnkit.data", "cnnkit.devices", "cnnkit.training")
 FRAMEWORKS = ("keras", "tensorflow", "torch", "jax")
+_GRADER_PATHS = ("gradebook", "solutions/", "autograded/", "submitted/", "/job", ".cnnkit", "nbgrader_config")
 _DYNAMIC = {"exec": "exec()", "eval": "eval()", "compile": "compile()", "__import__": "__import__()",
             "get_ipython": "get_ipython()", "__builtins__": "__builtins__", "importlib": "importlib",
             "IPython": "IPython", "builtins": "builtins", "ctypes": "ctypes", "sys.modules": "sys.modules",
@@ -72,7 +75,7 @@ def scan(submitted, sanitised, plan):
     reference, frameworks = {}, {}
     for target in targets:
         reached = reader.reaches(target)
-        cnnkit = sorted(q for q in reached if _is_reference(q))
+        cnnkit = sorted((q for q in reached if _is_reference(q)), key=lambda q: (-len(q), q))  # the most specific
         if cnnkit:
             reference[target] = cnnkit[0]
             flags.append(f"{plan.name}: `{target}` uses cnnkit's reference ({cnnkit[0]})")
@@ -191,6 +194,9 @@ class _Reader:
         return reached
 
     def _dynamic(self, node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            touched = [p for p in _GRADER_PATHS if p in node.value]
+            return f"refers to the grader's files ({touched[0]!r})" if touched else None
         if isinstance(node, ast.Name) and node.id in _DYNAMIC:
             return f"uses {_DYNAMIC[node.id]}"
         if isinstance(node, (ast.Attribute, ast.Name)):

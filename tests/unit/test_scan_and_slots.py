@@ -1,0 +1,89 @@
+"""The static scan (trusted: reads code, never runs it) and the worker slots."""
+
+import nbformat
+import pytest
+
+from autograder.dispatch import slots
+from autograder.limits import WorkerPlan
+from autograder.plan import Check, NotebookPlan
+from autograder.scan import scan
+
+PLAN = NotebookPlan("nb.ipynb", (Check("conv_tests", 4, "function", "conv2d_layer", "conv2d_layer"),
+                                 Check("spec_tests", 2, "spec", "build_model", "spec_cnn")),
+                    locked={"given": "import numpy as np"}, numpy_only=frozenset({"conv2d_layer"}))
+
+
+def _notebook(*sources, given="import numpy as np"):
+    notebook = nbformat.v4.new_notebook()
+    locked = nbformat.v4.new_code_cell(given)
+    locked.metadata["nbgrader"] = {"grade_id": "given", "locked": True}
+    notebook.cells = [locked] + [nbformat.v4.new_code_cell(source) for source in sources]
+    for grade_id in ("conv_tests", "spec_tests"):
+        cell = nbformat.v4.new_code_cell("check(...)")
+        cell.metadata["nbgrader"] = {"grade_id": grade_id, "grade": True, "points": 4 if grade_id == "conv_tests" else 2}
+        notebook.cells.append(cell)
+    return notebook
+
+
+def _scan(*sources, **kw):
+    notebook = _notebook(*sources, **kw)
+    return scan(notebook, notebook, PLAN)
+
+
+def test_plain_numpy_code_is_clean():
+    report = _scan("def conv2d_layer(x, kernel, bias, stride, padding):\n    return np.zeros(3)",
+                   "import keras\ndef build_model():\n    return keras.Sequential([])")
+    assert report.reference == {} and report.frameworks == {} and report.flags == ()
+
+
+@pytest.mark.parametrize("source", [
+    "import cnnkit\ndef conv2d_layer(x, k, b, s, p):\n    return cnnkit.conv2d(x, k, b, strides=s, padding=p)",
+    "from cnnkit import conv2d as mine\ndef conv2d_layer(x, k, b, s, p):\n    return mine(x, k, b)",
+    "import cnnkit.conv as c\ndef helper(x):\n    return c.conv2d(x)\ndef conv2d_layer(x, k, b, s, p):\n    return helper(x)",
+    "import cnnkit\nconv2d_layer = cnnkit.conv2d",
+    "import cnnkit\nref = cnnkit\nconv2d_layer = lambda *a: ref.conv2d(*a)",
+])
+def test_the_reference_under_any_name_is_found(source):
+    report = _scan(source)
+    assert report.reference["conv2d_layer"].startswith("cnnkit.conv"), report
+    assert any("uses cnnkit's reference" in flag for flag in report.flags)
+
+
+def test_a_builder_returning_the_reference_model_is_found_but_student_helpers_are_allowed():
+    report = _scan("from cnnkit import models\ndef build_model():\n    return models.spec_cnn()",
+                   "from cnnkit.assignment import BUDGET, seizure_data\nfrom cnnkit.training import classification_metrics")
+    assert report.reference == {"build_model": "cnnkit.models.spec_cnn"}
+
+
+def test_keras_in_a_numpy_exercise_and_dynamic_code_are_flagged():
+    report = _scan("import tensorflow as tf\ndef conv2d_layer(x, k, b, s, p):\n    return tf.nn.conv2d(x, k, s, p)",
+                   "exec('x = 1')\nget_ipython().events.register('pre_run_cell', print)\nimport sys\nsys.modules['numpy'] = None",
+                   "open('/home/student/../gradebook.db')")
+    assert report.frameworks == {"conv2d_layer": "tensorflow"}
+    flags = " ".join(report.flags)
+    for words in ("exec()", "get_ipython()", "sys.modules", "grader's files ('gradebook')"):
+        assert words in flags, flags
+
+
+def test_edits_to_locked_cells_points_and_deleted_cells_are_flagged():
+    submitted = _notebook("x = 1", given="import numpy as np\nnp.allclose = lambda *a: True")
+    submitted.cells[-2].metadata["nbgrader"]["points"] = 40
+    del submitted.cells[-1]
+    flags = " ".join(scan(submitted, _notebook("x = 1"), PLAN).flags)
+    assert "locked cell 'given' was edited" in flags
+    assert "points of 'conv_tests' were changed to 40" in flags
+    assert "graded cell 'spec_tests' was deleted" in flags
+
+
+def test_magics_and_syntax_errors_do_not_stop_the_scan():
+    report = _scan("%matplotlib inline\n!ls\nimport cnnkit\nconv2d_layer = cnnkit.conv2d", "def broken(:")
+    assert "conv2d_layer" in report.reference
+
+
+def test_workers_get_their_own_cores_and_share_the_gpus(monkeypatch):
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    made = slots(WorkerPlan(2, 2, 4, ""), gpus=(0,))
+    assert [s.cpus for s in made] == [(0, 1), (2, 3)] and [s.device for s in made] == ["gpu:0", "gpu:0"]
+    made = slots(WorkerPlan(4, 1, 4, ""), gpus=(0, 1))
+    assert [s.device for s in made] == ["gpu:0", "gpu:1", "gpu:0", "gpu:1"]
+    assert [s.device for s in slots(WorkerPlan(3, 1, 4, ""))] == ["cpu"] * 3
