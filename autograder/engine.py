@@ -27,6 +27,7 @@ from autograder.limits import Limits, plan_workers
 from autograder.prepare import NotebookTemplate, prepare
 from autograder.probe import CALL_SECONDS
 from autograder.record import ResultsLog, record
+from autograder.results import CellResult, SubmissionResult
 from autograder.sandbox import detect
 from autograder.secret import course_secret
 from autograder.verify import Verifier
@@ -145,8 +146,7 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
             pending[submission.student] = (submission, prepared)
         else:
             nothing_ran = Execution(submission.student, "graded", "")  # every notebook malformed: nothing to run
-            _finish(run, verifier.verify(nothing_ran, prepared, submission.notebooks, templates, digest=submission.digest),
-                    None, course, assignment, log)
+            _finish(run, _verified(verifier, nothing_ran, prepared, submission, templates), None, course, assignment, log)
 
     options = _sandbox_files(scratch)
     # The largest submissions first, so that no worker is left with a long one at the end.
@@ -157,7 +157,7 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
     bar = _bar(len(jobs), progress)
     for prepared, execution in finished:
         submission = pending[prepared.student][0]
-        result = verifier.verify(execution, prepared, submission.notebooks, templates, digest=submission.digest)
+        result = _verified(verifier, execution, prepared, submission, templates)
         _finish(run, result, execution, course, assignment, log)
         bar.update(1)
         bar.set_postfix_str(f"{prepared.student}: {result.status} {result.score:g}/{result.max_score:g}")
@@ -191,6 +191,18 @@ def templates_of(course, assignment):
         templates.append(NotebookTemplate(path.name, frozenset(m["grade_id"] for m in cells if m.get("grade_id")),
                                           {m["grade_id"]: float(m.get("points", 0)) for m in cells if m.get("grade")}))
     return tuple(templates)
+
+
+def _verified(verifier, execution, prepared, submission, templates):
+    """The verifier's result; a fault of the verifier's own is this submission's alone."""
+    try:
+        return verifier.verify(execution, prepared, submission.notebooks, templates, digest=submission.digest)
+    except Exception as error:
+        reason = f"the grader could not verify it ({type(error).__name__}: {str(error)[:160]})"
+        cells = tuple(CellResult(t.name[:-len(".ipynb")], grade_id, 0.0, points, f"0: {reason}")
+                      for t in templates for grade_id, points in t.graded.items())
+        return SubmissionResult(submission.student, "crashed", reason, cells, ("grader error: " + reason,),
+                                execution.seconds, execution.worker, execution.device, submission.digest)
 
 
 def _finish(run, result, execution, course, assignment, log):

@@ -18,18 +18,23 @@ kept even when the grader kills the whole sandbox.
 After a notebook's cells, the grader's *probe* runs in the same kernel: it
 calls the student's functions on the grader's cases and saves the models
 (see `autograder.probe`). Probes arrive on standard input, read before any
-kernel starts; this process then makes itself non-dumpable, so that no
-kernel (same user) can read its memory or file descriptors. When a kernel
-died, a fresh one re-runs the cells before the fatal one, then the probe.
+kernel starts, and the probe's report leaves on standard output, one JSON
+line per notebook: kernels start with their output sent to /dev/null, and
+this process makes itself non-dumpable, so that no kernel (same user) can
+read its memory or write to its descriptors. Nothing a kernel writes to
+`/out` can pass for the probe's report. When a kernel died, a fresh one
+re-runs the cells before the fatal one, then the probe.
 """
 
 from __future__ import annotations
 
+import base64
 import inspect
 import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -41,6 +46,7 @@ from nbclient.util import run_sync
 __all__ = ["main"]
 
 EVIDENCE_DIR = "cnnkit_evidence"
+MAX_PROBE_FILE = 32 * 1000**2
 
 
 def main(argv=None):
@@ -76,7 +82,7 @@ def _execute(name, out_dir, job, budget, probe):
     client.on_cell_executed = lambda **_: _save(notebook, out_dir / name)
     outcome = {"outcome": "ok", "message": ""}
     try:
-        outcome = client.run(probe, _probe_folder(out_dir, name))
+        outcome = client.run(probe, name)
     except DeadKernelError:
         if client.over_limit:
             outcome = {"outcome": "output-limit", "message": "the notebook printed or displayed more than the output limit"}
@@ -85,7 +91,7 @@ def _execute(name, out_dir, job, budget, probe):
             if probe:  # a fresh kernel re-runs what ran before the fatal cell, then the probe
                 again = _client(nbformat.from_dict(json.loads(json.dumps(notebook))), job, {"left": int(job["max_output"])})
                 try:
-                    again.run(probe, _probe_folder(out_dir, name), upto=client.current_index)
+                    again.run(probe, name, upto=client.current_index)
                 except Exception:  # the probe then reports nothing: every check of the notebook scores 0
                     pass
     except Exception as error:  # the kernel could not start, or nbclient failed
@@ -98,10 +104,6 @@ def _client(notebook, job, budget):
     return LimitedClient(notebook, budget, timeout=job["cell_timeout"], kernel_name="python3", allow_errors=True,
                          record_timing=False, extra_arguments=job["kernel_arguments"],
                          resources={"metadata": {"path": os.getcwd()}})
-
-
-def _probe_folder(out_dir, name):
-    return out_dir / "probe" / name[:-len(".ipynb")]
 
 
 def _make_undumpable():
@@ -127,7 +129,7 @@ class LimitedClient(NotebookClient):
         self.over_limit = False
         self.current_index = 0
 
-    def run(self, probe, probe_dir, upto=None):
+    def run(self, probe, notebook_name, upto=None):
         """Runs the cells (all, or those before `upto`), then the probe, in one kernel.
 
         Returns:
@@ -137,7 +139,7 @@ class LimitedClient(NotebookClient):
             DeadKernelError: when the kernel died; `current_index` is the cell.
         """
         outcome = {"outcome": "ok", "message": ""}
-        with self.setup_kernel():
+        with self.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL):
             cells = self.nb.cells if upto is None else self.nb.cells[:upto]
             for index, cell in enumerate(cells):
                 self.current_index = index
@@ -148,7 +150,7 @@ class LimitedClient(NotebookClient):
                     self.interrupt()
                     break
             if probe:
-                self._run_probe(probe, probe_dir)
+                self._run_probe(probe, notebook_name)
         return outcome
 
     def process_message(self, msg, cell, cell_index):
@@ -171,8 +173,8 @@ class LimitedClient(NotebookClient):
         else:
             interrupt()
 
-    def _run_probe(self, probe, probe_dir):
-        """Runs the grader's probe and moves what it wrote to `probe_dir`."""
+    def _run_probe(self, probe, notebook_name):
+        """Runs the grader's probe and reports what it wrote on standard output."""
         work = Path(".cnnkit-probe")
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
@@ -188,10 +190,11 @@ class LimitedClient(NotebookClient):
         finally:
             self.nb.cells.remove(cell)
             self.budget = budget
-            probe_dir.mkdir(parents=True, exist_ok=True)
-            for path in work.iterdir():
-                if path.is_file() and not path.is_symlink() and path.suffix != ".part":
-                    shutil.move(str(path), probe_dir / path.name)
+            files = {path.name: base64.b64encode(path.read_bytes()).decode() for path in sorted(work.iterdir())
+                     if path.is_file() and not path.is_symlink() and path.suffix != ".part"
+                     and path.stat().st_size <= MAX_PROBE_FILE}
+            sys.stdout.write(json.dumps({"notebook": notebook_name, "files": files}) + "\n")
+            sys.stdout.flush()
 
 
 def _save(notebook, path):

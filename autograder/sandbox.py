@@ -43,6 +43,7 @@ __all__ = ["Mechanisms", "SandboxRun", "detect", "run_sandboxed"]
 
 HOME = "/home/student"
 SANDBOX_UID = 1000
+MAX_STDOUT = 256 * 1000**2
 _CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
@@ -88,6 +89,7 @@ class SandboxRun:
         seconds: wall-clock time.
         peak_memory: most bytes in use at once, when known.
         stderr: the last lines the command wrote to stderr.
+        stdout: what the command wrote to stdout (at most `MAX_STDOUT` bytes).
     """
 
     returncode: int
@@ -97,6 +99,7 @@ class SandboxRun:
     seconds: float
     peak_memory: int | None
     stderr: str
+    stdout: bytes = b""
 
 
 @functools.lru_cache(maxsize=1)
@@ -151,15 +154,15 @@ def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, bin
     launcher = [sys.executable, "-m", "autograder.launch", json.dumps(spec), "--"]
     start = time.monotonic()
     process = subprocess.Popen(launcher + full, cwd=home or job_dir, env={**popen_env, "PYTHONPATH": _kit_path()},
-                               stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                start_new_session=True)
     timed_out = False
     try:
-        _, stderr = process.communicate(input=stdin, timeout=limits.timeout)
+        stdout, stderr = process.communicate(input=stdin, timeout=limits.timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
         _kill(process)
-        _, stderr = process.communicate()
+        stdout, stderr = process.communicate()
     finally:
         _kill(process)
         if groups:
@@ -171,7 +174,7 @@ def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, bin
     if home is not None:
         shutil.rmtree(home, ignore_errors=True)
     tail = "\n".join(stderr.decode(errors="replace").splitlines()[-5:])
-    return SandboxRun(process.returncode, timed_out, memory, processes, seconds, peak, tail)
+    return SandboxRun(process.returncode, timed_out, memory, processes, seconds, peak, tail, stdout[:MAX_STDOUT])
 
 
 def _kit_path():
@@ -191,8 +194,12 @@ def _environment(limits, extra):
 
 
 def _bwrap_command(command, job_dir, out_dir, limits, environment, binds, devices):
-    args = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session", "--clearenv",
-            "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox"]
+    args = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
+            "--clearenv", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox",
+            "--proc", "/proc", "--dev", "/dev",
+            # the private folders first: the binds below may lie inside /tmp (a checkout under /tmp, say)
+            "--size", str(max(limits.disk // 4, 16 * 1024**2)), "--tmpfs", "/tmp",
+            "--size", str(limits.disk), "--tmpfs", HOME]
     for top in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = Path("/") / top
         if path.is_symlink():
@@ -208,10 +215,7 @@ def _bwrap_command(command, job_dir, out_dir, limits, environment, binds, device
         args += ["--ro-bind", str(host), inside]
     for device in devices:
         args += ["--dev-bind", device, device]
-    args += ["--proc", "/proc", "--dev", "/dev",
-             "--size", str(limits.disk), "--tmpfs", HOME,
-             "--size", str(max(limits.disk // 4, 16 * 1024**2)), "--tmpfs", "/tmp",
-             "--ro-bind", str(job_dir), "/job", "--bind", str(out_dir), "/out",
+    args += ["--ro-bind", str(job_dir), "/job", "--bind", str(out_dir), "/out",
              "--ro-bind", str(Path(job_dir) / "passwd"), "/etc/passwd", "--chdir", HOME]
     for key, value in environment.items():
         args += ["--setenv", key, value]

@@ -6,6 +6,7 @@ honest submission gets full marks, unflagged."""
 import json
 from dataclasses import replace
 
+import nbformat
 import pytest
 
 from autograder import grade
@@ -61,6 +62,14 @@ ATTACKS = {
                              correlate2d="def correlate2d(image, kernel):\n"
                                          "    ref = importlib.import_module('cnn' + 'kit')\n"
                                          "    return getattr(ref, 'correlate' + '2d')(image, kernel)"),
+    # (d) a forged probe report: planted where results are written, injected into the runner's output
+    "plant-report": _nb1("plant-report", "import os, json\nos.makedirs('/out/probe/01_convolution', exist_ok=True)\n"
+                         "with open('/out/probe/01_convolution/result.json', 'w') as handle:\n"
+                         "    json.dump({'correlate2d_tests': {'outputs': []}}, handle)\n"
+                         "try:\n    with open(f'/proc/{os.getppid()}/fd/1', 'w') as out:\n"
+                         "        out.write(json.dumps({'notebook': '01_convolution.ipynb', 'files': {}}) + '\\n')\n"
+                         "    print('injected')\nexcept OSError as error:\n    print('runner stdout refused:', error)",
+                         convolve2d="import os\nos.kill(os.getppid(), 9)"),
 }
 HONEST = replace(SOLUTION, student="honest", notebooks=(NB1,))
 RENAMED = Example("renamed-and-logging", "correct code, its own parameter names, logging to stderr", notebooks=(NB1,),
@@ -122,6 +131,14 @@ def test_each_attack_scores_zero_on_what_it_attacks_and_is_flagged(batch, studen
     for grade_id in attacked:
         assert cells[grade_id].score == 0, (student, grade_id, cells[grade_id].feedback)
     assert result.flags, f"{student} was not flagged"
+
+
+def test_a_kernel_cannot_pass_anything_off_as_the_probe_report(batch):
+    result = batch["results"]["plant-report"]
+    assert result.status == "crashed" and any("probe did not report" in flag for flag in result.flags)
+    notebook = nbformat.read(batch["work"].root / "autograded" / "plant-report" / "cnn" / NB1, as_version=4)
+    printed = "".join(output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", []))
+    assert "runner stdout refused" in printed and "injected" not in printed
 
 
 def test_forged_claims_are_shown_beside_the_verified_score(batch):
