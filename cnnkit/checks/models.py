@@ -22,6 +22,7 @@ from cnnkit.checks.report import CheckResult, case_seed, silenced
 __all__ = ["UnsafeModel", "check_model_spec", "check_train_eval_mode", "check_trained_model", "load_model_safely",
            "mode_verdict", "model_spec", "probe_model", "spec_verdict", "trained_verdict"]
 
+CHANCE_BAND = 0.05
 _SETTINGS = ("filters", "kernel_size", "strides", "padding", "dilation_rate", "pool_size",
              "units", "rate", "activation")
 EVIDENCE_DIR = "cnnkit_evidence"
@@ -191,7 +192,8 @@ def trained_verdict(scores, labels, reference_accuracy, *, points=1.0, name="tra
     """Scores a trained model's outputs on held-out rows (no emitting).
 
     Full marks at `reference_accuracy - margin` or better; none at chance
-    level or below; linear in between.
+    level (the majority class's share, plus `CHANCE_BAND`) or below; linear
+    in between.
 
     Args:
         scores: float array (rows, classes), the model's outputs.
@@ -214,13 +216,14 @@ def trained_verdict(scores, labels, reference_accuracy, *, points=1.0, name="tra
         return result
     predictions = np.argmax(scores, axis=-1)
     accuracy = float(np.mean(predictions == labels))
-    full = max(reference_accuracy - margin, chance + 1e-6)
-    fraction = float(np.clip((accuracy - chance) / (full - chance), 0.0, 1.0))
+    floor = chance + CHANCE_BAND  # within a few points of chance, a model has learnt nothing
+    full = max(reference_accuracy - margin, floor + 1e-6)
+    fraction = float(np.clip((accuracy - floor) / (full - floor), 0.0, 1.0))
     result.passed = int(round(fraction * result.total))
     result.messages.insert(0, f"accuracy {accuracy:.1%} on held-out recordings; full marks from {full:.1%} "
                               f"(the reference reaches {reference_accuracy:.1%} under the same budget; "
                               f"chance is {chance:.1%})")
-    if accuracy <= chance + 0.05:
+    if accuracy <= floor:
         kinds = len(np.unique(predictions))
         result.messages.insert(0, "Likely mistake (model never trained): accuracy is at chance level"
                                + (f" and it predicts only {kinds} of {classes} classes" if kinds < classes else "")

@@ -100,7 +100,7 @@ def test_partial_credit_between_chance_and_the_reference(capsys, rng, tmp_path, 
     scores = np.eye(5)[part.y].copy()
     scores[:80] = np.eye(5)[(part.y[:80] + 1) % 5]  # 120 / 200 right: accuracy 0.6
     score = check_trained_model(_Fixed(scores), part, reference_accuracy=0.83, margin=0.03, points=2)
-    assert score == pytest.approx(2 * (0.6 - 0.2) / (0.8 - 0.2), abs=0.01)
+    assert score == pytest.approx(2 * (0.6 - 0.25) / (0.8 - 0.25), abs=0.01)  # from chance + 5 points
     out = capsys.readouterr().out
     assert "accuracy 60.0% on held-out recordings; full marks from 80.0%" in out
     assert "could not be saved as evidence" in out
