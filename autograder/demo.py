@@ -95,7 +95,7 @@ def format_table(result):
         submitted = {name[:-len(".ipynb")] for name in example.notebooks}
         cells = [cell for cell in graded.cells if cell.notebook in submitted]
         verified = sum(c.score for c in cells)
-        claimed = sum(graded.claims.get(c.grade_id, 0.0) for c in cells)
+        claimed = sum(graded.claims.get(c.grade_id, c.score) for c in cells)  # cells with no claim as verified
         rows.append({"student": example.student,
                      "notebooks": " ".join(sorted(name[:2] for name in submitted)),
                      "status": graded.status,
@@ -109,8 +109,8 @@ def format_table(result):
     flagged = [(e.student, f) for e in EXAMPLES for f in result.run.results[e.student].flags]
     if flagged:
         lines += ["", "flags:"] + [f"  {student}: {flag}" for student, flag in flagged]
-    lines += ["", "(kernel claimed: what plain nbgrader would have given, from the kernel's own outputs, where it "
-                  "differs from the verified score; trained models are scored only by the grader)"]
+    lines += ["", "(kernel claimed: the score had each cell been scored from the kernel's own outputs, as plain "
+                  "nbgrader does, where that differs from the verified score; trained models claim nothing)"]
     return "\n".join(line.rstrip() for line in lines)
 
 
