@@ -76,7 +76,7 @@ class Execution:
     limits_hit: tuple = ()
 
 
-def execute(prepared, limits, slot, *, env=None, files=None, binds=()):
+def execute(prepared, limits, slot, *, env=None, binds=()):
     """Runs every well-formed notebook of a submission in one sandbox, then
     the verifier's probes (`prepared.probes`) in the same kernels.
 
@@ -85,8 +85,6 @@ def execute(prepared, limits, slot, *, env=None, files=None, binds=()):
         limits: an `autograder.limits.Limits` with `threads` set.
         slot: the `Slot` to run in.
         env: dict of extra environment variables for the kernels.
-        files: dict of relative path -> bytes to put read-only under `/job`
-            (course files the notebooks are meant to read).
         binds: pairs (host path, sandbox path) shown read-only.
 
     Returns:
@@ -96,7 +94,7 @@ def execute(prepared, limits, slot, *, env=None, files=None, binds=()):
         job_dir, out_dir = Path(scratch) / "job", Path(scratch) / "out"
         job_dir.mkdir()
         out_dir.mkdir()
-        _write_job(job_dir, prepared, limits, files or {})
+        _write_job(job_dir, prepared, limits)
         env = dict(env or {})
         devices = ()
         if slot.gpu is not None:
@@ -157,13 +155,9 @@ def _probe_reports(stdout, names):
     return reports
 
 
-def _write_job(job_dir, prepared, limits, files):
+def _write_job(job_dir, prepared, limits):
     for name, text in prepared.notebooks.items():
         (job_dir / name).write_text(text)
-    for relative, content in files.items():
-        path = job_dir / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
     (job_dir / "passwd").write_text(f"student:x:{SANDBOX_UID}:{SANDBOX_UID}:student:/home/student:/bin/sh\n")
     (job_dir / "job.json").write_text(json.dumps({
         "notebooks": list(prepared.notebooks), "cell_timeout": limits.cell_timeout,
