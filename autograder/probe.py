@@ -47,8 +47,10 @@ def __cnnkit_probe(spec):
     def encode(value):
         try:
             array = numpy.asarray(value)
+            if array.dtype.kind == "O" or (array.dtype.kind == "f" and array.dtype.itemsize > 8):
+                array = array.astype("float64")  # Python numbers, Decimals, long doubles
             if array.dtype.kind in "biuf" and array.size <= 4_000_000:
-                array = array.copy(order="C")
+                array = array.astype(array.dtype.newbyteorder("="), order="C")
                 return {"b64": base64.b64encode(zlib.compress(array.tobytes())).decode(),
                         "dtype": array.dtype.str, "shape": list(array.shape)}
         except BaseException:
