@@ -12,7 +12,8 @@ cells) with Python's `ast` and looks for three things:
   NumPy that reaches Keras, TensorFlow, PyTorch or JAX. Flagged.
 - **tampering and dynamic code**: `exec`, `eval`, `compile`, `__import__`,
   `importlib`, `get_ipython`/IPython, `sys.modules`, `builtins`, `ctypes`,
-  profilers and tracers, and paths of the grader's files (the gradebook,
+  profilers and tracers, assignments into imported modules (`np.allclose =
+  ...`), and paths of the grader's files (the gradebook,
   `solutions/`, other students' folders). Flagged, since such code could
   hide anything; the sandbox keeps those files out of reach anyway.
 
@@ -121,6 +122,7 @@ class _Reader:
 
     def __init__(self):
         self.aliases = {}      # local name -> qualified name of a module or object
+        self.modules = set()   # qualified names bound by `import` (modules, not objects)
         self.functions = {}    # function name -> list of AST bodies (redefinitions add up)
         self.dynamic = []      # (where, what)
 
@@ -133,6 +135,8 @@ class _Reader:
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 for name in node.names:
+                    parts = name.name.split(".")
+                    self.modules.update(".".join(parts[:i + 1]) for i in range(len(parts)))
                     if name.asname:
                         self.aliases[name.asname] = name.name
                     else:
@@ -141,14 +145,25 @@ class _Reader:
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 for name in node.names:
                     self.aliases[name.asname or name.name] = f"{node.module}.{name.name}"
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                pass
         for node in tree.body:
             self._bind(node)
         for node in ast.walk(tree):
-            what = self._dynamic(node)
+            what = self._dynamic(node) or self._patch(node)
             if what:
                 self.dynamic.append((where, what))
+
+    def _patch(self, node):
+        """`np.allclose = ...`, `setattr(json, "dump", ...)`: changing a module others rely on."""
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign) else []
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr") \
+                and node.args:
+            targets = [ast.Attribute(value=node.args[0], attr="?")]
+        for target in targets:
+            if isinstance(target, ast.Attribute):
+                module = self.qualify(target.value)
+                if module and module in self.modules:
+                    return f"patches the module {module} ({module}.{target.attr} = ...)"
+        return None
 
     def _bind(self, node):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):

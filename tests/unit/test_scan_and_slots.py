@@ -65,6 +65,14 @@ def test_keras_in_a_numpy_exercise_and_dynamic_code_are_flagged():
         assert words in flags, flags
 
 
+def test_patching_a_module_is_flagged_but_setting_attributes_of_objects_is_not():
+    flags = " ".join(_scan("import numpy as np\nnp.allclose = lambda *a, **k: True",
+                           "import json\nsetattr(json, 'dump', print)").flags)
+    assert "patches the module numpy (numpy.allclose = ...)" in flags and "patches the module json" in flags
+    assert _scan("import numpy as np\nx = np.zeros(3)\nx.shape = (3, 1)\nimport pandas as pd\n"
+                 "pd.options.display.max_rows = 5").flags == ()
+
+
 def test_edits_to_locked_cells_points_and_deleted_cells_are_flagged():
     submitted = _notebook("x = 1", given="import numpy as np\nnp.allclose = lambda *a: True")
     submitted.cells[-2].metadata["nbgrader"]["points"] = 40
