@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 __all__ = ["Limits", "WorkerPlan", "format_size", "limits_from", "parse_size", "plan_workers"]
 
@@ -89,10 +89,6 @@ class Limits:
         return (f"timeout {self.timeout:g} s per submission, {self.cell_timeout:g} s per cell; memory "
                 f"{format_size(self.memory)}; output {format_size(self.max_output)}; {self.processes} processes; "
                 f"disk {format_size(self.disk)}; {self.threads or 'auto'} thread(s)")
-
-    def to_dict(self):
-        """The limits as a JSON-able dict."""
-        return asdict(self)
 
     def with_threads(self, threads):
         """A copy with `threads` set."""

@@ -170,14 +170,11 @@ class _Reader:
             self.functions.setdefault(node.name, []).append(node)
         elif isinstance(node, ast.Assign):
             for target in node.targets:
-                if isinstance(target, ast.Name):
-                    if isinstance(node.value, ast.Lambda):
-                        self.functions.setdefault(target.id, []).append(node.value)
-                    else:
-                        qualified = self.qualify(node.value)
-                        if qualified:
-                            self.aliases[target.id] = qualified
-                        self.functions.setdefault(target.id, []).append(node.value)
+                if isinstance(target, ast.Name):  # what a name is bound to counts as its body (lambdas too)
+                    qualified = None if isinstance(node.value, ast.Lambda) else self.qualify(node.value)
+                    if qualified:
+                        self.aliases[target.id] = qualified
+                    self.functions.setdefault(target.id, []).append(node.value)
 
     def qualify(self, node):
         """`cnnkit.conv2d` for `c.conv2d` when `c` is `cnnkit`; None when unknown."""

@@ -26,6 +26,7 @@ report claims far more than the verifier found.
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import logging
@@ -157,8 +158,6 @@ class Verifier:
                     spec["models"].append({"id": check.grade_id, "variable": check.target})
                 elif check.kind == "mode":
                     model_bytes, x, _ = self._mode_probe(student)
-                    import base64
-
                     spec["predictors"].append({"id": check.grade_id, "function": check.target,
                                                "model": base64.b64encode(model_bytes).decode(), "x": encode_value(x)})
             if any(spec.values()):

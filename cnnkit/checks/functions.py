@@ -145,7 +145,7 @@ def judge(name, cases, outputs, *, points=1.0):
         every case of that kind matches.
     """
     graded = GRADED[name]
-    failing, mistakes, examples = {}, {}, []
+    failing, mistakes = {}, {}
     kinds = list(dict.fromkeys(kind for case in cases for kind in graded.kinds_of(case)))
     for case, (got, error) in zip(cases, outputs):
         expected = graded.reference(**case)
