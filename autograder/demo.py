@@ -13,12 +13,16 @@ from pathlib import Path
 from autograder.course import ASSIGNMENT, REPO, Course
 from autograder.engine import grade
 from autograder.examples import EXAMPLES, build_submission
+from autograder.exports import export
+from autograder.gradebook import open_gradebook
 from autograder.limits import Limits
 from autograder.release import find_secrets
 
 __all__ = ["DEMO_LIMITS", "DemoResult", "demo", "format_table"]
 
 DEMO_SEED = "cnnkit-demo"
+# On the demo's roster but submits nothing: exported as `missing`, 0 points.
+ABSENT_STUDENT = "absent-student"
 # Tighter than the defaults so that the looping example stops soon; the
 # slowest cell of the solution (training on one core) takes about 30 s.
 DEMO_LIMITS = Limits(timeout=600, cell_timeout=90, max_output=5 * 1000**2)
@@ -32,11 +36,13 @@ class DemoResult:
         leaks: secrets found in the release (should be empty).
         run: the `autograder.engine.GradingRun` of the examples.
         workdir: the grading copy of the course.
+        exports: the `autograder.exports.Exports` written after grading.
     """
 
     leaks: list = field(default_factory=list)
     run: object = None
     workdir: Path = None
+    exports: object = None
 
     def problems(self):
         """Everything that did not come out as the examples expect, one line each."""
@@ -57,7 +63,8 @@ class DemoResult:
 
 
 def demo(course_root=REPO, workdir="runs/demo", progress=print, workers=None):
-    """Releases the assignment and grades every example submission.
+    """Releases the assignment, grades every example submission, and
+    exports grades, Gradescope results, feedback and the class report.
 
     Grading is repeatable: the checks' random cases are seeded from
     `CNNKIT_CHECK_SEED` (set here to a fixed value unless already set).
@@ -80,9 +87,13 @@ def demo(course_root=REPO, workdir="runs/demo", progress=print, workers=None):
     work = Course.working_copy(workdir, source=course_root)
     for example in EXAMPLES:
         work.submit(example.student, build_submission(example, work))
+    with open_gradebook(work.db_url) as gradebook:  # the roster, as `nbgrader db student add` writes it
+        for student in [example.student for example in EXAMPLES] + [ABSENT_STUDENT]:
+            gradebook.update_or_create_student(student)
     progress(f"grading {len(EXAMPLES)} example submissions with `cnnkit grade` (sandboxed, in parallel)")
     run = grade(ASSIGNMENT, course=work.root, limits=DEMO_LIMITS, workers=workers, echo=progress)
-    return DemoResult(leaks, run, work.root)
+    progress("exporting grades.csv, Gradescope results, feedback pages and the class report")
+    return DemoResult(leaks, run, work.root, export(ASSIGNMENT, course=work.root))
 
 
 def format_table(result):

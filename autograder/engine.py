@@ -32,7 +32,7 @@ from autograder.sandbox import detect
 from autograder.secret import course_secret
 from autograder.verify import Verifier
 
-__all__ = ["GradingRun", "grade", "templates_of"]
+__all__ = ["GradingRun", "grade", "sandbox_files", "templates_of"]
 
 
 @dataclass
@@ -146,9 +146,10 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
             pending[submission.student] = (submission, prepared)
         else:
             nothing_ran = Execution(submission.student, "graded", "")  # every notebook malformed: nothing to run
-            _finish(run, _verified(verifier, nothing_ran, prepared, submission, templates), None, course, assignment, log)
+            _finish(run, _verified(verifier, nothing_ran, prepared, submission, templates), None, prepared, course,
+                    assignment, log)
 
-    options = _sandbox_files(scratch)
+    options = sandbox_files(scratch)
     # The largest submissions first, so that no worker is left with a long one at the end.
     jobs = sorted((prepared for _, prepared in pending.values()),
                   key=lambda prepared: -sum(len(text) for text in prepared.notebooks.values()))
@@ -158,7 +159,7 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
     for prepared, execution in finished:
         submission = pending[prepared.student][0]
         result = _verified(verifier, execution, prepared, submission, templates)
-        _finish(run, result, execution, course, assignment, log)
+        _finish(run, result, execution, prepared, course, assignment, log)
         bar.update(1)
         bar.set_postfix_str(f"{prepared.student}: {result.status} {result.score:g}/{result.max_score:g}")
     bar.close()
@@ -205,9 +206,9 @@ def _verified(verifier, execution, prepared, submission, templates):
                                 execution.seconds, execution.worker, execution.device, submission.digest)
 
 
-def _finish(run, result, execution, course, assignment, log):
+def _finish(run, result, execution, prepared, course, assignment, log):
     record(result, assignment=assignment, db_url=course.db_url, log=log,
-           autograded_dir=course.root / "autograded", execution=execution)
+           autograded_dir=course.root / "autograded", execution=execution, prepared=prepared)
     run.results[result.student] = result
     run.graded.append(result.student)
 
@@ -223,7 +224,7 @@ def _release_dir(course, assignment, scratch):
     return scratch / "release" / assignment
 
 
-def _sandbox_files(scratch):
+def sandbox_files(scratch):
     """What the sandbox may read beyond its notebooks, and its environment.
 
     With `CNNKIT_DATA` set, the sandbox gets a copy of the table without its

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-__all__ = ["NotebookTemplate", "Prepared", "prepare"]
+__all__ = ["MalformedNotebook", "NotebookTemplate", "Prepared", "prepare", "well_formed"]
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def prepare(submission, templates, *, assignment, db_url):
             missing.append(template.name)
             continue
         try:
-            notebook = _well_formed(raw, template)
+            notebook = well_formed(raw, template)
             notebooks[template.name] = nbformat.writes(
                 _sanitised(notebook, template, assignment=assignment, student=submission.student, db_url=db_url))
         except MalformedNotebook as error:
@@ -91,7 +91,7 @@ class MalformedNotebook(ValueError):
     """A notebook that cannot be graded; the message says why, in one line."""
 
 
-def _well_formed(raw, template):
+def well_formed(raw, template):
     try:
         data = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
     except UnicodeDecodeError:

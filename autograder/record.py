@@ -2,8 +2,10 @@
 grader killed at any moment loses nothing already graded.
 
 Per submission, in this order: the gradebook (one commit), the executed
-notebooks under `autograded/<student>/<assignment>/` (each replaced
-atomically), then one line in `reports/<assignment>/results.jsonl`, written
+notebooks under `autograded/<student>/<assignment>/` and, beside them in
+`cnnkit_submitted/`, the notebooks as they went into the sandbox (the
+trusted copy that feedback quotes the student's code from; each file
+replaced atomically), then one line in `reports/<assignment>/results.jsonl`, written
 with a single `write` and `fsync`. That line is the commit record: a
 submission without one is graded again by the next run, and writing its
 gradebook entry again replaces it (nothing is counted twice). A line torn by
@@ -19,7 +21,9 @@ from pathlib import Path
 from autograder.gradebook import record_submission
 from autograder.results import SubmissionResult
 
-__all__ = ["ResultsLog", "record"]
+__all__ = ["SUBMITTED_DIR", "ResultsLog", "record"]
+
+SUBMITTED_DIR = "cnnkit_submitted"
 
 
 class ResultsLog:
@@ -72,7 +76,7 @@ class ResultsLog:
             os.close(fd)
 
 
-def record(result, *, assignment, db_url, log, autograded_dir, execution=None):
+def record(result, *, assignment, db_url, log, autograded_dir, execution=None, prepared=None):
     """Writes one submission's result everywhere it belongs.
 
     Args:
@@ -82,10 +86,15 @@ def record(result, *, assignment, db_url, log, autograded_dir, execution=None):
         log: the `ResultsLog`.
         autograded_dir: nbgrader's `autograded/` folder of the course.
         execution: the `Execution` whose notebooks and evidence to keep, if any.
+        prepared: the `autograder.prepare.Prepared` that went into the
+            sandbox, if any.
     """
     record_submission(db_url, assignment, result.student, result.by_notebook())
+    folder = Path(autograded_dir) / result.student / assignment
     if execution is not None:
-        _write_notebooks(Path(autograded_dir) / result.student / assignment, execution)
+        _write_notebooks(folder, execution)
+    if prepared is not None:
+        _write_folder(folder / SUBMITTED_DIR, {name: text.encode() for name, text in prepared.notebooks.items()})
     log.append(result)
 
 
@@ -93,12 +102,16 @@ def _write_notebooks(folder, execution):
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in execution.notebooks.items():
         _replace(folder / name, text.encode())
-    evidence = folder / "cnnkit_evidence"
-    if evidence.exists():
-        shutil.rmtree(evidence)
-    for name, content in execution.evidence.items():
-        evidence.mkdir(exist_ok=True)
-        _replace(evidence / name, content)
+    _write_folder(folder / "cnnkit_evidence", execution.evidence)
+
+
+def _write_folder(folder, files):
+    """Replaces `folder` by one holding `files` (name -> bytes); none: no folder."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    for name, content in files.items():
+        folder.mkdir(parents=True, exist_ok=True)
+        _replace(folder / name, content)
 
 
 def _replace(path, content):

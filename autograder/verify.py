@@ -86,12 +86,15 @@ class Verifier:
             trained model is graded.
         references: dict of reference name -> accuracy (trained models) or
             `keras.Model` (specs).
+        reference_files: the cached files the accuracies were read from
+            (a Gradescope bundle carries them, so as not to train again).
     """
 
     plans: dict
     secret: str
     held_out: object = None
     references: dict = field(default_factory=dict)
+    reference_files: list = field(default_factory=list)
 
     @classmethod
     def for_assignment(cls, source_dir, release_dir, secret, data_path=None):
@@ -124,6 +127,7 @@ class Verifier:
             for check in (c for plan in plans.values() for c in plan.checks if c.kind == "trained"):
                 path = reference_result_file(check.name, data_path, test=verifier.held_out)
                 verifier.references[check.name] = float(json.loads(path.read_text())["accuracy"])
+                verifier.reference_files.append(path)
         return verifier
 
     # ----------------------------------------------------------------- probes

@@ -29,7 +29,7 @@ def run(tmp_path_factory):
     shutil.copy(REPO / "nbgrader_config.py", course)
     env = {k: v for k, v in os.environ.items() if k not in ("CNNKIT_DATA", "CNNKIT_CHECK_SEED")}
     env["CNNKIT_CACHE"] = str(root / "cache")
-    out = subprocess.run([sys.executable, "-m", "cnnkit", "demo", "--course", str(course), "--workdir", str(root / "work")],
+    out = subprocess.run([sys.executable, "-m", "autograder", "demo", "--course", str(course), "--workdir", str(root / "work")],
                          capture_output=True, text=True, env=env, timeout=1500, cwd=REPO)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     work = Course(root / "work")

@@ -17,7 +17,7 @@ def test_grade_works_on_a_fresh_course_with_a_system_path_only(mini_course, tmp_
     mini_course.submit("bob", add="def add(a, b):\n    return 5 if a == -1 else a + b")  # fails the hidden test
     system_path = "/usr/sbin:/usr/bin:/sbin:/bin"
     assert shutil.which("alembic", path=system_path) is None
-    out = subprocess.run([sys.executable, "-m", "cnnkit", "grade", "mini", "--course", str(mini_course.root),
+    out = subprocess.run([sys.executable, "-m", "autograder", "grade", "mini", "--course", str(mini_course.root),
                           "--workers", "2", "--timeout", "120", "--cell-timeout", "30", "--memory", "1GiB",
                           "--max-output", "1MB"],
                          capture_output=True, text=True, timeout=300, env={"PATH": system_path, "HOME": str(tmp_path)})
@@ -34,11 +34,11 @@ def test_grade_works_on_a_fresh_course_with_a_system_path_only(mini_course, tmp_
 
 
 def test_bad_options_are_one_clear_line(mini_course):
-    out = subprocess.run([sys.executable, "-m", "cnnkit", "grade", "mini", "--course", str(mini_course.root),
+    out = subprocess.run([sys.executable, "-m", "autograder", "grade", "mini", "--course", str(mini_course.root),
                           "--memory", "lots"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 1
     assert out.stderr.strip() == ("cnnkit grade: error: Invalid value for `memory`. Expected a positive size such as "
                                   "4GiB, 20MB or 512k. Received memory='lots'.")
-    out = subprocess.run([sys.executable, "-m", "cnnkit", "grade", "nope", "--course", str(mini_course.root)],
+    out = subprocess.run([sys.executable, "-m", "autograder", "grade", "nope", "--course", str(mini_course.root)],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 1 and "no notebooks in" in out.stderr and len(out.stderr.strip().splitlines()) == 1

@@ -46,7 +46,7 @@ def test_a_killed_grader_resumes_and_grades_each_submission_once(mini_template, 
     expected = _scores(grade("mini", course=reference.root, limits=LIMITS, workers=1, progress=False,
                              echo=lambda line: None).results)
 
-    command = [sys.executable, "-m", "cnnkit", "grade", "mini", "--course", str(killed.root), "--workers", "1",
+    command = [sys.executable, "-m", "autograder", "grade", "mini", "--course", str(killed.root), "--workers", "1",
                "--no-progress", "--memory", "1GiB", "--cell-timeout", "20"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 240

@@ -13,7 +13,7 @@ from tests.conftest import REPO
 def cnnkit(*args, env=None):
     environ = {k: v for k, v in os.environ.items() if k != DATA_ENV}
     environ.update(env or {})
-    return subprocess.run([sys.executable, "-m", "cnnkit", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "autograder", *args], capture_output=True, text=True,
                           env=environ, cwd=REPO, timeout=600)
 
 

@@ -97,6 +97,33 @@ def _parser():
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
     grade.set_defaults(run=_grade)
 
+    export = commands.add_parser(
+        "export", help="write grades.csv, Gradescope results, feedback pages and the class report")
+    export.add_argument("assignment", help="the assignment id, graded with `cnnkit grade`")
+    export.add_argument("--course", default=".", help="course directory (default: the current one)")
+    export.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: COURSE/gradebook.db)")
+    export.add_argument("--totals-only", action="store_true",
+                        help="grades.csv with only the student id and the total (for an LMS import)")
+    export.add_argument("--visibility", default="visible",
+                        help="Gradescope visibility of the tests: visible (default), after_due_date, "
+                             "after_published, hidden")
+    export.set_defaults(run=_export)
+
+    gradescope = commands.add_parser(
+        "gradescope", help="build the autograder zip that Gradescope asks for")
+    gradescope.add_argument("assignment", help="the assignment id (a folder of solutions/)")
+    gradescope.add_argument("--course", default=".", help="course directory (default: the current one)")
+    gradescope.add_argument("--out", default=None, help="the zip to write (default: COURSE/reports/ASSIGNMENT/"
+                                                        "gradescope-autograder.zip)")
+    gradescope.set_defaults(run=_gradescope)
+
+    check = commands.add_parser(
+        "check", help="students: run a notebook as the grader would (public tests only) and say if it will grade")
+    check.add_argument("notebook", help="the notebook to check (.ipynb)")
+    check.add_argument("--release", default=None, help="folder of the released notebooks (default: the kit's own "
+                                                       "assignments/)")
+    check.set_defaults(run=_check)
+
     demo = commands.add_parser(
         "demo", help="release, then autograde the example submissions and print their scores")
     demo.add_argument("--course", default=None, help="course directory (default: this repository)")
@@ -205,6 +232,30 @@ def _grade(args):
     return 0 if run.results or not run.refused else 1
 
 
+def _export(args):
+    from autograder.exports import export
+
+    for line in export(args.assignment, course=args.course, db_url=args.db, totals_only=args.totals_only,
+                       visibility=args.visibility).lines():
+        print(line)
+
+
+def _gradescope(args):
+    from autograder.gradescope_bundle import build_bundle
+
+    bundle = build_bundle(args.assignment, course=args.course, out=args.out)
+    for line in bundle.lines():
+        print(line)
+
+
+def _check(args):
+    from autograder.selfcheck import check_notebook
+
+    report = check_notebook(args.notebook, release=args.release)
+    print(report.text())
+    return 0 if report.ready else 1
+
+
 def _demo(args):
     from autograder.course import REPO
     from autograder.demo import demo, format_table
@@ -215,4 +266,6 @@ def _demo(args):
     problems = result.problems()
     print(f"\ndemo: {'every example graded as expected' if not problems else '; '.join(problems)}")
     print(f"graded notebooks and gradebook: {result.workdir}/; results: {result.run.results_path}")
+    for line in result.exports.lines():
+        print(line)
     return 1 if problems else 0

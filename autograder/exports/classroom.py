@@ -1,0 +1,114 @@
+"""What every exporter reads: the class's newest results, one per student.
+
+The results come from `reports/<assignment>/results.jsonl` (the grading
+engine's commit record); the roster is every student the gradebook knows
+(added with `nbgrader db student add` or by grading) plus every student with
+a result. A student on the roster without a result gets a `missing` result
+that scores 0 on every graded cell.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.course import Course
+from autograder.record import ResultsLog
+from autograder.results import CellResult, SubmissionResult
+
+__all__ = ["MISSING", "ClassResults", "load_class", "misconceptions"]
+
+MISSING = "missing"
+_MISTAKE = re.compile(r"Likely mistake \((.+?)\)")
+
+
+@dataclass(frozen=True)
+class ClassResults:
+    """The class's results for one assignment.
+
+    Attributes:
+        assignment: the assignment id.
+        course_root: the course directory (a `Path`).
+        templates: tuple of `autograder.prepare.NotebookTemplate`, in
+            assignment order.
+        results: dict of student id -> `SubmissionResult`, sorted by id,
+            roster students without a submission as status `missing`.
+    """
+
+    assignment: str
+    course_root: Path
+    templates: tuple
+    results: dict
+
+    @property
+    def max_score(self):
+        return float(sum(template.max_score for template in self.templates))
+
+    def graded_cells(self):
+        """(notebook, grade id, points) of every graded cell, in assignment order."""
+        return [(template.name[:-len(".ipynb")], grade_id, points)
+                for template in self.templates for grade_id, points in template.graded.items()]
+
+    def submitted(self):
+        """The results of students who submitted something."""
+        return [result for result in self.results.values() if result.status != MISSING]
+
+
+def load_class(assignment, *, course=".", db_url=None):
+    """Reads the class's results of an assignment.
+
+    Args:
+        assignment: the assignment id (a folder of `solutions/`).
+        course: the course directory.
+        db_url: the gradebook's SQLAlchemy URL (default: the course's).
+
+    Returns:
+        A `ClassResults`.
+
+    Raises:
+        FileNotFoundError: if the assignment has not been graded yet (no
+            `results.jsonl`) or the course has no source for it.
+    """
+    from autograder.engine import templates_of
+
+    course = Course(course, db_url=db_url)
+    templates = templates_of(course, assignment)
+    log = ResultsLog(course.root / "reports" / assignment / "results.jsonl")
+    if not log.path.exists():
+        raise FileNotFoundError(f"{log.path} does not exist: grade the assignment first "
+                                f"(cnnkit grade {assignment} --course {course.root})")
+    results = log.latest()
+    for student in _roster(course.db_url) - set(results):
+        results[student] = _missing(student, templates)
+    return ClassResults(assignment, course.root, templates, dict(sorted(results.items())))
+
+
+def misconceptions(result):
+    """The misconceptions named in a result's feedback, one per cell at most.
+
+    Args:
+        result: a `SubmissionResult`.
+
+    Returns:
+        A `collections.Counter` of misconception name -> cells naming it.
+    """
+    found = Counter()
+    for cell in result.cells:
+        found.update(set(_MISTAKE.findall(cell.feedback)))
+    return found
+
+
+def _roster(db_url):
+    from autograder.gradebook import open_gradebook
+
+    with open_gradebook(db_url) as gradebook:
+        return {student.id for student in gradebook.students}
+
+
+def _missing(student, templates):
+    cells = tuple(CellResult(template.name[:-len(".ipynb")], grade_id, 0.0, points, "0: nothing was submitted")
+                  for template in templates for grade_id, points in template.graded.items())
+    notebooks = {template.name: "missing" for template in templates}
+    return SubmissionResult(student, MISSING, "nothing was submitted", cells, notebooks=notebooks)

@@ -1,0 +1,172 @@
+"""`cnnkit gradescope ASSIGNMENT`: the autograder zip Gradescope asks for.
+
+Layout of the zip (Gradescope unpacks it into `/autograder/source/`):
+
+- `setup.sh`: run once, as root, when Gradescope builds its image: installs
+  Python, bubblewrap and cnnkit with its CPU dependencies into `kit/.venv`;
+- `run_autograder`: run for every submission: grades the notebooks in
+  `/autograder/submission` with the engine and the verifier and writes
+  `/autograder/results/results.json`. `CNNKIT_GRADESCOPE_ROOT` replaces
+  `/autograder` (tests lay out a fake one), `CNNKIT_PYTHON` the venv's Python;
+- `kit/`: cnnkit's source (the two packages, `pyproject.toml`, the install
+  script);
+- `course/`: the instructor's notebooks of the assignment (hidden tests
+  included), the release, `nbgrader_config.py`, the course secret (so that a
+  student's cases are the ones a local regrade draws), the reference
+  accuracies already computed (`cache/`), and the seizure table when
+  `CNNKIT_DATA` is set. `run_autograder` makes `course/` readable by root only
+  before anything runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.course import REPO, Course
+from autograder.secret import course_secret
+
+__all__ = ["Bundle", "build_bundle"]
+
+_KIT = ("cnnkit", "autograder", "pyproject.toml", "README.md", "scripts/install.sh")
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "cnnkit_evidence")
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq python3 python3-venv python3-pip bubblewrap >/dev/null
+cd /autograder/source/kit
+CNNKIT_RUNTIME_ONLY=1 bash scripts/install.sh
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission; it writes results/results.json.
+set -uo pipefail
+root="${CNNKIT_GRADESCOPE_ROOT:-/autograder}"
+kit="$root/source/kit"
+python="${CNNKIT_PYTHON:-$kit/.venv/bin/python}"
+cd "$kit" && PYTHONPATH="$kit" exec "$python" -m autograder.gradescope_run "$root" "%(assignment)s"
+"""
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A built autograder zip.
+
+    Attributes:
+        path: the zip.
+        assignment: the assignment it grades.
+        files: how many files it holds.
+        data: the seizure table it carries, if any.
+    """
+
+    path: Path
+    assignment: str
+    files: int
+    data: str | None = None
+
+    def lines(self):
+        """What was built, and what to do with it."""
+        return [f"wrote {self.path} ({self.files} files, {self.path.stat().st_size / 1e6:.1f} MB) for {self.assignment}",
+                "seizure data: " + (self.data or "the stand-in (set CNNKIT_DATA to carry the real table)"),
+                "upload it as the assignment's autograder (Gradescope: Configure Autograder -> Zip file upload); "
+                "students submit their .ipynb files"]
+
+
+def build_bundle(assignment, *, course=".", out=None):
+    """Builds Gradescope's autograder zip for one assignment.
+
+    Computes the reference accuracies the verifier needs first (cached), so
+    that Gradescope does not train them for every submission.
+
+    Args:
+        assignment: the assignment id (a folder of `solutions/`).
+        course: the course directory.
+        out: the zip to write (default: `COURSE/reports/ASSIGNMENT/gradescope-autograder.zip`).
+
+    Returns:
+        A `Bundle`.
+
+    Raises:
+        FileNotFoundError: if the course has no source for the assignment.
+    """
+    from autograder.engine import templates_of
+    from autograder.verify import Verifier
+    from cnnkit.data import DATA_ENV
+
+    course = Course(course)
+    templates_of(course, assignment)  # says clearly when the assignment does not exist
+    out = Path(out) if out else course.root / "reports" / assignment / "gradescope-autograder.zip"
+    with tempfile.TemporaryDirectory(prefix="cnnkit-bundle-") as scratch:
+        stage = Path(scratch)
+        release = _release(course, assignment, stage / "release")
+        secret = course_secret(course.root)
+        verifier = Verifier.for_assignment(course.root / "solutions" / assignment, release, secret)
+        _stage_kit(stage / "bundle" / "kit")
+        data = os.environ.get(DATA_ENV) or None
+        _stage_course(stage / "bundle" / "course", course, assignment, release, secret, verifier.reference_files, data)
+        (stage / "bundle" / "setup.sh").write_text(SETUP_SH)
+        (stage / "bundle" / "run_autograder").write_text(RUN_AUTOGRADER % {"assignment": assignment})
+        files = _zip(stage / "bundle", out)
+    return Bundle(out, assignment, files, data)
+
+
+def _release(course, assignment, scratch):
+    if course.notebooks("assignments", assignment):
+        return course.root / "assignments" / assignment
+    result = course.api(release_directory=scratch).generate_assignment(assignment, force=True, create=True)
+    if not result["success"]:
+        raise RuntimeError(f"nbgrader could not generate {assignment}:\n{result['log']}")
+    return scratch / assignment
+
+
+def _stage_kit(kit):
+    for name in _KIT:
+        source = REPO / name
+        target = kit / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=_IGNORED)
+        else:
+            shutil.copy(source, target)
+
+
+def _stage_course(folder, course, assignment, release, secret, reference_files, data):
+    shutil.copytree(course.root / "solutions" / assignment, folder / "solutions" / assignment, ignore=_IGNORED)
+    shutil.copytree(release, folder / "assignments" / assignment, ignore=_IGNORED)
+    shutil.copy(course.root / "nbgrader_config.py", folder / "nbgrader_config.py")
+    (folder / ".cnnkit").mkdir()
+    (folder / ".cnnkit" / "secret").write_text(secret)
+    (folder / "cache").mkdir()
+    for path in reference_files:
+        shutil.copy(path, folder / "cache" / Path(path).name)
+    if data:
+        (folder / "data").mkdir()
+        shutil.copy(data, folder / "data" / Path(data).name)
+
+
+def _zip(folder, out):
+    """Zips `folder`'s contents at the root of the archive, scripts executable."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".part")
+    count = 0
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if not path.is_file():
+                continue
+            name = path.relative_to(folder).as_posix()
+            info = zipfile.ZipInfo.from_file(path, name)
+            executable = name in ("setup.sh", "run_autograder")
+            info.external_attr = ((stat.S_IFREG | (0o755 if executable else 0o644)) << 16)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+            count += 1
+    partial.replace(out)
+    return count
