@@ -7,7 +7,9 @@ limited from their first instruction. The grader starts it instead of
 setting limits in a `preexec_fn` (unsafe in a threaded process).
 
 SPEC keys: `cgroups` (list of `cgroup.procs` files to join), `cpus` (list of
-CPU numbers), `rlimits` (resource name such as `RLIMIT_FSIZE` -> int).
+CPU numbers), `rlimits` (resource name such as `RLIMIT_FSIZE` -> int), `user`
+(a uid to become, group and supplementary groups included, when the grader
+runs as root without namespaces).
 Only the standard library is imported, to start fast.
 """
 
@@ -37,6 +39,10 @@ def main(argv=None):
         os.sched_setaffinity(0, spec["cpus"])
     for name, value in spec.get("rlimits", {}).items():
         resource.setrlimit(getattr(resource, name), (value, value))
+    if spec.get("user") is not None:
+        os.setgroups([])
+        os.setgid(spec["user"])
+        os.setuid(spec["user"])
     try:
         os.execvp(command[0], command)
     except OSError as error:

@@ -21,7 +21,7 @@ import nbformat
 from autograder.course import ASSIGNMENT, REPO, Course
 from autograder.examples import EXAMPLES, build_submission
 
-__all__ = ["ReleaseReport", "find_secrets", "grade_example", "release"]
+__all__ = ["ReleaseReport", "find_secrets", "grade_example", "release", "secret_lines"]
 
 MARKERS = re.compile(r"(BEGIN|END) (SOLUTION|HIDDEN TESTS)")
 _SECRET_REGION = re.compile(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", re.S)
@@ -96,9 +96,8 @@ def find_secrets(release_dir, source_dir):
     """Solution or hidden-test text found in released files.
 
     Looks for nbgrader's markers anywhere in the release, and for every
-    distinctive line of the source's solution and hidden-test regions (lines
-    that also appear outside those regions, such as `return out`, are not
-    distinctive).
+    distinctive line of the source's solution and hidden-test regions (see
+    `secret_lines`).
 
     Args:
         release_dir: the release folder (`assignments/`).
@@ -107,14 +106,7 @@ def find_secrets(release_dir, source_dir):
     Returns:
         A list of `"file: what"` strings; empty when nothing leaks.
     """
-    secret, public = set(), set()
-    for path in Path(source_dir).rglob("*.ipynb"):
-        for cell in nbformat.read(path, as_version=4).cells:
-            regions = [body for _, body in _SECRET_REGION.findall(cell.source)]
-            outside = _SECRET_REGION.sub("", cell.source)
-            secret.update(line.strip() for body in regions for line in body.splitlines())
-            public.update(line.strip() for line in outside.splitlines())
-    distinctive = {line for line in secret - public if len(line) >= 12 and not line.startswith("#")}
+    distinctive = secret_lines(source_dir)
     leaks = []
     for path in sorted(Path(release_dir).rglob("*")):
         if not path.is_file():
@@ -127,6 +119,28 @@ def find_secrets(release_dir, source_dir):
             lines = {line.strip() for line in sources.splitlines()}
             leaks += [f"{path}: solution or hidden-test line {line!r}" for line in sorted(distinctive & lines)]
     return leaks
+
+
+def secret_lines(source_dir, regions=("SOLUTION", "HIDDEN TESTS")):
+    """The distinctive lines of the source's solution or hidden-test regions.
+
+    A line is distinctive when it is at least 12 characters long, not a
+    comment, and never appears outside those regions (so `return out` is not).
+
+    Args:
+        source_dir: the source folder (`solutions/` or one assignment's).
+        regions: which of nbgrader's regions to read.
+
+    Returns:
+        A set of stripped lines.
+    """
+    secret, public = set(), set()
+    for path in Path(source_dir).rglob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            found = _SECRET_REGION.findall(cell.source)
+            secret.update(line.strip() for kind, body in found if kind in regions for line in body.splitlines())
+            public.update(line.strip() for line in _SECRET_REGION.sub("", cell.source).splitlines())
+    return {line for line in secret - public if len(line) >= 12 and not line.startswith("#")}
 
 
 def _unexecuted_cells(course, student):

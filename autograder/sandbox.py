@@ -63,8 +63,15 @@ class Mechanisms:
 
     def line(self, limits):
         """The limits in force and how, in one line."""
-        parts = ["bubblewrap namespaces (read-only system, no course files, no network, own process tree)"
-                 if self.namespaces else "NO namespaces (bubblewrap missing: files and network are not isolated)"]
+        if self.namespaces:
+            parts = ["bubblewrap namespaces (read-only system, no course files, no network, own process tree)"]
+        elif _drops_privileges(self):
+            parts = [f"NO namespaces (bubblewrap missing or refused): runs as unprivileged uid {SANDBOX_UID}, so "
+                     "files private to the grader are out of reach, but world-readable files and the network are "
+                     "not isolated"]
+        else:
+            parts = ["NO namespaces (bubblewrap missing or refused): files and network are not isolated" +
+                     (f" (runs as root: uid {SANDBOX_UID} cannot run this Python)" if os.geteuid() == 0 else "")]
         if self.cgroup:
             parts.append(f"cgroup v{self.cgroup}: memory {format_size(limits.memory)}, "
                          f"{limits.processes} processes")
@@ -148,9 +155,12 @@ def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, bin
         home = Path(job_dir).parent / "home"
         home.mkdir(exist_ok=True)
         full = [arg.replace("/job", str(job_dir)).replace("/out", str(out_dir)) for arg in command]
-        popen_env = {**environment, "HOME": str(home)}
+        popen_env = {**_fallback_binds(environment, binds, job_dir), "HOME": str(home)}
     spec = {"cgroups": groups.procs_files() if groups else [], "cpus": list(cpus or []),
             "rlimits": _rlimits(limits, fallback=not mechanisms.cgroup)}
+    if _drops_privileges(mechanisms):
+        spec["user"] = SANDBOX_UID
+        _hand_over(job_dir, out_dir, home)
     launcher = [sys.executable, "-m", "autograder.launch", json.dumps(spec), "--"]
     start = time.monotonic()
     process = subprocess.Popen(launcher + full, cwd=home or job_dir, env={**popen_env, "PYTHONPATH": _kit_path()},
@@ -175,6 +185,48 @@ def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, bin
         shutil.rmtree(home, ignore_errors=True)
     tail = "\n".join(stderr.decode(errors="replace").splitlines()[-5:])
     return SandboxRun(process.returncode, timed_out, memory, processes, seconds, peak, tail, stdout[:MAX_STDOUT])
+
+
+def _drops_privileges(mechanisms):
+    """Without namespaces, a grader running as root runs student code as
+    `SANDBOX_UID` instead, where that user can run the kit's Python."""
+    return not mechanisms.namespaces and os.geteuid() == 0 and _unprivileged_python_works()
+
+
+@functools.lru_cache(maxsize=1)
+def _unprivileged_python_works():
+    """Whether `SANDBOX_UID` can start this Python and import the kit (a
+    Python under `/root`, say, it cannot)."""
+    spec = json.dumps({"user": SANDBOX_UID})
+    try:
+        done = subprocess.run([sys.executable, "-m", "autograder.launch", spec, "--", sys.executable, "-c",
+                               "import autograder.runner, cnnkit"], cwd="/", capture_output=True, timeout=120,
+                              env={"PATH": "/usr/bin:/bin", "PYTHONPATH": _kit_path()})
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def _fallback_binds(environment, binds, job_dir):
+    """Without namespaces, bound files are copied into the job folder, and
+    environment values naming a bound path name the copy instead."""
+    moved = {}
+    for host, inside in binds:
+        copy = Path(job_dir) / "binds" / Path(inside).name
+        copy.parent.mkdir(exist_ok=True)
+        shutil.copy(host, copy)
+        moved[inside] = str(copy)
+    return {key: moved.get(value, value) for key, value in environment.items()}
+
+
+def _hand_over(job_dir, out_dir, home):
+    """Lets `SANDBOX_UID` read the job and write its output and home; the
+    folder above them stays closed to listing."""
+    os.chmod(Path(job_dir).parent, 0o711)
+    for folder in [Path(job_dir), *Path(job_dir).rglob("*")]:
+        os.chmod(folder, 0o755 if folder.is_dir() else 0o644)
+    for folder in (out_dir, home):
+        os.chown(folder, SANDBOX_UID, SANDBOX_UID)
 
 
 def _kit_path():

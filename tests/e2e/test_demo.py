@@ -1,41 +1,17 @@
 """End to end: `cnnkit demo` releases the course and grades the example
 submissions through the engine (sandboxed, two workers); every example gets
-the expected status, score and feedback. One run (about 4 minutes on 2 cores)
-serves every test here."""
-
-import os
-import shutil
-import subprocess
-import sys
+the expected status, score and feedback. One run (about 4 minutes on 2 cores,
+the `run` fixture of conftest.py) serves every end-to-end test."""
 
 import nbformat
 import pytest
 
-from autograder.course import ASSIGNMENT, REPO, Course
+from autograder.course import ASSIGNMENT
 from autograder.examples import EXAMPLES
-from autograder.record import ResultsLog
 from cnnkit.checks import EVIDENCE_MIME
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 BY_NAME = {example.student: example for example in EXAMPLES}
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo")
-    course = root / "course"
-    for folder in ("solutions", "assignments"):
-        shutil.copytree(REPO / folder, course / folder)
-    shutil.copy(REPO / "nbgrader_config.py", course)
-    env = {k: v for k, v in os.environ.items() if k not in ("CNNKIT_DATA", "CNNKIT_CHECK_SEED")}
-    env["CNNKIT_CACHE"] = str(root / "cache")
-    out = subprocess.run([sys.executable, "-m", "autograder", "demo", "--course", str(course), "--workdir", str(root / "work")],
-                         capture_output=True, text=True, env=env, timeout=1500, cwd=REPO)
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    work = Course(root / "work")
-    return {"stdout": out.stdout, "stderr": out.stderr, "work": work,
-            "scores": {e.student: work.scores(e.student) for e in EXAMPLES},
-            "results": ResultsLog(root / "work" / "reports" / ASSIGNMENT / "results.jsonl").latest()}
 
 
 def test_every_example_is_graded_as_expected(run):

@@ -1,0 +1,122 @@
+"""`cnnkit check NOTEBOOK`: real notebooks of the assignment, run as the
+grader runs them (sandbox, public tests only); each verdict in one line and
+the exit status 0 only for a notebook ready to submit."""
+
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from autograder.course import ASSIGNMENT, REPO, Course
+from autograder.examples import EXAMPLES, build_submission
+from autograder.release import secret_lines
+from autograder.selfcheck import SELF_CHECK_ENV, check_notebook
+
+pytestmark = [pytest.mark.notebook, pytest.mark.slow]
+NAME = "01_convolution.ipynb"
+
+
+def _solution():
+    solution = next(example for example in EXAMPLES if example.student == "solution")
+    return build_submission(solution, Course(REPO))[NAME]
+
+
+def _release():
+    return nbformat.read(REPO / "assignments" / ASSIGNMENT / NAME, as_version=4)
+
+
+def _cell(notebook, grade_id):
+    return next(cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _half_done():
+    notebook = _solution()
+    _cell(notebook, "convolve2d").source = _cell(_release(), "convolve2d").source
+    return notebook
+
+
+def _deleted_cell():
+    notebook = _solution()
+    notebook.cells = [cell for cell in notebook.cells if cell.metadata.get("nbgrader", {}).get("grade_id") != "code-05"]
+    return notebook
+
+
+def _cli(notebook, tmp_path):
+    path = tmp_path / NAME
+    nbformat.write(notebook, path)
+    return subprocess.run([sys.executable, "-m", "autograder", "check", str(path)], capture_output=True, text=True,
+                          timeout=600, cwd=tmp_path)
+
+
+@pytest.mark.parametrize("make, status, words", [
+    (_release, 1, "cell 'correlate2d' still raises NotImplementedError"),
+    (_half_done, 1, "cell 'convolve2d' still raises NotImplementedError"),
+    (_deleted_cell, 1, "cell 'code-05' (a locked cell of the release) was deleted"),
+    (_solution, 0, "READY: 01_convolution.ipynb ran as the grader runs it"),
+], ids=["stub", "half-done", "deleted-cell", "correct"])
+def test_check_tells_notebooks_apart_with_one_line_and_an_exit_status(make, status, words, tmp_path):
+    out = _cli(make(), tmp_path)
+    first = out.stdout.splitlines()[0]
+    assert out.returncode == status, out.stdout + out.stderr
+    assert words in first, first
+    assert first.startswith("READY" if status == 0 else "NOT READY")
+
+
+def test_half_done_names_only_what_is_left(tmp_path):
+    path = tmp_path / NAME
+    nbformat.write(_half_done(), path)
+    report = check_notebook(path)
+    problems = [f.message for f in report.findings if f.blocking]
+    assert any("'convolve2d' still raises" in p for p in problems)
+    assert not any("'correlate2d'" in p for p in problems), problems
+    assert report.status == "graded"
+
+
+def test_edited_locked_cells_and_changed_points_are_problems(tmp_path):
+    notebook = _solution()
+    _cell(notebook, "code-05").source += "\nprint('I changed the public test')"
+    _cell(notebook, "convolve2d_tests").metadata["nbgrader"]["points"] = 20
+    path = tmp_path / NAME
+    nbformat.write(notebook, path)
+    report = check_notebook(path)
+    problems = " ".join(f.message for f in report.findings if f.blocking)
+    assert "cell 'code-05' is locked but was edited" in problems
+    assert "metadata of cell 'convolve2d_tests' was changed (points)" in problems
+    assert not report.ready
+
+
+def test_a_notebook_over_the_limits_will_not_grade(tmp_path):
+    from autograder.limits import Limits
+
+    notebook = _solution()
+    _cell(notebook, "correlate2d").source += "\nimport time\ntime.sleep(30)"
+    path = tmp_path / NAME
+    nbformat.write(notebook, path)
+    report = check_notebook(path, limits=Limits(timeout=120, cell_timeout=5))
+    assert not report.ready and report.status == "timeout"
+    assert "it would stop the grader (timeout)" in report.reason()
+
+
+def test_check_never_shows_hidden_tests(tmp_path):
+    out = _cli(_half_done(), tmp_path)
+    hidden = secret_lines(REPO / "solutions", regions=("HIDDEN TESTS",))
+    assert not [line for line in hidden if line in out.stdout + out.stderr]
+
+
+def test_malformed_and_foreign_files_get_one_clear_line(tmp_path):
+    broken = tmp_path / NAME
+    broken.write_text('{"cells": [')
+    report = check_notebook(broken)
+    assert not report.ready and "the grader cannot read it: not a notebook: broken JSON" in report.reason()
+    out = subprocess.run([sys.executable, "-m", "autograder", "check", str(tmp_path / "nope.ipynb")],
+                         capture_output=True, text=True)
+    assert out.returncode == 1 and "no such file" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_inside_the_checked_run_check_does_nothing(tmp_path, monkeypatch):
+    path = tmp_path / NAME
+    nbformat.write(_solution(), path)
+    monkeypatch.setenv(SELF_CHECK_ENV, "1")
+    report = check_notebook(path)
+    assert report.status == "not run" and report.findings[0].message.startswith("not checked again")
