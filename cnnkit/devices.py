@@ -16,9 +16,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-__all__ = ["FORCE_CPU_ENV", "DevicePlan", "configure", "environment_for", "plan"]
+__all__ = ["AVERAGE_POOLING_COUNTS_PADDING", "FORCE_CPU_ENV", "DevicePlan", "active_backend", "configure",
+           "environment_for", "plan"]
 
 FORCE_CPU_ENV = "CNNKIT_FORCE_CPU"
+
+# Where Keras' backends differ, in one place. The reference semantics are TensorFlow's (and JAX's): with
+# padding="same", AveragePooling averages only the real inputs of a window. Under PyTorch, Keras' AveragePooling
+# treats the padded positions its own way (windows reaching into the padding disagree; windows inside the input
+# agree). The assignment and the checks follow the reference; `cnnkit.parity` compares such a layer only on
+# windows inside the input.
+AVERAGE_POOLING_COUNTS_PADDING = frozenset({"torch"})
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -42,6 +50,13 @@ class DevicePlan:
         """The plan in one line, for logs and notebooks."""
         where = f"GPU ({', '.join(self.accelerators)})" if self.use_gpu else "CPU"
         return f"Keras backend {self.backend}: running on {where}; {self.reason}"
+
+
+def active_backend():
+    """The Keras backend this process runs (`"tensorflow"`, `"jax"` or `"torch"`)."""
+    import keras
+
+    return keras.backend.backend()
 
 
 def force_cpu_requested(environ=None):

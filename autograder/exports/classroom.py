@@ -110,5 +110,5 @@ def _roster(db_url):
 def _missing(student, templates):
     cells = tuple(CellResult(template.name[:-len(".ipynb")], grade_id, 0.0, points, "0: nothing was submitted")
                   for template in templates for grade_id, points in template.graded.items())
-    notebooks = {template.name: "missing" for template in templates}
+    notebooks = {template.name[:-len(".ipynb")]: "missing" for template in templates}
     return SubmissionResult(student, MISSING, "nothing was submitted", cells, notebooks=notebooks)

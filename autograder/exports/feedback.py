@@ -67,7 +67,7 @@ def feedback_html(result, notebook, assignment, code=()):
     return render("feedback.html.j2", student=result.student, assignment=assignment, notebook=notebook,
                   score=sum(cell.score for cell in cells), max_score=sum(cell.max_score for cell in cells),
                   status=result.status, reason=result.reason,
-                  state=result.notebooks.get(f"{notebook}.ipynb", "ran"), cells=cells, code=list(code))
+                  state=result.notebooks.get(notebook, "ran"), cells=cells, code=list(code))
 
 
 def write_feedback(classroom, folder):
@@ -85,7 +85,7 @@ def write_feedback(classroom, folder):
         submitted = classroom.course_root / "autograded" / result.student / classroom.assignment / SUBMITTED_DIR
         for template in classroom.templates:
             notebook = template.name[:-len(".ipynb")]
-            if result.notebooks.get(template.name) == "missing":
+            if result.notebooks.get(notebook) == "missing":
                 continue
             source = submitted / template.name
             code = student_code(source.read_text()) if source.exists() else []

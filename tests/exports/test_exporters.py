@@ -30,7 +30,7 @@ def _result(student, scores, status="graded", flags=(), feedback=""):
                   for (nb, grade_id, points_), score in zip([("a", "f_tests", 2.0), ("a", "g_tests", 1.0),
                                                              ("b", "h_tests", 3.0)], scores))
     return SubmissionResult(student, status, "" if status == "graded" else "stopped", cells, tuple(flags), seconds=4.4,
-                            notebooks={"a.ipynb": "ran", "b.ipynb": "ran"})
+                            notebooks={"a": "ran", "b": "ran"})
 
 
 def _classroom(tmp_path, results):
