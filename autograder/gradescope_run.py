@@ -75,7 +75,10 @@ def _grade(root, course, assignment):
 
     submitter = _student_id(root)
     student = submitter if submitter and safe_name(submitter) else "submission"
-    notebooks = sorted((root / "submission").rglob("*.ipynb"))
+    submission = (root / "submission").resolve()
+    # Plain files inside the submission only: a symlink (say, to the bundled solutions) is not the student's work.
+    notebooks = sorted(path for path in submission.rglob("*.ipynb")
+                       if not path.is_symlink() and path.is_file() and path.resolve().is_relative_to(submission))
     if not notebooks:
         raise ValueError("no .ipynb file was submitted: upload your notebooks")
     os.environ[CACHE_ENV] = str(course / "cache")

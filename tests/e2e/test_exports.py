@@ -215,13 +215,16 @@ def test_gradescope_bundle_grades_a_correct_and_a_wrong_notebook(run, tmp_path):
     assert any(name.startswith("course/cache/reference-") for name in names), "reference accuracies travel along"
 
     scores = {}
-    for student, expect in (("solution", 13.0), ("kernel-not-flipped", None), ("nothing", 0.0)):
+    for student, expect in (("solution", 13.0), ("kernel-not-flipped", None), ("nothing", 0.0), ("symlink", 0.0)):
         root = tmp_path / student
         (root / "submission").mkdir(parents=True)
         with zipfile.ZipFile(zip_path) as archive:
             archive.extractall(root / "source")
         (root / "source" / "run_autograder").chmod(0o755)
-        if student != "nothing":
+        if student == "symlink":  # a link to the bundled solutions is not a submission
+            (root / "submission" / "01_convolution.ipynb").symlink_to(
+                root / "source" / "course" / "solutions" / ASSIGNMENT / "01_convolution.ipynb")
+        elif student != "nothing":
             shutil.copy(run["work"].root / "submitted" / student / ASSIGNMENT / "01_convolution.ipynb",
                         root / "submission" / "my notebook.ipynb")  # renamed: recognised by its graded cells
         (root / "submission_metadata.json").write_text(json.dumps({"users": [{"id": 1000 + len(scores)}]}))
@@ -241,3 +244,4 @@ def test_gradescope_bundle_grades_a_correct_and_a_wrong_notebook(run, tmp_path):
     assert convolve["status"] == "failed" and "kernel not flipped" in convolve["output"]
     assert all(test["status"] == "passed" for test in scores["solution"]["tests"] if test["name"].startswith("01_"))
     assert "no .ipynb file was submitted" in scores["nothing"]["output"]
+    assert "no .ipynb file was submitted" in scores["symlink"]["output"]
