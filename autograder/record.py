@@ -18,6 +18,7 @@ import os
 import shutil
 from pathlib import Path
 
+from autograder.files import replace_file
 from autograder.gradebook import record_submission
 from autograder.results import SubmissionResult
 
@@ -101,7 +102,7 @@ def record(result, *, assignment, db_url, log, autograded_dir, execution=None, p
 def _write_notebooks(folder, execution):
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in execution.notebooks.items():
-        _replace(folder / name, text.encode())
+        replace_file(folder / name, text.encode())
     _write_folder(folder / "cnnkit_evidence", execution.evidence)
 
 
@@ -111,10 +112,4 @@ def _write_folder(folder, files):
         shutil.rmtree(folder)
     for name, content in files.items():
         folder.mkdir(parents=True, exist_ok=True)
-        _replace(folder / name, content)
-
-
-def _replace(path, content):
-    partial = path.with_name(path.name + ".part")
-    partial.write_bytes(content)
-    partial.replace(path)
+        replace_file(folder / name, content)

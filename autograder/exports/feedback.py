@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.exports.files import replace_text
+from autograder.files import replace_file
 from autograder.exports.render import render
 from autograder.record import SUBMITTED_DIR
 
@@ -90,5 +90,5 @@ def write_feedback(classroom, folder):
             source = submitted / template.name
             code = student_code(source.read_text()) if source.exists() else []
             path = Path(folder) / result.student / classroom.assignment / f"{notebook}.html"
-            written.append(replace_text(path, feedback_html(result, notebook, classroom.assignment, code)))
+            written.append(replace_file(path, feedback_html(result, notebook, classroom.assignment, code)))
     return written

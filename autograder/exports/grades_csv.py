@@ -60,6 +60,6 @@ def write_grades(classroom, path, *, totals_only=False):
     Returns:
         The path written.
     """
-    from autograder.exports.files import replace_text
+    from autograder.files import replace_file
 
-    return replace_text(path, grades_table(classroom, totals_only=totals_only).to_csv(index=False))
+    return replace_file(path, grades_table(classroom, totals_only=totals_only).to_csv(index=False))

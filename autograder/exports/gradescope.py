@@ -52,9 +52,9 @@ def write_results(result, path, *, visibility="visible"):
     Returns:
         The path written.
     """
-    from autograder.exports.files import replace_text
+    from autograder.files import replace_file
 
-    return replace_text(path, json.dumps(results_json(result, visibility=visibility), indent=2) + "\n")
+    return replace_file(path, json.dumps(results_json(result, visibility=visibility), indent=2) + "\n")
 
 
 def _summary(result):

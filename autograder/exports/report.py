@@ -15,7 +15,7 @@ import statistics
 from collections import Counter
 
 from autograder.exports.classroom import MISSING, misconceptions
-from autograder.exports.files import replace_text
+from autograder.files import replace_file
 from autograder.exports.render import render
 
 __all__ = ["PLOT_COLOUR", "report_html", "write_report"]
@@ -58,7 +58,7 @@ def write_report(classroom, path):
     Returns:
         The path written.
     """
-    return replace_text(path, report_html(classroom))
+    return replace_file(path, report_html(classroom))
 
 
 def _figure(width=6.0, height=3.2):

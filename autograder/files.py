@@ -1,19 +1,20 @@
-"""Writing export files so that a killed export never leaves half a file."""
+"""Writing a file so that a kill at any moment leaves the old file or the new
+one, never half of one."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-__all__ = ["replace_text"]
+__all__ = ["replace_file"]
 
 
-def replace_text(path, text):
-    """Writes `text` (UTF-8) to `path` through a temporary file and a rename.
+def replace_file(path, content):
+    """Writes `content` to `path` through a temporary file, `fsync` and a rename.
 
     Args:
         path: the file to write; its folder is created if missing.
-        text: str.
+        content: bytes, or str (written as UTF-8).
 
     Returns:
         The path, a `Path`.
@@ -21,8 +22,8 @@ def replace_text(path, text):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")
-    with open(partial, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    with open(partial, "wb") as handle:
+        handle.write(content.encode() if isinstance(content, str) else content)
         handle.flush()
         os.fsync(handle.fileno())
     partial.replace(path)
