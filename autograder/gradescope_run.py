@@ -44,6 +44,8 @@ def run_gradescope(root, assignment):
         results = results_json(result)
         results["extra_data"]["sandbox"] = lines
     except Exception as error:  # a results.json in every case; the cause for staff on stdout
+        lines = lines or _limits_lines()
+        print(*lines, sep="\n")
         print(f"cnnkit: could not grade the submission: {type(error).__name__}: {error}")
         results = {"score": 0.0, "output": f"This submission could not be graded: {error}",
                    "tests": [], "extra_data": {"error": f"{type(error).__name__}: {error}", "sandbox": lines}}
@@ -101,6 +103,17 @@ def _grade(root, course, assignment):
         run = grade(assignment, course=Course(work).root, workers=1, progress=False,
                     echo=lambda line: (lines.append(line), print(line)))
     return run.results[student], lines
+
+
+def _limits_lines():
+    """The limits line a grading run would print, for a submission that never reached grading."""
+    from autograder.limits import Limits
+    from autograder.sandbox import detect
+
+    try:
+        return ["limits: " + Limits().describe(), detect().line(Limits())]
+    except Exception as error:  # the probe itself failed: say so rather than nothing
+        return [f"sandbox: could not be probed ({type(error).__name__}: {error})"]
 
 
 def _student_id(root):

@@ -4,8 +4,9 @@ After a notebook's cells have run, the runner executes the probe in the same
 kernel. It calls the student's functions on the cases the trusted grader
 drew (positionally, as the stub declares them; each call under a time limit,
 NumPy exercises under a profiler that records which of cnnkit, Keras,
-TensorFlow, PyTorch or JAX they entered), builds the student's models, saves
-the trained ones, and writes everything to `.cnnkit-probe/` as JSON and
+TensorFlow, PyTorch or JAX they entered), builds the student's models and
+blocks (a block function applied to a `keras.Input`), saves them and the
+trained ones, and writes everything to `.cnnkit-probe/` as JSON and
 `.keras` files, which the runner reports on its own standard output (see
 `autograder.runner`). The report is rewritten after every check, so what
 was probed before a kernel died still counts.
@@ -32,7 +33,7 @@ _DTYPES = {"|b1", "|i1", "|u1", "<i2", "<u2", "<i4", "<u4", "<i8", "<u8", "<f2",
 
 _SOURCE = r'''
 def __cnnkit_probe(spec):
-    import base64, json, signal, sys, zlib
+    import base64, gc, json, signal, sys, zlib
     import numpy
     watched = ("cnnkit", "keras", "tensorflow", "torch", "jax")
     namespace = globals()
@@ -83,6 +84,9 @@ def __cnnkit_probe(spec):
         previous = signal.signal(signal.SIGALRM, stop)
         signal.setitimer(signal.ITIMER_REAL, spec["call_seconds"])
         if trace:  # NumPy exercises only: Keras code runs ten times slower under a profiler
+            # No garbage collection while profiling: the collector's callbacks (JAX registers one whenever Keras
+            # imports it) would run inside the student's call and read as calls into a framework.
+            gc.disable()
             sys.setprofile(profile)
         try:
             value = fn(*args)
@@ -96,6 +100,7 @@ def __cnnkit_probe(spec):
             report = {"error": "raised %s: %s" % (type(error).__name__, str(error)[:200])}
         finally:
             sys.setprofile(None)
+            gc.enable()
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
         report["calls"] = sorted(seen)
@@ -147,6 +152,27 @@ def __cnnkit_probe(spec):
                 report = {"error": "the model could not be built or saved: %s: %s" % (type(error).__name__, str(error)[:200]),
                           "calls": report["calls"]}
         results[check["id"]] = report
+        write()
+    for check in spec.get("blocks", []):
+        fn = function(check["function"])
+        if fn is None:
+            results[check["id"]] = {"missing": "`%s` is not defined" % check["function"]}
+            continue
+        import keras
+        outputs = []
+        for index, case in enumerate(check["cases"]):
+            def build(case=case):
+                inputs = keras.Input(tuple(case["input_shape"]))
+                return keras.Model(inputs, fn(inputs, *case["args"]))
+            report = call(build, [], trace=False)
+            if "value" in report:
+                try:
+                    report["file"] = save(report.pop("value"), "%s-%d" % (check["id"], index))
+                except BaseException as error:
+                    report = {"error": "the block could not be saved: %s: %s" % (type(error).__name__, str(error)[:200]),
+                              "calls": report["calls"]}
+            outputs.append(report)
+        results[check["id"]] = {"outputs": outputs}
         write()
     for check in spec.get("models", []):
         model = namespace.get(check["variable"])
@@ -238,8 +264,10 @@ def probe_source(spec, *, call_seconds=CALL_SECONDS):
     Args:
         spec: dict with lists `functions` (id, function, cases: lists of
             encoded arguments), `builders` (id, function, input_shape),
-            `models` (id, variable) and `predictors` (id, function, model:
-            base64 of a `.keras` file, x: encoded input).
+            `blocks` (id, function, cases: input_shape and the arguments
+            after the input tensor), `models` (id, variable) and
+            `predictors` (id, function, model: base64 of a `.keras` file,
+            x: encoded input).
 
         call_seconds: how long one call may take before it counts as hung.
 
