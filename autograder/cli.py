@@ -130,6 +130,8 @@ def _parser():
     demo.add_argument("--workdir", default="runs/demo", help="grading copy of the course (default runs/demo)")
     demo.add_argument("--workers", type=int, default=None, help="submissions in parallel (default: sized from "
                                                                 "cores and memory)")
+    demo.add_argument("--only", default=None, metavar="STUDENT,...",
+                      help="grade only these example students (default: all of them)")
     demo.set_defaults(run=_demo)
     return parser
 
@@ -260,7 +262,18 @@ def _demo(args):
     from autograder.course import REPO
     from autograder.demo import demo, format_table
 
-    result = demo(args.course or REPO, workdir=args.workdir, workers=args.workers)
+    from autograder.examples import EXAMPLES
+
+    examples = EXAMPLES
+    if args.only:
+        wanted = [name.strip() for name in args.only.split(",") if name.strip()]
+        known = {example.student: example for example in EXAMPLES}
+        unknown = [name for name in wanted if name not in known]
+        if unknown:
+            raise SystemExit(f"cnnkit demo: no example student {', '.join(map(repr, unknown))}; "
+                             f"the examples are {', '.join(known)}")
+        examples = tuple(known[name] for name in wanted)
+    result = demo(args.course or REPO, workdir=args.workdir, workers=args.workers, examples=examples)
     print()
     print(format_table(result))
     problems = result.problems()

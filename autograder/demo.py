@@ -37,18 +37,20 @@ class DemoResult:
         run: the `autograder.engine.GradingRun` of the examples.
         workdir: the grading copy of the course.
         exports: the `autograder.exports.Exports` written after grading.
+        examples: the `autograder.examples.Example`s graded.
     """
 
     leaks: list = field(default_factory=list)
     run: object = None
     workdir: Path = None
     exports: object = None
+    examples: tuple = EXAMPLES
 
     def problems(self):
         """Everything that did not come out as the examples expect, one line each."""
         found = [f"secret in assignments/: {leak}" for leak in self.leaks]
         results = self.run.results
-        for example in EXAMPLES:
+        for example in self.examples:
             result = results.get(example.student)
             if result is None:
                 found.append(f"{example.student}: not graded")
@@ -62,7 +64,7 @@ class DemoResult:
         return found
 
 
-def demo(course_root=REPO, workdir="runs/demo", progress=print, workers=None):
+def demo(course_root=REPO, workdir="runs/demo", progress=print, workers=None, examples=EXAMPLES):
     """Releases the assignment, grades every example submission, and
     exports grades, Gradescope results, feedback and the class report.
 
@@ -74,6 +76,7 @@ def demo(course_root=REPO, workdir="runs/demo", progress=print, workers=None):
         workdir: folder for the grading copy of the course (emptied first).
         progress: callable taking one line of progress text.
         workers: submissions graded in parallel (default: sized from the machine).
+        examples: the `autograder.examples.Example`s to grade (default: all).
 
     Returns:
         A `DemoResult`.
@@ -85,15 +88,15 @@ def demo(course_root=REPO, workdir="runs/demo", progress=print, workers=None):
         Course(course_root, db=Path(scratch) / "gradebook.db").generate()
     leaks = find_secrets(course_root / "assignments", course_root / "solutions")
     work = Course.working_copy(workdir, source=course_root)
-    for example in EXAMPLES:
+    for example in examples:
         work.submit(example.student, build_submission(example, work))
     with open_gradebook(work.db_url) as gradebook:  # the roster, as `nbgrader db student add` writes it
-        for student in [example.student for example in EXAMPLES] + [ABSENT_STUDENT]:
+        for student in [example.student for example in examples] + [ABSENT_STUDENT]:
             gradebook.update_or_create_student(student)
-    progress(f"grading {len(EXAMPLES)} example submissions with `cnnkit grade` (sandboxed, in parallel)")
+    progress(f"grading {len(examples)} example submissions with `cnnkit grade` (sandboxed, in parallel)")
     run = grade(ASSIGNMENT, course=work.root, limits=DEMO_LIMITS, workers=workers, echo=progress)
     progress("exporting grades.csv, Gradescope results, feedback pages and the class report")
-    return DemoResult(leaks, run, work.root, export(ASSIGNMENT, course=work.root))
+    return DemoResult(leaks, run, work.root, export(ASSIGNMENT, course=work.root), tuple(examples))
 
 
 def format_table(result):
@@ -101,7 +104,7 @@ def format_table(result):
     flags and feedback of a `DemoResult`, as printable text (only the
     notebooks each student submitted count)."""
     rows = []
-    for example in EXAMPLES:
+    for example in result.examples:
         graded = result.run.results[example.student]
         submitted = {name[:-len(".ipynb")] for name in example.notebooks}
         cells = [cell for cell in graded.cells if cell.notebook in submitted]
@@ -117,7 +120,7 @@ def format_table(result):
     widths = {key: max(len(key), *(len(row[key]) for row in rows)) for key in rows[0]}
     lines = ["  ".join(key.ljust(width) for key, width in widths.items())]
     lines += ["  ".join(row[key].ljust(width) for key, width in widths.items()) for row in rows]
-    flagged = [(e.student, f) for e in EXAMPLES for f in result.run.results[e.student].flags]
+    flagged = [(e.student, f) for e in result.examples for f in result.run.results[e.student].flags]
     if flagged:
         lines += ["", "flags:"] + [f"  {student}: {flag}" for student, flag in flagged]
     lines += ["", "(kernel claimed: the score had each cell been scored from the kernel's own outputs, as plain "

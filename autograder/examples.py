@@ -31,6 +31,8 @@ class Example:
         answers: grade id of a solution cell -> the student's code for it.
         edits: grade id of a solution cell -> (old, new) pairs: the student's
             code is the solution's with these lines changed.
+        skip: grade ids of solution cells the student left as released (not
+            done yet).
         stub: submit the released notebooks untouched.
         expect: grade id of a test cell -> (outcome, words the feedback must
             hold): outcome is "full", "zero" or "partial". Other test cells of
@@ -45,6 +47,7 @@ class Example:
     notebooks: tuple = (NB1, NB2, NB3)
     answers: dict = field(default_factory=dict)
     edits: dict = field(default_factory=dict)
+    skip: tuple = ()
     stub: bool = False
     expect: dict = field(default_factory=dict)
     raw: dict = field(default_factory=dict)
@@ -72,7 +75,7 @@ def build_submission(example, course):
             solutions = _solution_code(nbformat.read(course.root / "solutions" / ASSIGNMENT / name, as_version=4))
             for cell in released.cells:
                 grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-                if cell.metadata.get("nbgrader", {}).get("solution"):
+                if cell.metadata.get("nbgrader", {}).get("solution") and grade_id not in example.skip:
                     cell.source = example.answers.get(grade_id, solutions[grade_id]).strip("\n")
                     for old, new in example.edits.get(grade_id, ()):
                         if old not in cell.source:
@@ -105,8 +108,8 @@ EXAMPLES = (
                    "build_lenet5": [("keras.Input((32, 32, 1)),\n", ""),  # Keras warns about input_shape=
                                     ('layers.Conv2D(6, 5, activation="tanh")',
                                      'layers.Conv2D(6, 5, activation="tanh", input_shape=(32, 32, 1))'),
-                                    ("    from keras import layers", "    import sys\n    from keras import layers\n"
-                                                                    "    print('building LeNet', file=sys.stderr)")]},
+                                    ("    return keras.Sequential([", "    import sys\n"
+                                     "    print('building LeNet', file=sys.stderr)\n    return keras.Sequential([")]},
             expect={"conv2d_layer_tests": ("full", "matches the reference"), "lenet5_tests": ("full", "follows the spec")}),
     Example("kernel-not-flipped", "convolve2d slides the kernel without flipping it", notebooks=(NB1,),
             edits={"convolve2d": [("correlate2d(image, np.asarray(kernel)[::-1, ::-1])", "correlate2d(image, kernel)")]},
@@ -130,28 +133,50 @@ EXAMPLES = (
                                     ("return y + bias", "return y + bias[:, None, None]")]},
             expect={"conv2d_layer_tests": ("zero", "channels-first layout")}),
     Example("average-instead-of-max", "max_pool2d averages each window", notebooks=(NB2,),
-            edits={"pool2d": [("return np.max(_pool2d(x, pool_size, stride, padding, -np.inf), axis=0)",
-                               "return np.mean(_pool2d(x, pool_size, stride, padding, 0.0), axis=0)")]},
+            edits={"pool2d": [("return np.max(pool_windows(x, pool_size, stride, padding, -np.inf), axis=0)",
+                               "return np.mean(pool_windows(x, pool_size, stride, padding, 0.0), axis=0)")]},
             expect={"max_pool2d_tests": ("partial", "average instead of max")}),
+    Example("bn-batch-statistics-at-eval", "batchnorm_forward normalises with the batch's statistics in both modes",
+            notebooks=(NB2,),
+            edits={"batchnorm_forward": [("    if training:\n        axes", "    if True:  # the mode never matters?\n        axes")]},
+            expect={"batchnorm_forward_tests": ("partial", "batch statistics at evaluation")}),
+    Example("dropout-not-scaled", "dropout_forward zeroes units but does not scale the survivors", notebooks=(NB2,),
+            edits={"dropout_forward": [("x / (1 - rate), 0.0)", "x, 0.0)")]},
+            expect={"dropout_forward_tests": ("partial", "dropout not scaled")}),
+    Example("residual-without-projection", "residual_block adds the input as it is, even when the channels change",
+            notebooks=(NB2,),
+            edits={"residual_block": [("    if x.shape[-1] != filters:\n        shortcut = layers.Conv1D(filters, 1)(x)\n", "")]},
+            expect={"residual_block_tests": ("partial", "residual without projection")}),
+    Example("flatten-head", "build_gap_cnn keeps the spec CNN's Flatten head", notebooks=(NB2,),
+            edits={"build_gap_cnn": [("layers.GlobalAveragePooling1D(),", "layers.Flatten(),")]},
+            expect={"gap_cnn_tests": ("partial", "model does not follow the spec"),
+                    "gap_invariance_tests": ("zero", "Flatten head on shifted rows")}),
     Example("dropout-on-at-eval", "predict_classes calls the model with training=True", notebooks=(NB3,),
             edits={"predict_classes": [("np.argmax(model.predict(x, verbose=0), axis=-1)",
                                         "np.argmax(keras.ops.convert_to_numpy(model(x, training=True)), axis=-1)")]},
             expect={"train_eval_mode_tests": ("partial", "dropout left on at evaluation")}),
     Example("untrained-model", "the spec model is fitted for 0 epochs (a budget variable left at 0)", notebooks=(NB3,),
-            edits={"train_spec": [("history = spec_model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=BUDGET[\"epochs\"],",
-                                   "history = spec_model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=0,")]},
+            edits={"train_spec": [("spec_model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=BUDGET[\"epochs\"],",
+                                   "spec_model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=0,")]},
             expect={"spec_trained_tests": ("zero", "model never trained")}),
     Example("not-the-spec", "the spec CNN with 8 filters of width 3 first and a Dense(64) head", notebooks=(NB3,),
             edits={"build_spec_cnn": [("layers.Conv1D(6, 5, activation=\"relu\")", "layers.Conv1D(8, 3, activation=\"relu\")"),
                                       ("layers.Dense(128, activation=\"relu\")", "layers.Dense(64, activation=\"relu\")")]},
             expect={"spec_cnn_tests": ("partial", "model does not follow the spec")}),
+    Example("spec-as-improvement", "build_improved_model returns the spec CNN unchanged (and trains it for 30 epochs)",
+            notebooks=(NB3,),
+            answers={"build_improved_model": "def build_improved_model():\n    return build_spec_cnn()",
+                     "train_improved": "keras.utils.set_random_seed(0)\nimproved_model = build_improved_model()\n"
+                                       "improved_model.compile(optimizer='adam', loss=keras.losses.SparseCategoricalCrossentropy("
+                                       "from_logits=True))\nimproved_model.fit(x_train, y_train, epochs=30, batch_size=256, verbose=0)"},
+            expect={"improved_trained_tests": ("zero", "no better than the spec CNN")}),
     # Outcomes other than a grade: each stopped by a limit (or refused) while the batch goes on.
     Example("infinite-loop", "convolve2d never returns (a while loop whose condition never changes)", notebooks=(NB1,),
             edits={"convolve2d": [("    return correlate2d(", "    while True:\n        pass\n    return correlate2d(")]},
             expect={"correlate2d_tests": ("full", ""), "convolve2d_tests": ("zero", "did not return"),
                     **{f"{g}_tests": ("zero", "is not defined") for g in ("output_length", "conv2d_layer",
                                                                            "conv1d_signal", "conv_params",
-                                                                           "dense_params")}},
+                                                                           "dense_params", "locally_connected_params")}},
             status="timeout"),
     Example("memory-hog", "keeps every intermediate array of a loop alive until memory runs out", notebooks=(NB1,),
             edits={"output_length": [('    if padding == "valid":',
@@ -159,23 +184,25 @@ EXAMPLES = (
                                       '    if padding == "valid":')]},
             expect={"correlate2d_tests": ("full", ""), "convolve2d_tests": ("full", ""),
                     **{f"{g}_tests": ("zero", "") for g in ("output_length", "conv2d_layer", "conv1d_signal",
-                                                            "conv_params", "dense_params")}},
+                                                            "conv_params", "dense_params", "locally_connected_params")}},
             status="memory"),
     Example("exits-the-kernel", "calls os._exit() in the middle of the notebook", notebooks=(NB1,),
             edits={"conv1d_signal": [("def conv1d_signal(", "import os\nos._exit(3)\n\n\ndef conv1d_signal(")]},
-            expect={f"{g}_tests": ("zero", "is not defined") for g in ("conv1d_signal", "conv_params", "dense_params")},
+            expect={f"{g}_tests": ("zero", "is not defined") for g in ("conv1d_signal", "conv_params", "dense_params",
+                                                                        "locally_connected_params")},
             status="crashed"),
     Example("huge-output", "prints every intermediate value of a long loop", notebooks=(NB1,),
             edits={"correlate2d": [("    return out", "    for step in range(10**7):\n        print('step', step, out.sum())\n"
                                                      "    return out")]},
             expect={f"{g}_tests": ("zero", "could not be checked") for g in ("correlate2d", "convolve2d", "output_length",
                                                                               "conv2d_layer", "conv1d_signal",
-                                                                              "conv_params", "dense_params")},
+                                                                              "conv_params", "dense_params",
+                                                                              "locally_connected_params")},
             status="output-limit"),
     Example("malformed-notebook", "a notebook file cut short by a failed upload (broken JSON)", notebooks=(NB1,),
             raw={NB1: '{\n "cells": [\n  {\n   "cell_type": "code",\n   "source": ["def correlate2d(image, kern'},
             expect={**{f"{g}_tests": ("zero", "broken JSON") for g in ("correlate2d", "convolve2d", "output_length",
                                                                         "conv2d_layer", "conv1d_signal", "conv_params",
-                                                                        "dense_params")}},
+                                                                        "dense_params", "locally_connected_params")}},
             status="malformed"),
 )

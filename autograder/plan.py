@@ -21,7 +21,8 @@ import nbformat
 __all__ = ["Check", "NotebookPlan", "plan_of"]
 
 _KINDS = {"check_function": "function", "check_model_spec": "spec", "check_trained_model": "trained",
-          "check_train_eval_mode": "mode"}
+          "check_train_eval_mode": "mode", "check_residual_block": "block", "check_shift_invariance": "invariance",
+          "check_improvement": "improvement"}
 
 
 @dataclass(frozen=True)
@@ -31,14 +32,19 @@ class Check:
     Attributes:
         grade_id: the cell's grade id.
         points: its points (from the source's metadata).
-        kind: `function`, `spec`, `trained`, `mode`, or `nbgrader` (no cnnkit
-            check: scored from the cell's outputs).
-        target: the student's name it checks (a function or a variable).
+        kind: `function`, `spec`, `trained`, `mode`, `block` (a residual
+            block), `invariance` (a shift-invariant model), `improvement`
+            (an architecture retrained and compared with the spec CNN), or
+            `nbgrader` (no cnnkit check: scored from the cell's outputs).
+        target: the student's name it checks (a function or a variable; the
+            builder for `improvement`).
         name: the graded function's key in `cnnkit.checks.GRADED`, or the
             reference model (`spec_cnn`, `lenet5`) or reference
             accuracy's model (`spec`).
         parameters: the stub's parameter names (functions).
-        margin: accuracy below the reference still worth full marks (trained).
+        margin: accuracy below the reference still worth full marks
+            (trained), or the cut in error worth full marks (improvement,
+            None for the assignment's default).
     """
 
     grade_id: str
@@ -47,7 +53,7 @@ class Check:
     target: str = ""
     name: str = ""
     parameters: tuple = ()
-    margin: float = 0.03
+    margin: float | None = 0.03
 
 
 @dataclass(frozen=True)
@@ -116,6 +122,13 @@ def _check_of(source, grade_id, points, stubs):
             return Check(grade_id, points, kind, _name(args[0]), model, margin=float(margin))
         if kind == "mode" and args:
             return Check(grade_id, points, kind, _name(args[0]), "train_eval_mode")
+        if kind == "block" and args:
+            return Check(grade_id, points, kind, _name(args[0]), "residual_block")
+        if kind == "invariance" and args:
+            return Check(grade_id, points, kind, _name(args[0]), "shift_invariance")
+        if kind == "improvement" and len(args) >= 2:
+            cut = float(_literal(keywords["error_cut"])) if "error_cut" in keywords else None
+            return Check(grade_id, points, kind, _name(args[1]), "spec", margin=cut)
     return Check(grade_id, points, "nbgrader")
 
 

@@ -14,6 +14,14 @@ For each graded cell the plan (`autograder.plan`) says what it checks:
   (computed here, cached where no sandbox can write);
 - **train/eval mode**: the prediction function's outputs on the grader's
   probe model, against that model's inference-mode outputs;
+- a **residual block**: the models the block function builds come back as
+  `.keras` files, judged by their layer graph and by their output against
+  NumPy's reference ops on the same (random) weights;
+- a **shift-invariant model**: its output on a pattern moved along the row;
+- **"improve it"**: the architecture alone (its builder's model) is
+  retrained here by the assignment's procedure on the grader's seeds and
+  compared with the spec CNN trained on the same seeds, so that training
+  longer than the budget, or a lucky seed, earns nothing;
 - anything else (a cell with plain asserts): nbgrader's reading of the
   cell's outputs, as `nbgrader autograde` would score it.
 
@@ -88,6 +96,8 @@ class Verifier:
             `keras.Model` (specs).
         reference_files: the cached files the accuracies were read from
             (a Gradescope bundle carries them, so as not to train again).
+        data_path: the seizure data the grader trains on (None:
+            `$CNNKIT_DATA` or the stand-in).
     """
 
     plans: dict
@@ -95,6 +105,7 @@ class Verifier:
     held_out: object = None
     references: dict = field(default_factory=dict)
     reference_files: list = field(default_factory=list)
+    data_path: object = None
 
     @classmethod
     def for_assignment(cls, source_dir, release_dir, secret, data_path=None):
@@ -111,22 +122,26 @@ class Verifier:
         """
         plans = {path.name: plan_of(path, Path(release_dir) / path.name)
                  for path in sorted(Path(source_dir).glob("*.ipynb"))}
-        verifier = cls(plans, secret)
+        verifier = cls(plans, secret, data_path=data_path)
         kinds = {check.kind for plan in plans.values() for check in plan.checks}
         if kinds & {"spec", "trained"}:
             from cnnkit import models
 
             for check in (c for plan in plans.values() for c in plan.checks if c.kind == "spec"):
                 verifier.references[check.name] = getattr(models, check.name)()
-        if "trained" in kinds:
+        if kinds & {"trained", "improvement"}:
             import json
 
-            from cnnkit.assignment import grading_data, reference_result_file
+            from cnnkit.assignment import grading_data, improvement_seeds, reference_result_file
 
             verifier.held_out = grading_data(secret, data_path)
-            for check in (c for plan in plans.values() for c in plan.checks if c.kind == "trained"):
-                path = reference_result_file(check.name, data_path, test=verifier.held_out)
-                verifier.references[check.name] = float(json.loads(path.read_text())["accuracy"])
+            wanted = {(c.name, None) for plan in plans.values() for c in plan.checks if c.kind == "trained"}
+            wanted |= {(c.name, seed) for plan in plans.values() for c in plan.checks if c.kind == "improvement"
+                       for seed in improvement_seeds(secret)}
+            for name, seed in sorted(wanted, key=str):
+                path = reference_result_file(name, data_path, test=verifier.held_out,
+                                             **({} if seed is None else {"seed": seed}))
+                verifier.references[name if seed is None else (name, seed)] = float(json.loads(path.read_text())["accuracy"])
                 verifier.reference_files.append(path)
         return verifier
 
@@ -148,7 +163,7 @@ class Verifier:
             plan = self.plans.get(name)
             if plan is None:
                 continue
-            spec = {"functions": [], "builders": [], "models": [], "predictors": []}
+            spec = {"functions": [], "builders": [], "blocks": [], "models": [], "predictors": []}
             for check in plan.checks:
                 if check.kind == "function":
                     cases = self._cases(student, check)
@@ -158,6 +173,14 @@ class Verifier:
                     reference = self.references[check.name]
                     spec["builders"].append({"id": check.grade_id, "function": check.target,
                                              "input_shape": list(reference.input_shape[1:])})
+                elif check.kind in ("invariance", "improvement"):
+                    spec["builders"].append({"id": check.grade_id, "function": check.target, "input_shape": [178, 1]})
+                elif check.kind == "block":
+                    from cnnkit.checks.blocks import RESIDUAL_CASES
+
+                    spec["blocks"].append({"id": check.grade_id, "function": check.target,
+                                           "cases": [{"input_shape": list(shape), "args": list(args)}
+                                                     for shape, *args in RESIDUAL_CASES]})
                 elif check.kind == "trained":
                     spec["models"].append({"id": check.grade_id, "variable": check.target})
                 elif check.kind == "mode":
@@ -232,7 +255,8 @@ class Verifier:
             flags += [f"{name}: {forgery}" for forgery in _forgeries(ran)] if ran else []
             texts = cell_feedback(ran) if ran else {}
             for check in (plan.checks if plan else ()):
-                claim = _claim(present.get(check.grade_id), check.points) if check.kind != "trained" else None
+                claim = (_claim(present.get(check.grade_id), check.points)
+                         if check.kind not in ("trained", "improvement") else None)
                 if claim is not None:  # a trained model's cell claims nothing under the grader
                     claims[check.grade_id] = claim
                 if not _has_cell(original, check.grade_id):
@@ -296,6 +320,12 @@ class Verifier:
             return self._verify_spec(check, probe, reported)
         if check.kind == "trained":
             return self._verify_trained(check, probe, reported)
+        if check.kind == "block":
+            return self._verify_block(check, student, probe, reported), []
+        if check.kind == "invariance":
+            return self._verify_invariance(check, student, probe, reported)
+        if check.kind == "improvement":
+            return self._verify_improvement(check, probe, reported)
         return self._verify_mode(check, student, reported), []
 
     def _verify_function(self, check, student, reported):
@@ -347,6 +377,57 @@ class Verifier:
                                       "linear layer (logits) but was trained with from_logits=False, which expects "
                                       "probabilities; use SparseCategoricalCrossentropy(from_logits=True).")
         return result, flags
+
+    def _verify_block(self, check, student, probe, reported):
+        from cnnkit.checks.blocks import RESIDUAL_CASES, residual_verdict
+        from cnnkit.checks.report import silenced
+
+        outputs = reported.get("outputs") if isinstance(reported.get("outputs"), list) else []
+        models = []
+        for index in range(len(RESIDUAL_CASES)):
+            item = outputs[index] if index < len(outputs) and isinstance(outputs[index], dict) else {}
+            model, problem = _load(probe, item) if item else (None, "the grader got no model for this case")
+            models.append(problem.removeprefix("raised ") if problem else model)
+        with silenced():
+            return residual_verdict(models, points=check.points, seed=self._seed(student, check.name))
+
+    def _verify_invariance(self, check, student, probe, reported):
+        from cnnkit.checks.blocks import invariance_verdict
+        from cnnkit.checks.report import silenced
+
+        model, problem = _load(probe, reported)
+        if problem:
+            return _zero(check, problem), ([problem] if "refused" in problem else [])
+        with silenced():
+            return invariance_verdict(model, points=check.points, seed=self._seed(student, check.name)), []
+
+    def _verify_improvement(self, check, probe, reported):
+        import keras
+
+        from cnnkit.assignment import BudgetError, budget_accuracy, check_budget, improvement_seeds
+        from cnnkit.checks.models import improvement_verdict
+        from cnnkit.checks.report import silenced
+
+        model, problem = _load(probe, reported)
+        if problem:
+            return _zero(check, problem), ([problem] if "refused" in problem else [])
+        try:
+            check_budget(model)
+        except BudgetError as error:
+            return _zero(check, str(error)), []
+        seeds = improvement_seeds(self.secret)
+        try:
+            with silenced():
+                accuracies = [budget_accuracy(lambda: keras.models.clone_model(model), seed, self.data_path,
+                                              test=self.held_out) for seed in seeds]
+        except Exception as error:  # the architecture loads but does not train (a shape only known at fit time)
+            return _zero(check, f"the architecture could not be trained under the budget: {type(error).__name__}: "
+                                f"{str(error)[:160]}"), []
+        references = [self.references[(check.name, seed)] for seed in seeds]
+        return improvement_verdict(accuracies, references, points=check.points, error_cut=check.margin), []
+
+    def _seed(self, student, check):
+        return check_seed(student_seed(self.secret, student), check) % 2**31
 
     def _verify_mode(self, check, student, reported):
         from cnnkit.checks.models import mode_verdict

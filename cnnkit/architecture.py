@@ -19,6 +19,7 @@ __all__ = [
     "compare_with_dense",
     "conv_parameter_count",
     "dense_parameter_count",
+    "locally_connected_parameter_count",
     "receptive_field",
 ]
 
@@ -66,6 +67,32 @@ def dense_parameter_count(in_features, units, use_bias=True):
     (n,) = check_positive_ints(in_features, name="in_features", n=1)
     (u,) = check_positive_ints(units, name="units", n=1)
     return n * u + (u if use_bias else 0)
+
+
+def locally_connected_parameter_count(positions, kernel_size, in_channels, filters, use_bias=True):
+    """Trainable parameters of a locally connected layer: a convolution
+    without parameter sharing, one kernel (and bias) per output position.
+
+    Args:
+        positions: int, the output positions (`out_height * out_width` in 2-D).
+        kernel_size: int (1-D) or tuple of ints (one per spatial axis).
+        in_channels: int, channels of the input.
+        filters: int, channels of the output.
+        use_bias: whether each output unit has its own bias.
+
+    Returns:
+        `positions * conv_parameter_count(kernel_size, in_channels, filters)`, an int.
+
+    Raises:
+        ValueError: if a size is not a positive int.
+
+    Example:
+
+    >>> locally_connected_parameter_count(28 * 28, (5, 5), 1, 6)
+    122304
+    """
+    (n,) = check_positive_ints(positions, name="positions", n=1)
+    return n * conv_parameter_count(kernel_size, in_channels, filters, use_bias)
 
 
 @dataclass(frozen=True)
@@ -133,11 +160,10 @@ def compare_with_dense(input_shape, filters, kernel_size, strides=1, padding="va
         _output_length(n, k, s, padding) for n, k, s in zip(spatial, kernel, strides)
     )
     outputs = math.prod(out_spatial) * filters
-    per_window = math.prod(kernel) * channels + 1
     return ParameterCounts(
-        dense=math.prod(shape) * outputs + outputs,
-        locally_connected=outputs * per_window,
-        conv=per_window * filters,
+        dense=dense_parameter_count(math.prod(shape), outputs),
+        locally_connected=locally_connected_parameter_count(math.prod(out_spatial), kernel, channels, filters),
+        conv=conv_parameter_count(kernel, channels, filters),
         output_shape=out_spatial + (filters,),
     )
 

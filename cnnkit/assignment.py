@@ -1,5 +1,6 @@
-"""The seizure assignment's data and training budget, shared by the notebook
-(what students get) and its hidden tests (what they are graded on).
+"""The seizure assignment's data, training budget and training procedure,
+shared by the notebook (what students get), its hidden tests, and the
+grader (what students are graded on).
 
 Students get the training and validation recordings only; the test
 recordings are held out for grading. Each recording's side is fixed by a
@@ -11,9 +12,16 @@ Under `cnnkit grade` (`CNNKIT_GRADING=1` in the sandbox) nothing here hands
 out held-out rows or trains a reference: the trusted grader evaluates the
 saved models on recordings the sandbox never had (`grading_data`), real test
 recordings or, for the stand-in, recordings generated from the course's
-secret. The reference accuracy that a trained
-model is compared with is the reference model's, trained under the same
-budget on the same data; it is computed once per data set and cached.
+secret. The reference accuracy that a trained model is compared with is the
+reference model's, trained by the same procedure (`train_under_budget`) on
+the same data; it is computed once per data set and seed, and cached.
+
+The budget is fixed and enforced: `train_under_budget` trains for exactly
+`BUDGET["epochs"]` epochs, and refuses a model over the budget's size
+(parameters, multiply-adds and activations per row, see `model_cost`). The
+"improve it" exercise is graded on the student's *architecture*, retrained
+by the grader with this procedure on the grader's seeds, so a model trained
+longer earns nothing for the extra.
 """
 
 from __future__ import annotations
@@ -27,11 +35,19 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["BUDGET", "GRADING_ENV", "SEED", "StudentData", "grading_data", "held_out", "reference_accuracy",
-           "reference_result_file", "seizure_data", "write_student_data"]
+__all__ = ["BUDGET", "GRADING_ENV", "IMPROVEMENT", "SEED", "BudgetError", "Cost", "StudentData", "budget_accuracy",
+           "budget_optimizer", "check_budget", "exploring", "grading_data", "held_out", "improvement_seeds", "model_cost", "reference_accuracy",
+           "reference_result_file", "seizure_data", "train_under_budget", "write_student_data"]
 
 SEED = 2026
-BUDGET = {"epochs": 5, "batch_size": 64, "learning_rate": 1e-3}
+# The training budget: Adam whose learning rate decays from `learning_rate` to 0 along a cosine over exactly
+# `epochs` epochs of `batch_size` rows, and a ceiling on the model's size (see `model_cost`).
+BUDGET = {"epochs": 12, "batch_size": 128, "learning_rate": 2e-3,
+          "max_parameters": 250_000, "max_multiply_adds": 6_000_000, "max_activations": 150_000}
+# "Improve it": no credit at the spec CNN's held-out error, full credit for an error `error_cut` lower (15%
+# lower: on the real data from about 28% to 24%), on the mean over `seeds` trainings of the architecture and
+# of the spec CNN with the same seeds (the grader's; the same for every student of a course).
+IMPROVEMENT = {"error_cut": 0.15, "seeds": 2}
 CACHE_ENV = "CNNKIT_CACHE"
 GRADING_ENV = "CNNKIT_GRADING"
 SHARES = {"test": 0.15, "validation": 0.15}
@@ -58,6 +74,184 @@ class StudentData:
     std: float
     class_names: tuple
     synthetic: bool
+
+
+class BudgetError(ValueError):
+    """A model over the assignment's budget; the message says which limit and by how much."""
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What a model costs, per row of 178 samples.
+
+    Attributes:
+        parameters: int, the model's weights (trainable or not).
+        multiply_adds: int, each layer's weights times the positions they are
+            applied at (a convolution's kernel at every output step), summed.
+        activations: int, the numbers every layer outputs, summed.
+    """
+
+    parameters: int
+    multiply_adds: int
+    activations: int
+
+    def problems(self):
+        """The limits of `BUDGET` this cost exceeds, one line each."""
+        limits = (("parameters", self.parameters, "max_parameters"),
+                  ("multiply-adds per row", self.multiply_adds, "max_multiply_adds"),
+                  ("activations per row", self.activations, "max_activations"))
+        return [f"{value:,} {what}, over the budget's {BUDGET[key]:,}" for what, value, key in limits
+                if value > BUDGET[key]]
+
+
+def model_cost(model):
+    """The cost of a built Keras model (see `Cost`).
+
+    Args:
+        model: a built `keras.Model`.
+
+    Returns:
+        A `Cost`.
+    """
+    multiply_adds = activations = 0
+    for layer in _leaf_layers(model):
+        if type(layer).__name__ == "InputLayer":
+            continue
+        shape = tuple(d or 1 for d in layer.output.shape[1:])
+        activations += int(np.prod(shape))
+        multiply_adds += int(layer.count_params()) * int(np.prod(shape[:-1]))
+    return Cost(int(model.count_params()), multiply_adds, activations)
+
+
+def check_budget(model, input_length=178, num_classes=5):
+    """Checks that a model fits the assignment: its input, its logits, its cost.
+
+    Args:
+        model: a `keras.Model` (built on (batch, input_length, 1), or buildable).
+        input_length: int, samples per row.
+        num_classes: int, the classes it must score.
+
+    Returns:
+        The model's `Cost`.
+
+    Raises:
+        BudgetError: naming what does not fit.
+    """
+    try:
+        if not model.built:
+            model.build((None, input_length, 1))
+        inputs, outputs = tuple(model.input_shape), tuple(model.output_shape)
+    except Exception as error:
+        raise BudgetError(f"the model cannot be built on (batch, {input_length}, 1) inputs: "
+                          f"{type(error).__name__}: {str(error)[:200]}") from None
+    if inputs != (None, input_length, 1):
+        raise BudgetError(f"the model takes inputs of shape {inputs}; the rows are (batch, {input_length}, 1)")
+    if outputs != (None, num_classes):
+        raise BudgetError(f"the model outputs shape {outputs}; it must give (batch, {num_classes}) class scores")
+    last = _leaf_layers(model)[-1]
+    activation = getattr(getattr(last, "activation", None), "__name__", "linear")
+    if activation != "linear" or type(last).__name__ in ("Softmax", "Activation"):
+        raise BudgetError(f"the model ends in a {activation if activation != 'linear' else type(last).__name__} "
+                          "activation; it must output logits (a Dense layer without activation): the loss applies "
+                          "the softmax itself")
+    cost = model_cost(model)
+    problems = cost.problems()
+    if problems:
+        raise BudgetError("the model is over the budget: " + "; ".join(problems))
+    return cost
+
+
+def budget_optimizer(rows):
+    """The budget's optimiser: Adam, its learning rate decaying from
+    `BUDGET["learning_rate"]` to 0 along a cosine over the budget's steps.
+
+    Decaying to 0 means the weights settle by the last epoch, so the model a
+    budget gives does not depend on where in its last steps training stopped.
+
+    Args:
+        rows: int, the training rows (the steps are `epochs * ceil(rows / batch_size)`).
+
+    Returns:
+        A `keras.optimizers.Adam`.
+
+    Raises:
+        ValueError: if `rows` is not a positive int.
+    """
+    import keras
+
+    from cnnkit._validation import check_positive_ints
+
+    (rows,) = check_positive_ints(rows, name="rows", n=1)
+    steps = BUDGET["epochs"] * -(-rows // BUDGET["batch_size"])
+    return keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(BUDGET["learning_rate"], steps))
+
+
+def train_under_budget(build, x, y, validation_data=None, *, seed=0, verbose=0):
+    """Trains a model by the assignment's one procedure, within `BUDGET`.
+
+    Seeds Python, NumPy and the backend with `seed` (and asks TensorFlow for
+    deterministic kernels), builds the model, checks it against the budget
+    (`check_budget`), compiles it with `budget_optimizer(len(x))` and
+    `SparseCategoricalCrossentropy(from_logits=True)`, and fits it for
+    exactly `BUDGET["epochs"]` epochs of `BUDGET["batch_size"]` rows. The
+    reference models and the grader's retraining use this function too.
+
+    Under `cnnkit grade` (in the sandbox) it builds, checks and compiles the
+    model but does not train it, and says so: the grader scores the
+    architecture by training it itself, so training here would only cost
+    the grading run its time.
+
+    Args:
+        build: a function of no arguments returning a fresh `keras.Model`
+            (called after seeding, so the initial weights follow the seed).
+        x: float32 array (rows, 178, 1), standardised training rows.
+        y: int array (rows,), class indices.
+        validation_data: optional `(x_val, y_val)`, reported per epoch.
+        seed: int.
+        verbose: Keras' `fit` verbosity (2: one line per epoch).
+
+    Returns:
+        `(model, history)`: the trained model and the dict of per-epoch lists.
+
+    Raises:
+        BudgetError: if the model does not fit the budget.
+        ValueError: if `build` is not callable.
+    """
+    import keras
+
+    from cnnkit.training import deterministic_kernels
+
+    if not callable(build) or isinstance(build, keras.Model):
+        raise ValueError("Argument `build` must be a function that builds the model (e.g. build_improved_model, "
+                         f"without parentheses); received {type(build).__name__}.")
+    keras.utils.set_random_seed(int(seed))
+    deterministic_kernels()
+    model = build()
+    check_budget(model)
+    model.compile(optimizer=budget_optimizer(len(y)),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    if grading():
+        print("(not trained while grading: the grader trains this architecture itself, on its own seeds)")
+        return model, {}
+    history = model.fit(x, y, validation_data=validation_data, epochs=BUDGET["epochs"],
+                        batch_size=BUDGET["batch_size"], shuffle=True, verbose=verbose)
+    return model, {key: [float(v) for v in values] for key, values in history.history.items()}
+
+
+def improvement_seeds(secret=None):
+    """The seeds the grader retrains an "improve it" architecture with.
+
+    Args:
+        secret: the course secret (a str), or None for the public seeds that
+            the in-kernel check and the benchmarks use.
+
+    Returns:
+        A tuple of `IMPROVEMENT["seeds"]` ints, the same for every student.
+    """
+    if secret is None:
+        return tuple(range(IMPROVEMENT["seeds"]))
+    return tuple(int.from_bytes(hashlib.sha256(f"{secret}:improve:{i}".encode()).digest()[:4], "big") >> 1
+                 for i in range(IMPROVEMENT["seeds"]))
 
 
 def seizure_data(path=None):
@@ -98,6 +292,20 @@ def grading():
     return os.environ.get(GRADING_ENV, "") == "1"
 
 
+def exploring():
+    """Whether the notebook's exploration cells should run: always, except
+    under `cnnkit grade` (and `cnnkit check`), where they change no grade and
+    only cost time.
+
+    Returns:
+        A bool.
+    """
+    if grading():
+        print("(skipped while grading: this exploration changes no grade)")
+        return False
+    return True
+
+
 def reference_accuracy(model="spec", path=None):
     """Held-out accuracy of a reference model trained under `BUDGET`.
 
@@ -117,45 +325,77 @@ def reference_accuracy(model="spec", path=None):
     return float(json.loads(reference_result_file(model, path).read_text())["accuracy"])
 
 
-def reference_result_file(model="spec", path=None, test=None):
+def reference_result_file(model="spec", path=None, test=None, seed=SEED):
     """The cached JSON file holding a reference model's accuracy on the test
-    recordings, trained (once) if missing.
+    recordings, trained (once) with `train_under_budget` if missing.
 
     Args:
-        model: `"spec"` or `"strong"` (see `cnnkit.models.build`).
+        model: a reference model's short name (see `cnnkit.models.build`).
         path: as `seizure_data`.
         test: a `cnnkit.data.Part` to evaluate on instead of the table's own
             test recordings (the grader's held-out rows).
+        seed: int, the training seed.
 
     Returns:
-        The `pathlib.Path` of the file, named by a key of the data, model,
-        budget and backend (the same key wherever it is computed).
+        The `pathlib.Path` of the file, named by a key of the data, the
+        architecture, budget, seed and backend (the same key wherever it is
+        computed, and for any model with the same architecture).
 
     Raises:
         RuntimeError: under `cnnkit grade`, in the sandbox.
     """
+    from cnnkit import models
+
+    return _accuracy_file(lambda: models.build(model), seed, path, test)
+
+
+def budget_accuracy(build, seed, path=None, test=None):
+    """Held-out accuracy of a model trained with `train_under_budget` (cached).
+
+    The cache is keyed by the model's architecture (`cnnkit.checks.models.
+    architecture_key`), not its weights or layer names: the same
+    architecture, wherever it was built, is trained once per seed.
+
+    Args:
+        build: a function of no arguments returning a fresh `keras.Model`.
+        seed: int, the training seed.
+        path: as `seizure_data`.
+        test: as `reference_result_file`.
+
+    Returns:
+        The accuracy, a float.
+
+    Raises:
+        BudgetError: if the model does not fit the budget.
+        RuntimeError: under `cnnkit grade`, in the sandbox.
+    """
+    return float(json.loads(_accuracy_file(build, seed, path, test).read_text())["accuracy"])
+
+
+def _accuracy_file(build, seed, path, test):
     import keras
+
+    from cnnkit.checks.models import architecture_key
 
     if grading():
         raise RuntimeError("the reference model is never trained in a graded kernel")
     splits = _splits(path, announce=False)
     if test is not None:
         splits = dataclasses.replace(splits, test=test)
-    key = hashlib.sha1(json.dumps([_fingerprint(splits), model, BUDGET, SEED, keras.backend.backend()]).encode()).hexdigest()
-    cache = Path(os.environ.get(CACHE_ENV, Path.home() / ".cache" / "cnnkit")) / f"reference-{key[:16]}.json"
+    key = architecture_key(build())
+    digest = hashlib.sha1(json.dumps([_fingerprint(splits), key, BUDGET, int(seed), keras.backend.backend()]).encode())
+    cache = Path(os.environ.get(CACHE_ENV, Path.home() / ".cache" / "cnnkit")) / f"trained-{digest.hexdigest()[:20]}.json"
     if cache.is_file():
         return cache
-    from cnnkit import models
     from cnnkit.checks.report import silenced
-    from cnnkit.training import train
 
     with silenced():
-        result = train(lambda: models.build(model, splits.num_classes), splits, epochs=BUDGET["epochs"],
-                       batch_size=BUDGET["batch_size"], learning_rate=BUDGET["learning_rate"],
-                       patience=BUDGET["epochs"], seed=SEED, progress=False)
+        model, _ = train_under_budget(build, splits.train.x, splits.train.y, seed=seed)
+        scores = model.predict(splits.test.x, batch_size=512, verbose=0)
+    accuracy = float(np.mean(np.argmax(scores, axis=-1) == splits.test.y))
     cache.parent.mkdir(parents=True, exist_ok=True)
     partial = cache.with_suffix(f".{os.getpid()}.part")
-    partial.write_text(json.dumps({"accuracy": result.test.accuracy, "model": model, "budget": BUDGET}))
+    partial.write_text(json.dumps({"accuracy": accuracy, "architecture": key, "seed": int(seed), "budget": BUDGET}))
     partial.replace(cache)
     return cache
 
@@ -239,6 +479,14 @@ def _part(table, rows, mean, std):
     index = np.flatnonzero(rows)
     x = ((table.signals[index] - mean) / std).astype(np.float32)[:, :, None]
     return Part(x, (table.labels[index] - 1).astype(np.int64), None if table.ids is None else table.ids[index])
+
+
+def _leaf_layers(model):
+    """The model's layers, nested models' layers in their place."""
+    found = []
+    for layer in model.layers:
+        found += _leaf_layers(layer) if hasattr(layer, "layers") else [layer]
+    return found
 
 
 def _fingerprint(splits):

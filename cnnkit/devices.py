@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-__all__ = ["AVERAGE_POOLING_COUNTS_PADDING", "FORCE_CPU_ENV", "DevicePlan", "active_backend", "configure",
-           "environment_for", "plan"]
+__all__ = ["AVERAGE_POOLING_COUNTS_PADDING", "DEVICE_SCOPES_BREAK_TRAINING", "FORCE_CPU_ENV", "DevicePlan", "EpochTiming", "active_backend",
+           "configure", "environment_for", "plan", "time_epochs"]
 
 FORCE_CPU_ENV = "CNNKIT_FORCE_CPU"
 
@@ -27,6 +27,10 @@ FORCE_CPU_ENV = "CNNKIT_FORCE_CPU"
 # agree). The assignment and the checks follow the reference; `cnnkit.parity` compares such a layer only on
 # windows inside the input.
 AVERAGE_POOLING_COUNTS_PADDING = frozenset({"torch"})
+# Under PyTorch, Keras (3.15) makes the variables of a model built inside `keras.device(...)` non-leaf tensors, so
+# the model gets no gradients: there a model trains only on the device Keras places it on by default, and
+# `time_epochs` times that device alone.
+DEVICE_SCOPES_BREAK_TRAINING = frozenset({"torch"})
 _TRUE = {"1", "true", "yes", "on"}
 
 
@@ -125,6 +129,63 @@ def configure(force_cpu=None):
 
     backend = keras.backend.backend()
     return plan(backend, _accelerators(backend, force_cpu), force_cpu)
+
+
+@dataclass(frozen=True)
+class EpochTiming:
+    """How fast one device trains one model at one batch size.
+
+    Attributes:
+        device: `"cpu"` or `"gpu"`.
+        batch_size: int, rows per step.
+        samples_per_second: float, training rows per second (after a warm-up
+            epoch, so that compilation is not counted).
+    """
+
+    device: str
+    batch_size: int
+    samples_per_second: float
+
+
+def time_epochs(build, x, y, batch_sizes=(32, 512), rows=2048):
+    """Times training on this process's GPU (when there is one) and on the CPU.
+
+    Each (device, batch size) trains a fresh model for one warm-up epoch and
+    one timed epoch on the first `rows` rows, inside `keras.device`. Under
+    PyTorch (see `DEVICE_SCOPES_BREAK_TRAINING`) only the default device is
+    timed: the GPU where there is one, else the CPU.
+
+    Args:
+        build: function of no arguments returning an uncompiled `keras.Model`.
+        x: float32 array (rows, ...), training inputs.
+        y: int array (rows,), class indices.
+        batch_sizes: ints, the batch sizes to time.
+        rows: int, how many rows an epoch takes.
+
+    Returns:
+        A list of `EpochTiming`, the GPU's first where there is one.
+    """
+    import contextlib
+    import time
+
+    import keras
+
+    scoped = keras.backend.backend() not in DEVICE_SCOPES_BREAK_TRAINING
+    gpu = configure().use_gpu
+    devices = (["gpu"] if gpu else []) + (["cpu"] if scoped or not gpu else [])
+    x, y = x[:rows], y[:rows]
+    timings = []
+    for device in devices:
+        for batch_size in batch_sizes:
+            with keras.device(f"{device}:0") if scoped else contextlib.nullcontext():
+                model = build()
+                model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+                model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+                start = time.perf_counter()
+                model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+                seconds = time.perf_counter() - start
+            timings.append(EpochTiming(device, int(batch_size), len(y) / seconds))
+    return timings
 
 
 def _accelerators(backend, force_cpu):

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Metrics", "TrainingResult", "classification_metrics", "evaluate",
-           "plot_confusion", "plot_history", "train"]
+__all__ = ["Metrics", "TrainingResult", "classification_metrics", "compare_architectures", "deterministic_kernels",
+           "evaluate", "plot_comparison", "plot_confusion", "plot_history", "train"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,7 +132,7 @@ def train(model, splits, *, epochs=30, batch_size=64, learning_rate=1e-3, patien
 
     device = configure()
     keras.utils.set_random_seed(seed)
-    _deterministic_kernels()
+    deterministic_kernels()
     if callable(model) and not isinstance(model, keras.Model):
         model = model()
     model.compile(
@@ -159,6 +159,79 @@ def train(model, splits, *, epochs=30, batch_size=64, learning_rate=1e-3, patien
         evaluate(model, splits.validation, names), evaluate(model, splits.test, names),
         seconds, len(history.history["loss"]), device.line(),
     )
+
+
+def compare_architectures(builders, x, y, validation_data, *, seeds=(0, 1, 2), epochs=3, batch_size=128,
+                          learning_rate=2e-3):
+    """Trains several architectures the same way, on several seeds, and tabulates them.
+
+    Every (architecture, seed) gets a fresh model, Adam with a cosine-decayed
+    learning rate over `epochs` epochs, and the same rows, so the table
+    compares architectures, not training luck (the spread over seeds shows
+    how much luck there is).
+
+    Args:
+        builders: dict of name -> function of no arguments building an
+            uncompiled `keras.Model` that outputs logits.
+        x, y: training inputs (rows, ...) and int labels (rows,).
+        validation_data: `(x_val, y_val)`, where accuracy is measured.
+        seeds: ints, one training per seed.
+        epochs: int, epochs per training.
+        batch_size: int.
+        learning_rate: float, the starting learning rate.
+
+    Returns:
+        A `pandas.DataFrame` indexed by name with columns `parameters`,
+        `accuracy` (mean over seeds), `accuracy_std`, `seconds_per_epoch`.
+    """
+    import keras
+    import pandas as pd
+
+    x_val, y_val = validation_data
+    rows = []
+    for name, build in builders.items():
+        accuracies, seconds = [], []
+        for seed in seeds:
+            keras.utils.set_random_seed(int(seed))
+            model = build()
+            steps = epochs * -(-len(y) // batch_size)
+            model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(learning_rate, steps)),
+                          loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+            start = time.perf_counter()
+            model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
+            seconds.append((time.perf_counter() - start) / epochs)
+            predictions = np.argmax(model.predict(x_val, batch_size=512, verbose=0), axis=-1)
+            accuracies.append(float(np.mean(predictions == np.asarray(y_val))))
+        rows.append({"model": name, "parameters": int(model.count_params()), "accuracy": float(np.mean(accuracies)),
+                     "accuracy_std": float(np.std(accuracies)), "seconds_per_epoch": float(np.median(seconds))})
+    return pd.DataFrame(rows).set_index("model")
+
+
+def plot_comparison(table, ax=None):
+    """Plots a `compare_architectures` table: parameters against accuracy,
+    error bars over seeds, marker area by time per epoch.
+
+    Args:
+        table: the `pandas.DataFrame` of `compare_architectures`.
+        ax: a matplotlib Axes, or None for a new figure.
+
+    Returns:
+        The Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    area = 400 * table["seconds_per_epoch"] / table["seconds_per_epoch"].max()
+    ax.errorbar(table["parameters"], table["accuracy"], yerr=table["accuracy_std"], fmt="none", ecolor="grey",
+                capsize=4)
+    ax.scatter(table["parameters"], table["accuracy"], s=area, alpha=0.6)
+    for name, row in table.iterrows():
+        ax.annotate(f"{name}\n{row['seconds_per_epoch']:.2f} s/epoch", (row["parameters"], row["accuracy"]),
+                    textcoords="offset points", xytext=(8, -4), fontsize=8)
+    ax.set(xscale="log", xlabel="parameters (log scale)", ylabel="validation accuracy",
+           title="architectures: accuracy (mean, std over seeds), marker area = time per epoch")
+    return ax
 
 
 def plot_history(history, path):
@@ -221,7 +294,9 @@ def plot_confusion(metrics, path):
     return path
 
 
-def _deterministic_kernels():
+def deterministic_kernels():
+    """Asks the backend for deterministic kernels (TensorFlow's op determinism;
+    JAX and PyTorch on the CPU are deterministic already)."""
     import keras
 
     if keras.backend.backend() == "tensorflow":

@@ -7,8 +7,10 @@ leaves evidence for the trusted verifier in a display bundle of MIME type
 `application/vnd.cnnkit.evidence+json`.
 """
 
+from cnnkit.checks.blocks import check_residual_block, check_shift_invariance
 from cnnkit.checks.functions import GRADED, check_function
-from cnnkit.checks.models import check_model_spec, check_train_eval_mode, check_trained_model, model_spec
+from cnnkit.checks.models import (check_improvement, check_model_spec, check_train_eval_mode, check_trained_model,
+                                  model_spec)
 from cnnkit.checks.report import EVIDENCE_MIME, CheckResult, decode_array, encode_array, silenced
 
 __all__ = [
@@ -16,7 +18,10 @@ __all__ = [
     "GRADED",
     "CheckResult",
     "check_function",
+    "check_improvement",
     "check_model_spec",
+    "check_residual_block",
+    "check_shift_invariance",
     "check_train_eval_mode",
     "check_trained_model",
     "decode_array",

@@ -291,6 +291,31 @@ def _dense_case(rng):
     return {"in_features": int(rng.integers(1, 2000)), "units": int(rng.integers(1, 500))}
 
 
+def _local_case(rng):
+    return {"out_height": int(rng.integers(1, 33)), "out_width": int(rng.integers(1, 33)),
+            "kernel_size": int(rng.integers(1, 8)), "in_channels": int(rng.integers(1, 17)),
+            "filters": int(rng.integers(1, 33))}
+
+
+def _field_case(rng):
+    return {"layers": [[int(rng.integers(1, 8)), int(rng.integers(1, 4))] for _ in range(int(rng.integers(1, 6)))]}
+
+
+def _batch_norm_case(rng):
+    channels = int(rng.integers(1, 5))
+    shape = (int(rng.integers(2, 9)),) + ((int(rng.integers(1, 12)),) if rng.random() < 0.7 else ()) + (channels,)
+    return {"x": rng.normal(rng.normal(0, 2), rng.uniform(0.5, 3), shape),
+            "gamma": rng.uniform(0.5, 2, channels), "beta": rng.normal(0, 1, channels),
+            "moving_mean": rng.normal(0, 1, channels), "moving_var": rng.uniform(0.2, 3, channels),
+            "training": bool(rng.random() < 0.5)}
+
+
+def _dropout_case(rng):
+    shape = (int(rng.integers(1, 6)), int(rng.integers(1, 20)))
+    return {"x": rng.normal(0, 2, shape), "rate": float(rng.choice([0.1, 0.25, 0.5, 0.8])),
+            "training": bool(rng.random() < 0.5), "noise": rng.random(shape)}
+
+
 def _pool_case(rng, one_d=False):
     p = int(rng.integers(1, 5))
     shape = (int(rng.integers(1, 3)), p + int(rng.integers(1, 9))) + (() if one_d else (p + int(rng.integers(1, 9)),))
@@ -418,6 +443,62 @@ def _dense_edges(rng):
     return [dict(in_features=i, units=u) for i, u in ((400, 120), (1, 1), (84, 10))]
 
 
+def _local_kinds(out_height, out_width, kernel_size, in_channels, filters):
+    return ["one input channel" if in_channels == 1 else "several input channels",
+            "1x1 kernel" if kernel_size == 1 else "larger kernel",
+            "one output position" if out_height * out_width == 1 else "several output positions"]
+
+
+def _local_edges(rng):
+    return [dict(out_height=h, out_width=w, kernel_size=k, in_channels=c, filters=f) for h, w, k, c, f in
+            ((28, 28, 5, 1, 6), (10, 10, 5, 6, 16), (1, 1, 3, 4, 2), (7, 5, 1, 3, 8), (4, 6, 3, 1, 1))]
+
+
+def _field_kinds(layers):
+    strides = [stride for _, stride in layers]
+    kinds = ["one layer" if len(layers) == 1 else
+             "several layers, stride 1" if set(strides) == {1} else "several layers with strides"]
+    if any(stride > 1 for stride in strides[:-1]):
+        kinds.append("a stride before a later layer")
+    if any(kernel == 1 for kernel, _ in layers):
+        kinds.append("a kernel of 1")
+    return kinds
+
+
+def _field_edges(rng):
+    return [{"layers": [[5, 1]]}, {"layers": [[3, 1], [3, 1], [3, 1]]},
+            {"layers": [[5, 1], [2, 2], [5, 1], [2, 2]]}, {"layers": [[7, 2], [3, 2], [3, 1]]},
+            {"layers": [[1, 1], [2, 2], [1, 1], [4, 3]]}, {"layers": [[3, 3]]}]
+
+
+def _batch_norm_kinds(x, gamma, beta, moving_mean, moving_var, training):
+    kinds = ["training mode" if training else "inference mode",
+             "(batch, steps, channels) input" if np.ndim(x) == 3 else "(batch, features) input"]
+    if np.shape(x)[-1] > 1:
+        kinds.append("several channels")
+    return kinds
+
+
+def _batch_norm_edges(rng):
+    def case(shape, training):
+        c = shape[-1]
+        return {"x": rng.normal(1.5, 2.0, shape), "gamma": rng.uniform(0.5, 2, c), "beta": rng.normal(0, 1, c),
+                "moving_mean": rng.normal(0, 1, c), "moving_var": rng.uniform(0.2, 3, c), "training": training}
+    return [case((8, 10, 3), True), case((8, 10, 3), False), case((6, 4), True), case((6, 4), False),
+            case((5, 7, 1), True), case((5, 7, 1), False)]
+
+
+def _dropout_kinds(x, rate, training, noise):
+    return ["training mode" if training else "inference mode"] + (["a high rate"] if rate > 0.5 else [])
+
+
+def _dropout_edges(rng):
+    def case(rate, training, shape=(4, 10)):
+        return {"x": rng.normal(0, 2, shape), "rate": rate, "training": training, "noise": rng.random(shape)}
+    return [case(0.5, True), case(0.5, False), case(0.2, True, (3, 8)), case(0.2, False, (3, 8)),
+            case(0.8, True), case(0.8, False)]
+
+
 def _pool_kinds(x, pool_size, stride, padding):
     kinds = [f"'{padding}' padding"]
     covered = [n - (pool_size if padding == "valid" else 0) for n in x.shape[1:-1]]
@@ -515,6 +596,33 @@ def _standardise(signals, mean, std):
     return ((np.asarray(signals) - mean) / std).astype(np.float32)[:, :, None]
 
 
+def _locally_connected(out_height, out_width, kernel_size, in_channels, filters):
+    return cnnkit.locally_connected_parameter_count(out_height * out_width, (kernel_size,) * 2, in_channels, filters)
+
+
+def _batch_norm(x, gamma, beta, moving_mean, moving_var, training):
+    return cnnkit.batch_norm(x, gamma, beta, moving_mean, moving_var, bool(training))
+
+
+def _batch_norm_variant(mode=None, per_row=False, epsilon_outside=False, ddof=0):
+    """A wrong batch normalisation: a fixed mode (`"batch"` or `"moving"` statistics whatever `training`
+    says), statistics per row, epsilon outside the square root, or the unbiased variance."""
+    def variant(x, gamma, beta, moving_mean, moving_var, training):
+        x = np.asarray(x, dtype=float)
+        if (mode or ("batch" if training else "moving")) == "batch":
+            axes = tuple(range(1, x.ndim)) if per_row else tuple(range(x.ndim - 1))
+            mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, ddof=ddof, keepdims=True)
+        else:
+            mean, var = moving_mean, moving_var
+        scale = np.sqrt(var) + 1e-3 if epsilon_outside else np.sqrt(var + 1e-3)
+        return gamma * (x - mean) / scale + beta
+    return variant
+
+
+def _dropout(x, rate, training, noise):
+    return cnnkit.dropout(x, rate, bool(training), noise)
+
+
 _CHANNELS_FIRST = "the output is channels-first (batch, channels, height, width); Keras is channels-last (batch, height, width, channels)."
 _STRIDE = "the stride is ignored: the windows move one step at a time whatever `stride` says."
 _PADDING = "'same' padding is off by one: Keras puts the smaller half of the padding before the input (pad_before = total // 2), the larger after."
@@ -569,6 +677,16 @@ _ZERO_PAD_MAX = ("max pooling pads with zeros: for negative inputs the padding w
                  "(pad with -inf, or take the max over real inputs only).")
 _ONE_AXIS_FLIP = ("the kernel is flipped along one axis only: convolution flips it along both (k[::-1, ::-1], "
                   "a 180-degree rotation).")
+
+_BN_EVAL = ("at evaluation (training=False) batch normalisation must use the moving mean and variance, not the "
+            "statistics of the batch in hand: otherwise a row's prediction depends on the other rows of its batch.")
+_BN_TRAIN = ("in training (training=True) batch normalisation uses the statistics of the batch in hand (the mean "
+             "and variance over every axis but the channels); the moving averages are for evaluation.")
+_BN_AXES = ("the statistics are taken over the wrong axes: batch normalisation normalises each *channel* over the "
+            "batch (and the steps), x.mean(axis=tuple(range(x.ndim - 1))), not each row over its own values.")
+_NOT_SCALED = ("the units that survive are not scaled: inverted dropout divides them by (1 - rate) in training, so "
+               "that the expected output equals the input and nothing changes at evaluation.")
+_DROPOUT_EVAL = "dropout is left on at evaluation: with training=False the layer returns its input unchanged."
 
 GRADED = {
     "correlate2d": GradedFunction(
@@ -640,6 +758,58 @@ GRADED = {
         lambda in_features, units: cnnkit.dense_parameter_count(in_features, units), _dense_case,
         (Misconception("bias missing", "each unit also has one bias.", lambda in_features, units: in_features * units),),
         edges=_fixed(_dense_edges), kinds=_dense_kinds),
+    "locally_connected_params": GradedFunction(
+        _locally_connected, _local_case,
+        (Misconception("bias missing", "each output unit also has its own bias.",
+                       lambda out_height, out_width, kernel_size, in_channels, filters:
+                       out_height * out_width * kernel_size**2 * in_channels * filters),
+         Misconception("weights shared", "that is the convolution's count: a locally connected layer has its own "
+                       "kernel at each of the out_height * out_width positions (local connectivity, no sharing).",
+                       lambda out_height, out_width, kernel_size, in_channels, filters:
+                       kernel_size**2 * in_channels * filters + filters),
+         Misconception("input channels ignored", "each kernel spans every input channel: k * k * in_channels weights.",
+                       lambda out_height, out_width, kernel_size, in_channels, filters:
+                       out_height * out_width * (kernel_size**2 * filters + filters))),
+        edges=_fixed(_local_edges), kinds=_local_kinds),
+    "receptive_field": GradedFunction(
+        lambda layers: cnnkit.receptive_field([tuple(layer) for layer in layers]), _field_case,
+        (Misconception("strides ignored", "each layer widens the field by (k - 1) times the *product of the strides "
+                       "before it*, not by k - 1: after a stride-2 layer, one step of the next layer spans 2 inputs.",
+                       lambda layers: 1 + sum(k - 1 for k, _ in layers)),
+         Misconception("own stride counted", "a layer's own stride does not widen its field; only the strides of the "
+                       "layers before it do (jump *= stride comes after field += (k - 1) * jump).",
+                       lambda layers: 1 + sum((k - 1) * int(np.prod([s for _, s in layers[:i + 1]]))
+                                              for i, (k, _) in enumerate(layers))),
+         Misconception("kernel widths added", "the field is 1 + the sum of (k - 1) * jump, not the sum of the kernel "
+                       "widths: two 3-wide layers see 5 inputs, not 6.",
+                       lambda layers: sum(k for k, _ in layers))),
+        edges=_fixed(_field_edges), kinds=_field_kinds),
+    "batchnorm_forward": GradedFunction(
+        _batch_norm, _batch_norm_case,
+        (Misconception("batch statistics at evaluation", _BN_EVAL, _batch_norm_variant(mode="batch")),
+         Misconception("moving statistics in training", _BN_TRAIN, _batch_norm_variant(mode="moving")),
+         Misconception("statistics per row", _BN_AXES,
+                       _batch_norm_variant(per_row=True)),
+         Misconception("epsilon outside the square root", "epsilon belongs inside the root: "
+                       "(x - mean) / sqrt(var + epsilon).", _batch_norm_variant(epsilon_outside=True)),
+         Misconception("unbiased variance", "Keras normalises with the biased variance of the batch (divide by n, "
+                       "np.var's default), not by n - 1.", _batch_norm_variant(ddof=1))),
+        edges=_fixed(_batch_norm_edges), kinds=_batch_norm_kinds, rtol=1e-4, atol=1e-4),
+    "dropout_forward": GradedFunction(
+        _dropout, _dropout_case,
+        (Misconception("dropout not scaled", _NOT_SCALED,
+                       lambda x, rate, training, noise: np.where(noise >= rate, x, 0.0) if training else x),
+         Misconception("dropout left on at evaluation", _DROPOUT_EVAL,
+                       lambda x, rate, training, noise: np.where(noise >= rate, x / (1 - rate), 0.0)),
+         Misconception("scaled at evaluation", "this is the original, non-inverted dropout (scale by 1 - rate at "
+                       "evaluation); Keras scales the survivors by 1 / (1 - rate) in training and leaves evaluation "
+                       "alone.", lambda x, rate, training, noise: np.where(noise >= rate, x, 0.0) if training
+                       else np.asarray(x) * (1 - rate)),
+         Misconception("mask inverted", "a unit is dropped where its noise is *below* the rate (noise < rate), so "
+                       "that a share `rate` of the units is dropped.",
+                       lambda x, rate, training, noise: np.where(noise < rate, x / (1 - rate), 0.0) if training
+                       else x)),
+        edges=_fixed(_dropout_edges), kinds=_dropout_kinds),
     "max_pool2d": GradedFunction(
         _max_pool2d, _pool_case,
         (Misconception("average instead of max", "max pooling keeps the largest value of each window; yours averages.",

@@ -7,6 +7,8 @@
   layer, and reports the first difference in plain words.
 - `check_trained_model` evaluates a trained model on held-out recordings and
   scores it against the reference trained under the same budget.
+- `check_improvement` scores the "improve it" exercise: how far an
+  architecture, trained by the assignment's procedure, beats the spec CNN.
 - `check_train_eval_mode` checks that prediction runs in inference mode.
 """
 
@@ -19,8 +21,9 @@ import numpy as np
 from cnnkit.checks.functions import reference_used
 from cnnkit.checks.report import CheckResult, case_seed, silenced
 
-__all__ = ["UnsafeModel", "check_model_spec", "check_train_eval_mode", "check_trained_model", "load_model_safely",
-           "mode_verdict", "model_spec", "probe_model", "spec_verdict", "trained_verdict"]
+__all__ = ["UnsafeModel", "architecture_key", "check_improvement", "check_model_spec", "check_train_eval_mode",
+           "check_trained_model", "improvement_verdict", "load_model_safely", "mode_verdict", "model_spec",
+           "probe_model", "spec_verdict", "trained_verdict"]
 
 CHANCE_BAND = 0.05
 _SETTINGS = ("filters", "kernel_size", "strides", "padding", "dilation_rate", "pool_size",
@@ -230,6 +233,153 @@ def trained_verdict(scores, labels, reference_accuracy, *, points=1.0, name="tra
                                + "; did `fit` run on this model?")
     result.evidence = {"accuracy": accuracy, "reference_accuracy": reference_accuracy, "rows": int(len(labels))}
     return result
+
+
+def check_improvement(model, build_fn, data, reference_accuracy, *, points=1.0, error_cut=None):
+    """Scores the "improve it" exercise in the kernel (plain nbgrader).
+
+    The architecture must fit the budget (`cnnkit.assignment.check_budget`)
+    and the trained model must not have been trained past it. Its accuracy on
+    held-out recordings is then compared with the spec CNN's, trained by the
+    same procedure (see `improvement_verdict`). Under `cnnkit grade` this
+    cell claims nothing: the grader retrains the architecture on its own
+    seeds and scores that.
+
+    Args:
+        model: the student's trained `keras.Model`.
+        build_fn: the student's builder of the architecture.
+        data: a `cnnkit.data.Part` of held-out recordings, or None under
+            `cnnkit grade`.
+        reference_accuracy: float, the spec CNN's accuracy on `data`, or None.
+        points: float, the most this check gives.
+        error_cut: float, the relative cut in error worth full marks
+            (default: `cnnkit.assignment.IMPROVEMENT["error_cut"]`).
+
+    Returns:
+        The score, a Python float in [0, points].
+    """
+    from cnnkit.assignment import BUDGET, BudgetError, check_budget
+
+    borrowed = reference_used(build_fn)
+    if borrowed:
+        result = CheckResult("improvement", float(points), total=1)
+        result.messages.append(f"builds the model with cnnkit's reference ({borrowed}): no credit, flagged for review")
+        result.evidence["flag"] = f"calls {borrowed}"
+        return result.emit()
+    with silenced():
+        try:
+            check_budget(build_fn())
+            problem = ""
+        except BudgetError as error:
+            problem = str(error)
+        except Exception as error:
+            problem = f"the architecture could not be built: {type(error).__name__}: {str(error)[:200]}"
+        if problem:
+            result = CheckResult("improvement", float(points), total=1)
+            result.messages.append(f"0: {problem}")
+            return result.emit()
+        if data is None or reference_accuracy is None:  # under `cnnkit grade`: the grader retrains and scores
+            result = CheckResult("improvement", float(points), total=1, show_counts=False)
+            result.messages.append("the grader retrains this architecture under the budget on its own seeds and "
+                                   "compares it with the spec CNN trained the same way")
+            return result.emit()
+        steps = _steps_trained(model)
+        try:
+            scores = np.asarray(model.predict(data.x, batch_size=256, verbose=0))
+            accuracy = float(np.mean(np.argmax(scores, axis=-1) == data.y))
+        except Exception as error:
+            result = CheckResult("improvement", float(points), total=1)
+            result.messages.append(f"the model could not predict on (rows, 178, 1) inputs: {type(error).__name__}")
+            return result.emit()
+    result = improvement_verdict([accuracy], [reference_accuracy], points=points, error_cut=error_cut)
+    if steps is not None and steps > _budget_steps():
+        result.passed = 0
+        result.messages.insert(0, f"0: the model was trained for {steps:,} steps; the budget allows {_budget_steps():,} "
+                                  f"({BUDGET['epochs']} epochs of {BUDGET['batch_size']} rows): train it with "
+                                  "cnnkit.assignment.train_under_budget")
+    return result.emit()
+
+
+def improvement_verdict(accuracies, references, *, points=1.0, error_cut=None):
+    """Scores an architecture's held-out accuracies against the spec CNN's (no emitting).
+
+    No credit at the spec CNN's error or above, full credit for an error
+    `error_cut` lower (relative: 0.15 turns 28% into 23.8%), linear in
+    between, on the means over the seeds (the same seeds train both).
+
+    Args:
+        accuracies: list of floats, the architecture's accuracy per seed.
+        references: list of floats, the spec CNN's accuracy per seed.
+        points: float, the most the check gives.
+        error_cut: float, the relative cut in error worth full marks
+            (default: `cnnkit.assignment.IMPROVEMENT["error_cut"]`).
+
+    Returns:
+        A `CheckResult` whose evidence holds the accuracies and the cut.
+    """
+    from cnnkit.assignment import IMPROVEMENT
+
+    error_cut = IMPROVEMENT["error_cut"] if error_cut is None else float(error_cut)
+    result = CheckResult("improvement", float(points), total=1000, show_counts=False)
+    error, reference_error = 1 - float(np.mean(accuracies)), 1 - float(np.mean(references))
+    cut = 1 - error / reference_error if reference_error > 0 else 0.0
+    result.passed = int(round(float(np.clip(cut / error_cut, 0.0, 1.0)) * result.total))
+    seeds = len(accuracies)
+    trained = (f"trained under the budget on {seeds} seeds: " + ", ".join(f"{a:.1%}" for a in accuracies)
+               if seeds > 1 else "as trained")
+    target = 1 - reference_error * (1 - error_cut)
+    result.messages.append(f"held-out accuracy {np.mean(accuracies):.1%} ({trained}); the spec CNN trained the same "
+                           f"way reaches {np.mean(references):.1%}: error {cut:+.0%} lower"
+                           if cut >= 0 else
+                           f"held-out accuracy {np.mean(accuracies):.1%} ({trained}); the spec CNN trained the same "
+                           f"way reaches {np.mean(references):.1%}")
+    result.messages.append(f"full marks from {target:.1%} (an error {error_cut:.0%} below the spec CNN's)")
+    if cut <= 0:
+        result.messages.insert(0, "Likely mistake (no better than the spec CNN): under the same budget this "
+                                  "architecture's error is not below the spec CNN's; change the architecture (wider "
+                                  "early kernels, batch normalisation, more blocks, global average pooling, ...)")
+    result.evidence = {"accuracies": [float(a) for a in accuracies], "references": [float(r) for r in references],
+                       "error_cut": cut}
+    return result
+
+
+def architecture_key(model):
+    """A stable name of a model's architecture, for caching what training it gives.
+
+    Layer names that do not wire the graph (a Sequential's) are left out, so
+    the same layers built in another session give the same key.
+
+    Args:
+        model: a `keras.Model`.
+
+    Returns:
+        A hex str.
+    """
+    import hashlib
+    import json
+
+    config = model.get_config()
+    if type(model).__name__ == "Sequential":
+        config = {k: v for k, v in config.items() if k != "name"}
+        config["layers"] = [{**layer, "config": {k: v for k, v in layer["config"].items() if k != "name"}}
+                            for layer in config.get("layers", [])]
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _steps_trained(model):
+    try:
+        return int(model.optimizer.iterations.numpy() if hasattr(model.optimizer.iterations, "numpy")
+                   else model.optimizer.iterations)
+    except Exception:  # never compiled, or no optimizer state
+        return None
+
+
+def _budget_steps():
+    """Gradient steps the budget allows on the notebook's training rows."""
+    from cnnkit.assignment import BUDGET, _splits
+
+    rows = len(_splits(None, announce=False).train.y)
+    return BUDGET["epochs"] * -(-rows // BUDGET["batch_size"])
 
 
 class UnsafeModel(ValueError):

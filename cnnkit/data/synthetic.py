@@ -10,8 +10,8 @@ mimic what an EEG reader sees (amplitudes and spectra measured on the real
 table):
 
 - seizure (1): large rhythmic spike-and-wave discharges at 3-6 Hz;
-- tumour area (2): slow (delta) background with frequent sharp transients;
-- healthy area (3): slow background, smaller, with rare transients;
+- epileptogenic zone (2): slow (delta) background with frequent sharp transients;
+- opposite hemisphere (3): slow background, smaller, with rare transients;
 - eyes closed (4): a waxing and waning alpha rhythm (8-12 Hz);
 - eyes open (5): low-amplitude, broadband activity with some beta.
 """
@@ -94,11 +94,11 @@ def _seizure(rng, t):
     return amplitude * (1.6 * spikes + 0.6 * wave) + _background(rng, t.size, 1.0, 40)
 
 
-def _tumour_area(rng, t):
+def _epileptogenic_zone(rng, t):
     return _background(rng, t.size, 2.0, rng.uniform(45, 75)) + _transients(rng, t, 1.0, rng.uniform(120, 220))
 
 
-def _healthy_area(rng, t):
+def _opposite_hemisphere(rng, t):
     theta = 10 * np.sin(2 * np.pi * rng.uniform(4, 7) * t + rng.uniform(0, 6.3))
     return _background(rng, t.size, 1.8, rng.uniform(35, 55)) + theta + _transients(rng, t, 0.15, 80)
 
@@ -114,4 +114,4 @@ def _eyes_open(rng, t):
     return _background(rng, t.size, 0.8, rng.uniform(28, 42)) + beta
 
 
-_CLASSES = {1: _seizure, 2: _tumour_area, 3: _healthy_area, 4: _eyes_closed, 5: _eyes_open}
+_CLASSES = {1: _seizure, 2: _epileptogenic_zone, 3: _opposite_hemisphere, 4: _eyes_closed, 5: _eyes_open}

@@ -18,10 +18,13 @@ import numpy as np
 __all__ = ["CLASS_NAMES", "DataFormatError", "SAMPLES", "SeizureTable", "load_csv", "write_csv"]
 
 SAMPLES = 178
+# UCI labels 1..5 are the Bonn sets E, D, C (intracranial EEG of five epilepsy patients: during seizures, then
+# seizure-free intervals within the epileptogenic zone and in the hippocampal formation of the opposite
+# hemisphere) and B, A (scalp EEG of five healthy volunteers, eyes closed and open).
 CLASS_NAMES = (
     "seizure",
-    "tumour area",
-    "healthy area",
+    "epileptogenic zone",
+    "opposite hemisphere",
     "eyes closed",
     "eyes open",
 )
@@ -68,7 +71,7 @@ class SeizureTable:
         recordings = "no ids" if self.ids is None else f"{len(set(self.recordings))} recordings"
         lines = [f"{kind}: {len(self)} rows x {self.signals.shape[1]} samples, {recordings}",
                  f"source: {self.source}"]
-        lines += [f"  y={c} {name:<13} {n:>6} rows" for c, (name, n) in
+        lines += [f"  y={c} {name:<19} {n:>6} rows" for c, (name, n) in
                   enumerate(zip(CLASS_NAMES, counts), start=1)]
         return "\n".join(lines)
 

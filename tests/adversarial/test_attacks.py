@@ -81,9 +81,9 @@ RENAMED = Example("renamed-and-logging", "correct code, its own parameter names,
                                             "def output_length(length, k, s, pad):\n"
                                             "    n, kernel_size, stride, padding = length, k, s, pad")]})
 LAMBDA_MODEL = Example("lambda-model", "the trained model swapped for one with a Lambda layer that runs code on load",
-                       notebooks=(NB3,),
-                       edits={"train_spec": [("                         batch_size=BUDGET[\"batch_size\"], verbose=2)",
-                                              "                         batch_size=BUDGET[\"batch_size\"], verbose=2)\n"
+                       notebooks=(NB3,), skip=("build_improved_model", "train_improved"),
+                       edits={"train_spec": [("               batch_size=BUDGET[\"batch_size\"], verbose=2)",
+                                              "               batch_size=BUDGET[\"batch_size\"], verbose=2)\n"
                                               "spec_model = keras.Sequential([keras.Input((178, 1)), keras.layers.Lambda("
                                               "lambda t: __import__('os').system('echo pwned') or t), "
                                               "keras.layers.Flatten(), keras.layers.Dense(5)])")]})

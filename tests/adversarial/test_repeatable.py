@@ -65,6 +65,9 @@ def test_the_reference_is_never_trained_in_a_graded_kernel(monkeypatch):
 
     monkeypatch.setenv(assignment.GRADING_ENV, "1")
     monkeypatch.setattr(cnnkit.training, "train", lambda *a, **k: pytest.fail("the reference was trained"))
+    monkeypatch.setattr(assignment, "train_under_budget", lambda *a, **k: pytest.fail("the reference was trained"))
     assert assignment.reference_accuracy("spec") is None and assignment.held_out() is None
     with pytest.raises(RuntimeError, match="never trained in a graded kernel"):
         assignment.reference_result_file("spec")
+    with pytest.raises(RuntimeError, match="never trained in a graded kernel"):
+        assignment.budget_accuracy(lambda: None, seed=0)

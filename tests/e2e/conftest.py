@@ -13,6 +13,9 @@ from autograder.examples import EXAMPLES
 from autograder.record import ResultsLog
 
 
+E2E_SECRET = "e2e-course-secret"  # one secret for every demo run, so that the backends draw the same cases
+
+
 @pytest.fixture(scope="session")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
@@ -21,7 +24,7 @@ def run(tmp_path_factory):
         shutil.copytree(REPO / folder, course / folder)
     shutil.copy(REPO / "nbgrader_config.py", course)
     env = {k: v for k, v in os.environ.items() if k not in ("CNNKIT_DATA", "CNNKIT_CHECK_SEED")}
-    env["CNNKIT_CACHE"] = str(root / "cache")
+    env.update(CNNKIT_CACHE=str(root / "cache"), CNNKIT_COURSE_SECRET=E2E_SECRET)
     out = subprocess.run([sys.executable, "-m", "autograder", "demo", "--course", str(course), "--workdir", str(root / "work")],
                          capture_output=True, text=True, env=env, timeout=1500, cwd=REPO)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]

@@ -1,8 +1,12 @@
 """End to end under JAX and PyTorch: `cnnkit demo` with `KERAS_BACKEND` set
-(the grader and every student kernel on that backend) grades every example
-as under TensorFlow: the same statuses, the same scores for every check that
-does not train a model, and the same outcome (full, partial, zero) for those
-that do (training differs in its last digits from one backend to another)."""
+(the grader and every student kernel on that backend) grades the solution,
+the stub and every example mistake as under TensorFlow: the same statuses,
+the same scores for every check that does not train a model, and for those
+that do the same outcome (full, partial, zero) or a score within a tenth of
+the cell's points (training differs in its last digits from one backend to
+another, which moves a model near a threshold across it). The examples that
+hit the sandbox's limits (a loop, a memory hog, ...) test the sandbox, not
+the backend, and run under TensorFlow only."""
 
 import os
 import shutil
@@ -15,8 +19,10 @@ from autograder.course import ASSIGNMENT, REPO
 from autograder.examples import EXAMPLES
 from autograder.plan import plan_of
 from autograder.record import ResultsLog
+from tests.e2e.conftest import E2E_SECRET
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+GRADED = [example for example in EXAMPLES if example.status == "graded"]
 
 
 @pytest.fixture(scope="module", params=["jax", "torch"])
@@ -27,9 +33,10 @@ def backend_run(request, tmp_path_factory):
         shutil.copytree(REPO / folder, course / folder)
     shutil.copy(REPO / "nbgrader_config.py", course)
     env = {k: v for k, v in os.environ.items() if k not in ("CNNKIT_DATA", "CNNKIT_CHECK_SEED")}
-    env.update(KERAS_BACKEND=request.param, CNNKIT_CACHE=str(root / "cache"))
+    env.update(KERAS_BACKEND=request.param, CNNKIT_CACHE=str(root / "cache"), CNNKIT_COURSE_SECRET=E2E_SECRET)
     out = subprocess.run([sys.executable, "-m", "autograder", "demo", "--course", str(course), "--workdir",
-                          str(root / "work")], capture_output=True, text=True, env=env, timeout=1500, cwd=REPO)
+                          str(root / "work"), "--only", ",".join(e.student for e in GRADED)],
+                         capture_output=True, text=True, env=env, timeout=1500, cwd=REPO)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return request.param, out.stdout, ResultsLog(root / "work" / "reports" / ASSIGNMENT / "results.jsonl").latest()
 
@@ -37,7 +44,7 @@ def backend_run(request, tmp_path_factory):
 def _trained_cells():
     source, release = REPO / "solutions" / ASSIGNMENT, REPO / "assignments" / ASSIGNMENT
     return {check.grade_id for path in sorted(source.glob("*.ipynb"))
-            for check in plan_of(path, release / path.name).checks if check.kind == "trained"}
+            for check in plan_of(path, release / path.name).checks if check.kind in ("trained", "improvement")}
 
 
 def _outcome(cell):
@@ -49,13 +56,14 @@ def test_every_example_gets_tensorflows_grade(run, backend_run):
     assert "demo: every example graded as expected" in stdout
     trained = _trained_cells()
     assert trained, "the seizure notebook grades trained models"
-    for example in EXAMPLES:
+    assert {example.student for example in GRADED} <= set(results)
+    for example in GRADED:
         mine, reference = results[example.student], run["results"][example.student]
         assert mine.status == reference.status, (backend, example.student, mine.reason)
         for got, want in zip(mine.cells, reference.cells):
             assert got.grade_id == want.grade_id
             where = f"{backend} {example.student} {got.grade_id}: {got.score} vs TensorFlow's {want.score}"
             if got.grade_id in trained:
-                assert _outcome(got) == _outcome(want), where
+                assert _outcome(got) == _outcome(want) or abs(got.score - want.score) <= 0.1 * want.max_score, where
             else:
                 assert got.score == pytest.approx(want.score, abs=1e-9), where

@@ -77,9 +77,9 @@ def test_grades_csv_has_a_row_per_roster_student_and_the_gradebooks_totals(run, 
         assert rows.loc[example.student, "score"] == pytest.approx(run["scores"][example.student].score, abs=1e-6)
         assert rows.loc[example.student, "status"] == example.status
     absent = rows.loc[ABSENT_STUDENT]
-    assert absent["status"] == "missing" and absent["score"] == 0 and absent["max_score"] == 35
+    assert absent["status"] == "missing" and absent["score"] == 0 and absent["max_score"] == 46
     cells = [column for column in table.columns if "/" in column]
-    assert len(cells) == 16
+    assert len(cells) == 23
     for notebook in ("01_convolution", "02_pooling_lenet", "03_seizure_classifier"):
         mine = [column for column in cells if column.startswith(notebook + "/")]
         assert np.allclose(table[notebook], table[mine].sum(axis=1))
@@ -103,7 +103,7 @@ def test_gradescope_results_follow_the_published_schema(run, reports, student):
     results = json.loads((reports / "gradescope" / student / "results.json").read_text())
     assert set(results) <= RESULT_FIELDS, set(results) - RESULT_FIELDS
     assert isinstance(results["score"], float) and isinstance(results["execution_time"], int)
-    assert isinstance(results["output"], str) and len(results["tests"]) == 16
+    assert isinstance(results["output"], str) and len(results["tests"]) == 23
     for test in results["tests"]:
         assert set(test) <= TEST_FIELDS, set(test) - TEST_FIELDS
         assert {"name", "score", "max_score", "output", "visibility", "status"} <= set(test)
@@ -163,7 +163,7 @@ def test_class_report_is_self_contained_and_names_flags_and_statuses(reports):
     assert len(sources) == 5 and all(source.startswith("data:image/png;base64,") for source in sources)
     assert not re.search(r'(src|href)="(https?:)?//', text), "nothing is fetched from outside"
     plain = html.unescape(text)
-    for needed in ("17 students", "16 submitted", "1 missing", "huge-output", "kernel not flipped",
+    for needed in (f"{len(EXAMPLES) + 1} students", f"{len(EXAMPLES)} submitted", "1 missing", "huge-output", "kernel not flipped",
                    "infinite-loop", "memory-hog", "Score distribution", "Pass rate per test cell",
                    "Most common misconceptions", "Run time per submission", "Statuses"):
         assert needed in plain, needed
@@ -212,10 +212,10 @@ def test_gradescope_bundle_grades_a_correct_and_a_wrong_notebook(run, tmp_path):
     assert {"setup.sh", "run_autograder", "kit/pyproject.toml", "kit/scripts/install.sh", "course/.cnnkit/secret",
             f"course/solutions/{ASSIGNMENT}/01_convolution.ipynb"} <= names
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
-    assert any(name.startswith("course/cache/reference-") for name in names), "reference accuracies travel along"
+    assert any(name.startswith("course/cache/trained-") for name in names), "reference accuracies travel along"
 
     scores = {}
-    for student, expect in (("solution", 13.0), ("kernel-not-flipped", None), ("nothing", 0.0), ("symlink", 0.0)):
+    for student, expect in (("solution", 14.0), ("kernel-not-flipped", None), ("nothing", 0.0), ("symlink", 0.0)):
         root = tmp_path / student
         (root / "submission").mkdir(parents=True)
         with zipfile.ZipFile(zip_path) as archive:
@@ -239,7 +239,7 @@ def test_gradescope_bundle_grades_a_correct_and_a_wrong_notebook(run, tmp_path):
             assert results["score"] == pytest.approx(expect), results["output"]
         assert "sandbox:" in done.stdout, "the run says which limits are in force"
     wrong = scores["kernel-not-flipped"]
-    assert 0 < wrong["score"] < 13
+    assert 0 < wrong["score"] < 14
     convolve = next(test for test in wrong["tests"] if test["name"].endswith("convolve2d_tests"))
     assert convolve["status"] == "failed" and "kernel not flipped" in convolve["output"]
     assert all(test["status"] == "passed" for test in scores["solution"]["tests"] if test["name"].startswith("01_"))

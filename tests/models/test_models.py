@@ -30,7 +30,7 @@ def test_lenet5_has_61706_parameters_and_its_classic_shapes():
     assert [s for _, s in _shapes(model)] == [(28, 28, 6), (14, 14, 6), (10, 10, 16), (5, 5, 16), (400,), (120,), (84,), (10,)]
 
 
-@pytest.mark.parametrize("name", ["spec", "strong", "mlp"])
+@pytest.mark.parametrize("name", sorted(models.MODELS))
 @pytest.mark.parametrize("classes", [5, 2])
 def test_seizure_models_map_rows_to_logits(name, classes):
     model = models.build(name, num_classes=classes)
@@ -38,7 +38,8 @@ def test_seizure_models_map_rows_to_logits(name, classes):
     assert model(x).shape == (3, classes)
 
 
-@pytest.mark.parametrize("builder", [models.spec_cnn, models.strong_cnn, models.mlp_baseline, models.lenet5])
+@pytest.mark.parametrize("builder", [models.spec_cnn, models.gap_cnn, models.wider_cnn, models.bn_cnn,
+                                     models.residual_cnn, models.strong_cnn, models.mlp_baseline, models.lenet5])
 def test_save_load_round_trip_and_seeded_build(builder, tmp_path):
     keras.utils.set_random_seed(5)
     model = builder()
@@ -52,6 +53,22 @@ def test_save_load_round_trip_and_seeded_build(builder, tmp_path):
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
 
 
+def test_the_comparison_models_are_what_their_names_say():
+    kinds = {name: [layer.__class__.__name__ for layer in models.build(name).layers] for name in models.MODELS}
+    assert "GlobalAveragePooling1D" in kinds["gap"] and "Flatten" not in kinds["gap"]
+    assert models.gap_cnn().count_params() == 3_353
+    assert kinds["bn"].count("BatchNormalization") == 2 and kinds["residual"].count("Add") == 2
+    assert models.wider_cnn().count_params() > 2 * models.spec_cnn().count_params()
+    assert "Conv1D" not in kinds["mlp"]
+
+
+def test_receptive_fields_of_sequential_models():
+    assert models.receptive_field_of(models.spec_cnn()) == 16
+    assert models.receptive_field_of(models.strong_cnn()) == 1 + 6 + 1 + 2 * 4 + 2 + 4 * 4 + 4 + 8 * 2 + 8
+    with pytest.raises(ValueError, match="must be a keras.Sequential"):
+        models.receptive_field_of(models.residual_cnn())
+
+
 def test_strong_cnn_uses_batch_norm_dropout_and_global_pooling():
     kinds = {layer.__class__.__name__ for layer in models.strong_cnn().layers}
     assert {"BatchNormalization", "Dropout", "GlobalAveragePooling1D"} <= kinds
@@ -59,7 +76,7 @@ def test_strong_cnn_uses_batch_norm_dropout_and_global_pooling():
 
 @pytest.mark.parametrize(
     "call, message",
-    [(lambda: models.build("resnet"), r"argument `name`. Expected one of 'spec', 'strong', 'mlp'. Received name='resnet'"),
+    [(lambda: models.build("resnet"), r"argument `name`. Expected one of 'spec', 'gap', .*'mlp'. Received name='resnet'"),
      (lambda: models.spec_cnn(num_classes=0), r"argument `num_classes`"),
      (lambda: models.lenet5((28, 28, 1)), r"Argument `input_shape` must be at least 32x32")],
 )

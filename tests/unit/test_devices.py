@@ -43,3 +43,16 @@ def test_configure_on_this_machine(monkeypatch):
     monkeypatch.setenv(devices.FORCE_CPU_ENV, "1")
     p = devices.configure()
     assert p.backend == keras.backend.backend() and not p.use_gpu
+
+
+def test_time_epochs_times_each_batch_size_on_the_cpu_without_a_gpu():
+    import numpy as np
+
+    from cnnkit.devices import time_epochs
+    from cnnkit.models import gap_cnn
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(96, 178, 1)).astype("float32"), rng.integers(0, 5, 96)
+    timings = time_epochs(gap_cnn, x, y, batch_sizes=(8, 32), rows=64)
+    assert [(t.device, t.batch_size) for t in timings] == [("cpu", 8), ("cpu", 32)]
+    assert all(t.samples_per_second > 0 for t in timings)
