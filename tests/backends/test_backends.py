@@ -46,11 +46,12 @@ def test_device_plan_under_each_backend(backend):
 @pytest.mark.parametrize("backend", ["jax", "torch"])
 def test_library_tests_pass_under(backend):
     """The tests that touch Keras (parity with its layers, checks, models, devices), unchanged, under another
-    backend; the NumPy-only unit tests do not depend on it, and the whole suite runs under TensorFlow."""
+    backend (the property tests with 25 examples per op rather than TensorFlow's 100); the NumPy-only unit tests
+    do not depend on it, and the whole suite runs under TensorFlow."""
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/parity", "tests/checks",
                            "tests/models", "tests/unit/test_devices.py"], capture_output=True, text=True, cwd=REPO,
                           timeout=1200,
-                          env={**os.environ, "KERAS_BACKEND": backend})
+                          env={**os.environ, "KERAS_BACKEND": backend, "CNNKIT_PARITY_EXAMPLES": "25"})
     assert done.returncode == 0, done.stdout[-4000:]
     assert " passed" in done.stdout.splitlines()[-1]
 
