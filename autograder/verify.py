@@ -321,7 +321,7 @@ class Verifier:
         if check.kind == "trained":
             return self._verify_trained(check, probe, reported)
         if check.kind == "block":
-            return self._verify_block(check, student, probe, reported), []
+            return self._verify_block(check, student, probe, reported)
         if check.kind == "invariance":
             return self._verify_invariance(check, student, probe, reported)
         if check.kind == "improvement":
@@ -383,13 +383,15 @@ class Verifier:
         from cnnkit.checks.report import silenced
 
         outputs = reported.get("outputs") if isinstance(reported.get("outputs"), list) else []
-        models = []
+        models, flags = [], []
         for index in range(len(RESIDUAL_CASES)):
             item = outputs[index] if index < len(outputs) and isinstance(outputs[index], dict) else {}
             model, problem = _load(probe, item) if item else (None, "the grader got no model for this case")
             models.append(problem.removeprefix("raised ") if problem else model)
+            flags += [problem] if "refused" in problem else []
         with silenced():
-            return residual_verdict(models, points=check.points, seed=self._seed(student, check.name))
+            verdict = residual_verdict(models, points=check.points, seed=self._seed(student, check.name))
+        return verdict, list(dict.fromkeys(flags))
 
     def _verify_invariance(self, check, student, probe, reported):
         from cnnkit.checks.blocks import invariance_verdict

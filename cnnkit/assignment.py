@@ -196,11 +196,6 @@ def train_under_budget(build, x, y, validation_data=None, *, seed=0, verbose=0):
     exactly `BUDGET["epochs"]` epochs of `BUDGET["batch_size"]` rows. The
     reference models and the grader's retraining use this function too.
 
-    Under `cnnkit grade` (in the sandbox) it builds, checks and compiles the
-    model but does not train it, and says so: the grader scores the
-    architecture by training it itself, so training here would only cost
-    the grading run its time.
-
     Args:
         build: a function of no arguments returning a fresh `keras.Model`
             (called after seeding, so the initial weights follow the seed).
@@ -230,9 +225,6 @@ def train_under_budget(build, x, y, validation_data=None, *, seed=0, verbose=0):
     check_budget(model)
     model.compile(optimizer=budget_optimizer(len(y)),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    if grading():
-        print("(not trained while grading: the grader trains this architecture itself, on its own seeds)")
-        return model, {}
     history = model.fit(x, y, validation_data=validation_data, epochs=BUDGET["epochs"],
                         batch_size=BUDGET["batch_size"], shuffle=True, verbose=verbose)
     return model, {key: [float(v) for v in values] for key, values in history.history.items()}

@@ -420,7 +420,9 @@ def invariance_verdict(model, *, points=1.0, seed=0, input_length=178):
         input_length: int, samples per row.
 
     Returns:
-        A `CheckResult` with one criterion per shift.
+        A `CheckResult` with one criterion per shift; none passes if the
+        output does not depend on the input at all (a model that ignores its
+        rows is invariant, and useless).
     """
     import keras
 
@@ -437,6 +439,9 @@ def invariance_verdict(model, *, points=1.0, seed=0, input_length=178):
         start = (input_length - BURST) // 2
         rows[:, start:start + BURST, 0] = rng.normal(0, 2, (SHIFT_ROWS, BURST))
         base = np.asarray(keras.ops.convert_to_numpy(model(rows, training=False)), dtype=np.float64)
+        others = rows.copy()
+        others[:, start:start + BURST, 0] = rng.normal(0, 2, (SHIFT_ROWS, BURST))
+        other = np.asarray(keras.ops.convert_to_numpy(model(others, training=False)), dtype=np.float64)
         scale = max(float(np.max(np.abs(base))), 1e-6)
         changes = {}
         for shift in shifts:
@@ -448,7 +453,11 @@ def invariance_verdict(model, *, points=1.0, seed=0, input_length=178):
         return result
     failing = [shift for shift, change in changes.items() if change > 1e-3]
     result.passed = len(shifts) - len(failing)
-    if failing:
+    if float(np.max(np.abs(other - base))) / scale <= 1e-3:
+        result.passed = 0
+        result.messages.append("the prediction does not depend on the row at all (other patterns give the same "
+                               "output), so it says nothing about where a pattern lies")
+    elif failing:
         worst = max(changes.values())
         result.messages.append("Likely mistake (a Flatten head on shifted rows): the prediction changes when the "
                                f"pattern moves by {abs(failing[0])} samples (by up to {worst:.0%} of its size). "

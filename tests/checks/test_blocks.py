@@ -162,3 +162,13 @@ def test_invariance_cannot_be_had_with_zero_weights():
                               layers.Flatten(), layers.Dense(5, kernel_initializer="zeros")])
     assert invariance_verdict(model, points=1, seed=3).score == 0.0
     assert np.all(np.asarray(model.layers[0].get_weights()[0]) != 0)
+
+
+def test_a_model_that_ignores_its_rows_is_not_invariant_for_free():
+    import keras
+
+    layers = _layers()
+    blind = keras.Sequential([keras.Input((178, 1)), layers.Rescaling(0.0), layers.Conv1D(4, 5),
+                              layers.GlobalAveragePooling1D(), layers.Dense(5)])
+    result = invariance_verdict(blind, points=1, seed=3)
+    assert result.score == 0.0 and "does not depend on the row" in result.feedback()

@@ -132,16 +132,12 @@ def test_the_architecture_key_ignores_names_and_weights_but_not_layers(tmp_path)
     assert architecture_key(gap_cnn()) != architecture_key(spec_cnn())
 
 
-def test_in_a_graded_kernel_the_procedure_builds_but_does_not_train(tiny, monkeypatch, capsys):
-    """The grader retrains the architecture itself; training in the sandbox would only cost time."""
+
+def test_in_a_graded_kernel_the_procedure_still_trains(tiny, monkeypatch):
+    """A student may train the spec model with the helper: its trained weights are graded, so it must train."""
     import cnnkit.assignment as assignment
     from cnnkit.models import gap_cnn
 
     monkeypatch.setenv(assignment.GRADING_ENV, "1")
     model, history = train_under_budget(gap_cnn, *tiny, seed=0)
-    assert history == {} and int(np.asarray(model.optimizer.iterations)) == 0
-    assert "not trained while grading" in capsys.readouterr().out
-    with pytest.raises(BudgetError):
-        from keras import layers
-
-        train_under_budget(lambda: _sequential(layers.Flatten(), layers.Dense(5, activation="softmax")), *tiny)
+    assert len(history["loss"]) == BUDGET["epochs"] and int(np.asarray(model.optimizer.iterations)) > 0
