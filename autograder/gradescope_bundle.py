@@ -111,7 +111,7 @@ def build_bundle(assignment, *, course=".", out=None):
         verifier = Verifier.for_assignment(course.root / "solutions" / assignment, release, secret)
         _stage_kit(stage / "bundle" / "kit")
         data = os.environ.get(DATA_ENV) or None
-        _stage_course(stage / "bundle" / "course", course, assignment, release, secret, verifier.reference_files, data)
+        _stage_course(stage / "bundle" / "course", course, assignment, release, secret, verifier.train_references(), data)
         (stage / "bundle" / "setup.sh").write_text(SETUP_SH)
         (stage / "bundle" / "run_autograder").write_text(RUN_AUTOGRADER % {"assignment": assignment})
         files = _zip(stage / "bundle", out)

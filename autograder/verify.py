@@ -92,8 +92,9 @@ class Verifier:
         secret: the course secret.
         held_out: the held-out rows (a `cnnkit.data.Part`), or None when no
             trained model is graded.
-        references: dict of reference name -> accuracy (trained models) or
-            `keras.Model` (specs).
+        references: dict of reference name -> `keras.Model` (specs), and of
+            reference name or `(name, seed)` -> accuracy (trained models),
+            the accuracies filled in as `trained_reference` first needs them.
         reference_files: the cached files the accuracies were read from
             (a Gradescope bundle carries them, so as not to train again).
         data_path: the seizure data the grader trains on (None:
@@ -109,7 +110,11 @@ class Verifier:
 
     @classmethod
     def for_assignment(cls, source_dir, release_dir, secret, data_path=None):
-        """Reads the plans and prepares the references the plans need.
+        """Reads the plans, builds the spec references and loads the held-out rows.
+
+        The trained references are not trained here but when a submission
+        first needs one (`trained_reference`), so that grading starts at
+        once and a batch that grades no trained model never trains one.
 
         Args:
             source_dir: the instructor's notebooks of the assignment.
@@ -130,20 +135,49 @@ class Verifier:
             for check in (c for plan in plans.values() for c in plan.checks if c.kind == "spec"):
                 verifier.references[check.name] = getattr(models, check.name)()
         if kinds & {"trained", "improvement"}:
-            import json
+            from cnnkit.assignment import grading_data
 
-            from cnnkit.assignment import grading_data, improvement_seeds, reference_result_file
-
-            verifier.held_out = grading_data(secret, data_path)
-            wanted = {(c.name, None) for plan in plans.values() for c in plan.checks if c.kind == "trained"}
-            wanted |= {(c.name, seed) for plan in plans.values() for c in plan.checks if c.kind == "improvement"
-                       for seed in improvement_seeds(secret)}
-            for name, seed in sorted(wanted, key=str):
-                path = reference_result_file(name, data_path, test=verifier.held_out,
-                                             **({} if seed is None else {"seed": seed}))
-                verifier.references[name if seed is None else (name, seed)] = float(json.loads(path.read_text())["accuracy"])
-                verifier.reference_files.append(path)
+            verifier.held_out = grading_data(secret, data_path)  # here, so that a bad table stops the run at once
         return verifier
+
+    def trained_reference(self, name, seed=None):
+        """A reference model's accuracy on the held-out rows, trained under the
+        budget (once per data, architecture and seed, then read from the cache).
+
+        Args:
+            name: the reference's short name (see `cnnkit.models.build`).
+            seed: the training seed (None: the assignment's own).
+
+        Returns:
+            The accuracy, a float.
+        """
+        import json
+
+        from cnnkit.assignment import reference_result_file
+
+        key = name if seed is None else (name, seed)
+        if key not in self.references:
+            path = reference_result_file(name, self.data_path, test=self.held_out,
+                                         **({} if seed is None else {"seed": seed}))
+            self.references[key] = float(json.loads(path.read_text())["accuracy"])
+            self.reference_files.append(path)
+        return self.references[key]
+
+    def train_references(self):
+        """Trains (or reads from the cache) every trained reference the plans
+        need, as a Gradescope bundle or a benchmark wants them before grading.
+
+        Returns:
+            The list of cached files, as `reference_files`.
+        """
+        from cnnkit.assignment import improvement_seeds
+
+        checks = [check for plan in self.plans.values() for check in plan.checks]
+        wanted = {(c.name, None) for c in checks if c.kind == "trained"}
+        wanted |= {(c.name, seed) for c in checks if c.kind == "improvement" for seed in improvement_seeds(self.secret)}
+        for name, seed in sorted(wanted, key=str):
+            self.trained_reference(name, seed)
+        return self.reference_files
 
     # ----------------------------------------------------------------- probes
 
@@ -354,7 +388,7 @@ class Verifier:
         model, problem = _load(probe, reported)
         if problem:
             return _zero(check, problem), ([problem] if "refused" in problem else [])
-        reference = self.references[check.name]
+        reference = self.trained_reference(check.name)
         try:
             with silenced():
                 scores = np.asarray(model.predict(self.held_out.x, batch_size=256, verbose=0))
@@ -425,7 +459,7 @@ class Verifier:
         except Exception as error:  # the architecture loads but does not train (a shape only known at fit time)
             return _zero(check, f"the architecture could not be trained under the budget: {type(error).__name__}: "
                                 f"{str(error)[:160]}"), []
-        references = [self.references[(check.name, seed)] for seed in seeds]
+        references = [self.trained_reference(check.name, seed) for seed in seeds]
         return improvement_verdict(accuracies, references, points=check.points, error_cut=check.margin), []
 
     def _seed(self, student, check):

@@ -110,6 +110,7 @@ def _course(students):
     start = time.monotonic()
     secret = os.environ["CNNKIT_COURSE_SECRET"]
     verifier = Verifier.for_assignment(REPO / "solutions" / "cnn", REPO / "assignments" / "cnn", secret)
+    verifier.train_references()
     for seed in improvement_seeds(secret):
         budget_accuracy(_improved_builder(), seed, test=verifier.held_out)
     print(f"references and the solution's architecture trained and cached in {time.monotonic() - start:.0f} s "

@@ -49,7 +49,7 @@ def main():
 
     reference_result_file("spec")  # cached once, outside every timing: the kernels' reference ...
     Verifier.for_assignment(REPO / "solutions" / "cnn", REPO / "assignments" / "cnn",
-                            os.environ["CNNKIT_COURSE_SECRET"])  # ... and the verifier's
+                            os.environ["CNNKIT_COURSE_SECRET"]).train_references()  # ... and the verifier's
     by_name = {example.student: example for example in EXAMPLES}
     batch = [by_name["solution"]] + [replace(by_name[name], notebooks=(NB1, NB2, NB3))
                                      for name in MISTAKES[:max(args.students - 1, 0)]]

@@ -214,8 +214,8 @@ def test_gradescope_bundle_grades_a_correct_and_a_wrong_notebook(run, tmp_path):
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
     assert any(name.startswith("course/cache/trained-") for name in names), "reference accuracies travel along"
 
-    scores = {}
-    for student, expect in (("solution", 14.0), ("kernel-not-flipped", None), ("nothing", 0.0), ("symlink", 0.0)):
+    started, scores = {}, {}
+    for index, student in enumerate(("solution", "kernel-not-flipped", "nothing", "symlink")):  # run side by side
         root = tmp_path / student
         (root / "submission").mkdir(parents=True)
         with zipfile.ZipFile(zip_path) as archive:
@@ -227,17 +227,19 @@ def test_gradescope_bundle_grades_a_correct_and_a_wrong_notebook(run, tmp_path):
         elif student != "nothing":
             shutil.copy(run["work"].root / "submitted" / student / ASSIGNMENT / "01_convolution.ipynb",
                         root / "submission" / "my notebook.ipynb")  # renamed: recognised by its graded cells
-        (root / "submission_metadata.json").write_text(json.dumps({"users": [{"id": 1000 + len(scores)}]}))
+        (root / "submission_metadata.json").write_text(json.dumps({"users": [{"id": 1000 + index}]}))
         env = {**run["env"], "CNNKIT_GRADESCOPE_ROOT": str(root), "CNNKIT_PYTHON": sys.executable}
-        done = subprocess.run([str(root / "source" / "run_autograder")], capture_output=True, text=True, env=env,
-                              timeout=600)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-        results = json.loads((root / "results" / "results.json").read_text())
+        started[student] = subprocess.Popen([str(root / "source" / "run_autograder")], stdout=subprocess.PIPE,
+                                            stderr=subprocess.PIPE, text=True, env=env)
+    for student, expect in (("solution", 14.0), ("kernel-not-flipped", None), ("nothing", 0.0), ("symlink", 0.0)):
+        stdout, stderr = started[student].communicate(timeout=600)
+        assert started[student].returncode == 0, stdout[-2000:] + stderr[-2000:]
+        results = json.loads((tmp_path / student / "results" / "results.json").read_text())
         assert set(results) <= RESULT_FIELDS
         scores[student] = results
         if expect is not None:
             assert results["score"] == pytest.approx(expect), results["output"]
-        assert "sandbox:" in done.stdout, "the run says which limits are in force"
+        assert "sandbox:" in stdout, "the run says which limits are in force"
     wrong = scores["kernel-not-flipped"]
     assert 0 < wrong["score"] < 14
     convolve = next(test for test in wrong["tests"] if test["name"].endswith("convolve2d_tests"))

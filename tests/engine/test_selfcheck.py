@@ -42,23 +42,37 @@ def _deleted_cell():
     return notebook
 
 
-def _cli(notebook, tmp_path):
-    path = tmp_path / NAME
-    nbformat.write(notebook, path)
-    return subprocess.run([sys.executable, "-m", "autograder", "check", str(path)], capture_output=True, text=True,
-                          timeout=600, cwd=tmp_path)
+def _start_cli(notebook, folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, folder / NAME)
+    return subprocess.Popen([sys.executable, "-m", "autograder", "check", str(folder / NAME)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=folder)
 
 
-@pytest.mark.parametrize("make, status, words", [
-    (_release, 1, "cell 'correlate2d' still raises NotImplementedError"),
-    (_half_done, 1, "cell 'convolve2d' still raises NotImplementedError"),
-    (_deleted_cell, 1, "cell 'code-05' (a locked cell of the release) was deleted"),
-    (_solution, 0, "READY: 01_convolution.ipynb ran as the grader runs it"),
-], ids=["stub", "half-done", "deleted-cell", "correct"])
-def test_check_tells_notebooks_apart_with_one_line_and_an_exit_status(make, status, words, tmp_path):
-    out = _cli(make(), tmp_path)
-    first = out.stdout.splitlines()[0]
-    assert out.returncode == status, out.stdout + out.stderr
+CASES = {"stub": (_release, 1, "cell 'correlate2d' still raises NotImplementedError"),
+         "half-done": (_half_done, 1, "cell 'convolve2d' still raises NotImplementedError"),
+         "deleted-cell": (_deleted_cell, 1, "cell 'code-05' (a locked cell of the release) was deleted"),
+         "correct": (_solution, 0, "READY: 01_convolution.ipynb ran as the grader runs it")}
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory):
+    """`cnnkit check` on each of CASES' notebooks, run side by side: case -> (exit status, stdout, stderr)."""
+    root = tmp_path_factory.mktemp("check")
+    started = {case: _start_cli(make(), root / case) for case, (make, _, _) in CASES.items()}
+    finished = {}
+    for case, process in started.items():
+        stdout, stderr = process.communicate(timeout=600)
+        finished[case] = (process.returncode, stdout, stderr)
+    return finished
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_check_tells_notebooks_apart_with_one_line_and_an_exit_status(case, checked):
+    _, status, words = CASES[case]
+    returncode, stdout, stderr = checked[case]
+    first = stdout.splitlines()[0]
+    assert returncode == status, stdout + stderr
     assert words in first, first
     assert first.startswith("READY" if status == 0 else "NOT READY")
 
@@ -98,10 +112,11 @@ def test_a_notebook_over_the_limits_will_not_grade(tmp_path):
     assert "it would stop the grader (timeout)" in report.reason()
 
 
-def test_check_never_shows_hidden_tests(tmp_path):
-    out = _cli(_half_done(), tmp_path)
+@pytest.mark.parametrize("case", list(CASES))
+def test_check_never_shows_hidden_tests(case, checked):
+    _, stdout, stderr = checked[case]
     hidden = secret_lines(REPO / "solutions", regions=("HIDDEN TESTS",))
-    assert not [line for line in hidden if line in out.stdout + out.stderr]
+    assert hidden and not [line for line in hidden if line in stdout + stderr]
 
 
 def test_malformed_and_foreign_files_get_one_clear_line(tmp_path):
