@@ -1,4 +1,4 @@
-"""One `cnnkit demo` run (about 4 minutes on 2 cores) shared by every
+"""One `cnnkit demo` run (about 6 minutes on 2 cores) shared by every
 end-to-end test: release, grading of the examples, exports."""
 
 import os

@@ -1,6 +1,6 @@
 """End to end: `cnnkit demo` releases the course and grades the example
 submissions through the engine (sandboxed, two workers); every example gets
-the expected status, score and feedback. One run (about 4 minutes on 2 cores,
+the expected status, score and feedback. One run (about 6 minutes on 2 cores,
 the `run` fixture of conftest.py) serves every end-to-end test."""
 
 import nbformat
