@@ -34,6 +34,8 @@ from autograder.verify import Verifier
 
 __all__ = ["GradingRun", "grade", "sandbox_files", "templates_of"]
 
+GRADER_ERROR = "grader error: "  # the flag of a result the grader itself spoilt (graded again on the next run)
+
 
 @dataclass
 class GradingRun:
@@ -133,7 +135,8 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
     pending = {}
     for submission in found.submissions:
         kept = previous.get(submission.student)
-        if kept is not None and kept.hash == submission.digest and not force:
+        # Kept unless changed, forced, or spoilt by a fault of the grader's own (graded again: the fault may be gone).
+        if kept is not None and kept.hash == submission.digest and not force and not _grader_fault(kept):
             run.results[submission.student] = kept
             run.skipped.append(submission.student)
             continue
@@ -202,8 +205,13 @@ def _verified(verifier, execution, prepared, submission, templates):
         reason = f"the grader could not verify it ({type(error).__name__}: {str(error)[:160]})"
         cells = tuple(CellResult(t.name[:-len(".ipynb")], grade_id, 0.0, points, f"0: {reason}")
                       for t in templates for grade_id, points in t.graded.items())
-        return SubmissionResult(submission.student, "crashed", reason, cells, ("grader error: " + reason,),
+        return SubmissionResult(submission.student, "crashed", reason, cells, (GRADER_ERROR + reason,),
                                 execution.seconds, execution.worker, execution.device, submission.digest)
+
+
+def _grader_fault(result):
+    """Whether a recorded result was spoilt by the grader rather than decided by the submission."""
+    return any(flag.startswith(GRADER_ERROR) for flag in result.flags)
 
 
 def _finish(run, result, execution, prepared, course, assignment, log):
