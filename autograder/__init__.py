@@ -11,20 +11,20 @@ Stages, one module each, each with a typed result:
 5. `record` writes the gradebook and `results.jsonl`, one submission at a time.
 
 `grade` runs them all; `release` and `demo` build on it. Names are loaded on
-first use, so that the sandbox's own helpers (`autograder.launch`,
-`autograder.runner`) start without importing nbgrader.
+first use, so that the sandbox's own helpers (`autograder.sandbox.launch`,
+`autograder.sandbox.runner`) start without importing nbgrader.
 """
 
 import importlib
 
 _EXPORTS = {
-    "ASSIGNMENT": "autograder.course", "Course": "autograder.course", "SubmissionScore": "autograder.course",
-    "demo": "autograder.demo", "format_table": "autograder.demo",
-    "EXAMPLES": "autograder.examples", "Example": "autograder.examples", "build_submission": "autograder.examples",
+    "ASSIGNMENT": "autograder.course.course", "Course": "autograder.course.course", "SubmissionScore": "autograder.course.course",
+    "demo": "autograder.frontends.demo", "format_table": "autograder.frontends.demo",
+    "EXAMPLES": "autograder.frontends.examples", "Example": "autograder.frontends.examples", "build_submission": "autograder.frontends.examples",
     "GradingRun": "autograder.engine", "grade": "autograder.engine",
-    "Limits": "autograder.limits",
-    "ReleaseReport": "autograder.release", "find_secrets": "autograder.release", "release": "autograder.release",
-    "SubmissionResult": "autograder.results", "CellResult": "autograder.results", "STATUSES": "autograder.results",
+    "Limits": "autograder.sandbox.limits",
+    "ReleaseReport": "autograder.frontends.release", "find_secrets": "autograder.frontends.release", "release": "autograder.frontends.release",
+    "SubmissionResult": "autograder.pipeline.results", "CellResult": "autograder.pipeline.results", "STATUSES": "autograder.pipeline.results",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -2,6 +2,6 @@
 
 import sys
 
-from autograder.cli import main
+from autograder.frontends.cli import main
 
 sys.exit(main())

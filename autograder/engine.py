@@ -19,18 +19,18 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import dispatch
-from autograder.collect import collect
-from autograder.course import Course
-from autograder.execute import Execution
-from autograder.limits import Limits, plan_workers
-from autograder.prepare import NotebookTemplate, prepare
-from autograder.probe import CALL_SECONDS
-from autograder.record import ResultsLog, record
-from autograder.results import CellResult, SubmissionResult
-from autograder.sandbox import detect
-from autograder.secret import course_secret
-from autograder.verify import Verifier
+from autograder.pipeline import dispatch
+from autograder.pipeline.collect import collect
+from autograder.course.course import Course
+from autograder.pipeline.execute import Execution
+from autograder.sandbox.limits import Limits, plan_workers
+from autograder.pipeline.prepare import NotebookTemplate, prepare
+from autograder.sandbox.probe import CALL_SECONDS
+from autograder.pipeline.record import ResultsLog, record
+from autograder.pipeline.results import CellResult, SubmissionResult
+from autograder.sandbox.isolation import detect
+from autograder.course.secret import course_secret
+from autograder.verifier.verifier import Verifier
 
 __all__ = ["GradingRun", "grade", "sandbox_files", "templates_of"]
 
@@ -85,7 +85,7 @@ def grade(assignment, *, course=".", submissions=None, limits=None, workers=None
         course: the course directory (holds `nbgrader_config.py`).
         submissions: a folder or zip of notebooks from an LMS, or None for
             the course's `submitted/` folder.
-        limits: an `autograder.limits.Limits` (default: the defaults).
+        limits: an `autograder.sandbox.limits.Limits` (default: the defaults).
         workers: int, submissions in parallel (default: sized from the
             machine's cores and memory).
         scheduler: a Dask scheduler address (or `distributed.Client`) to run
@@ -176,7 +176,7 @@ def templates_of(course, assignment):
     """The assignment's notebooks as the instructor's source defines them.
 
     Args:
-        course: an `autograder.course.Course`.
+        course: an `autograder.course.course.Course`.
         assignment: the assignment id.
 
     Returns:

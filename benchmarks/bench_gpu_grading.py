@@ -96,9 +96,9 @@ def _improved_builder():
 
 def _course(students):
     """A course with `students` seizure-notebook submissions, and the verifier's caches warmed."""
-    from autograder.course import Course
-    from autograder.examples import EXAMPLES, NB3, build_submission
-    from autograder.verify import Verifier
+    from autograder.course.course import Course
+    from autograder.frontends.examples import EXAMPLES, NB3, build_submission
+    from autograder.verifier.verifier import Verifier
 
     by_name = {example.student: example for example in EXAMPLES}
     course = Course.working_copy(Path(tempfile.mkdtemp(prefix="cnnkit-bench-gpu-")) / "course")

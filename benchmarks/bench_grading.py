@@ -41,11 +41,11 @@ def main():
         os.environ["CNNKIT_DATA"] = str(Path(args.data).resolve())
 
     from autograder import grade
-    from autograder.course import Course
-    from autograder.examples import EXAMPLES, NB1, NB2, NB3, build_submission
+    from autograder.course.course import Course
+    from autograder.frontends.examples import EXAMPLES, NB1, NB2, NB3, build_submission
     from cnnkit.assignment import reference_result_file
 
-    from autograder.verify import Verifier
+    from autograder.verifier.verifier import Verifier
 
     reference_result_file("spec")  # cached once, outside every timing: the kernels' reference ...
     Verifier.for_assignment(REPO / "solutions" / "cnn", REPO / "assignments" / "cnn",

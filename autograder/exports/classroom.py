@@ -14,9 +14,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.course import Course
-from autograder.record import ResultsLog
-from autograder.results import CellResult, SubmissionResult
+from autograder.course.course import Course
+from autograder.pipeline.record import ResultsLog
+from autograder.pipeline.results import CellResult, SubmissionResult
 
 __all__ = ["MISSING", "ClassResults", "load_class", "misconceptions"]
 
@@ -31,7 +31,7 @@ class ClassResults:
     Attributes:
         assignment: the assignment id.
         course_root: the course directory (a `Path`).
-        templates: tuple of `autograder.prepare.NotebookTemplate`, in
+        templates: tuple of `autograder.pipeline.prepare.NotebookTemplate`, in
             assignment order.
         results: dict of student id -> `SubmissionResult`, sorted by id,
             roster students without a submission as status `missing`.
@@ -101,7 +101,7 @@ def misconceptions(result):
 
 
 def _roster(db_url):
-    from autograder.gradebook import open_gradebook
+    from autograder.course.gradebook import open_gradebook
 
     with open_gradebook(db_url) as gradebook:
         return {student.id for student in gradebook.students}

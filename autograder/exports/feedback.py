@@ -16,9 +16,9 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.files import replace_file
+from autograder.pipeline.files import replace_file
 from autograder.exports.render import render
-from autograder.record import SUBMITTED_DIR
+from autograder.pipeline.record import SUBMITTED_DIR
 
 __all__ = ["AnsweredCell", "feedback_html", "student_code", "write_feedback"]
 
@@ -55,7 +55,7 @@ def feedback_html(result, notebook, assignment, code=()):
     """One notebook's feedback page.
 
     Args:
-        result: the student's `autograder.results.SubmissionResult`.
+        result: the student's `autograder.pipeline.results.SubmissionResult`.
         notebook: the notebook's name, without `.ipynb`.
         assignment: the assignment id.
         code: the student's `AnsweredCell`s of that notebook.

@@ -60,6 +60,6 @@ def write_grades(classroom, path, *, totals_only=False):
     Returns:
         The path written.
     """
-    from autograder.files import replace_file
+    from autograder.pipeline.files import replace_file
 
     return replace_file(path, grades_table(classroom, totals_only=totals_only).to_csv(index=False))

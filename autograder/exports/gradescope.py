@@ -28,7 +28,7 @@ def results_json(result, *, visibility="visible"):
     """One submission in Gradescope's format.
 
     Args:
-        result: an `autograder.results.SubmissionResult`.
+        result: an `autograder.pipeline.results.SubmissionResult`.
         visibility: when students see the tests: `visible`, `after_due_date`,
             `after_published` or `hidden`.
 
@@ -52,7 +52,7 @@ def write_results(result, path, *, visibility="visible"):
     Returns:
         The path written.
     """
-    from autograder.files import replace_file
+    from autograder.pipeline.files import replace_file
 
     return replace_file(path, json.dumps(results_json(result, visibility=visibility), indent=2) + "\n")
 

@@ -15,7 +15,7 @@ import statistics
 from collections import Counter
 
 from autograder.exports.classroom import MISSING, misconceptions
-from autograder.files import replace_file
+from autograder.pipeline.files import replace_file
 from autograder.exports.render import render
 
 __all__ = ["PLOT_COLOUR", "report_html", "write_report"]

@@ -10,10 +10,10 @@ import nbformat
 import pytest
 
 from autograder import grade
-from autograder.course import Course
-from autograder.examples import EXAMPLES, NB1, NB3, Example, build_submission
-from autograder.limits import Limits
-from autograder.record import ResultsLog
+from autograder.course.course import Course
+from autograder.frontends.examples import EXAMPLES, NB1, NB3, Example, build_submission
+from autograder.sandbox.limits import Limits
+from autograder.pipeline.record import ResultsLog
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

@@ -7,9 +7,9 @@ nothing; regrades repeat."""
 import numpy as np
 import pytest
 
-from autograder.plan import Check
-from autograder.probe import ProbeReport
-from autograder.verify import Verifier
+from autograder.verifier.plan import Check
+from autograder.sandbox.probe import ProbeReport
+from autograder.verifier.verifier import Verifier
 from cnnkit.assignment import grading_data, improvement_seeds
 
 pytestmark = [pytest.mark.slow, pytest.mark.keras]

@@ -4,9 +4,9 @@ feedback, and two students with the same code get different cases."""
 import pytest
 
 from autograder import grade
-from autograder.course import Course
-from autograder.examples import EXAMPLES, build_submission
-from autograder.limits import Limits
+from autograder.course.course import Course
+from autograder.frontends.examples import EXAMPLES, build_submission
+from autograder.sandbox.limits import Limits
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from autograder.course import ASSIGNMENT, REPO, Course
-from autograder.examples import EXAMPLES
-from autograder.record import ResultsLog
+from autograder.course.course import ASSIGNMENT, REPO, Course
+from autograder.frontends.examples import EXAMPLES
+from autograder.pipeline.record import ResultsLog
 
 
 E2E_SECRET = "e2e-course-secret"  # one secret for every demo run, so that the backends draw the same cases

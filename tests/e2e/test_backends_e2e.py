@@ -17,10 +17,10 @@ import sys
 
 import pytest
 
-from autograder.course import ASSIGNMENT, REPO
-from autograder.examples import EXAMPLES, NB3
-from autograder.plan import plan_of
-from autograder.record import ResultsLog
+from autograder.course.course import ASSIGNMENT, REPO
+from autograder.frontends.examples import EXAMPLES, NB3
+from autograder.verifier.plan import plan_of
+from autograder.pipeline.record import ResultsLog
 from tests.e2e.conftest import E2E_SECRET
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -6,8 +6,8 @@ the `run` fixture of conftest.py) serves every end-to-end test."""
 import nbformat
 import pytest
 
-from autograder.course import ASSIGNMENT
-from autograder.examples import EXAMPLES
+from autograder.course.course import ASSIGNMENT
+from autograder.frontends.examples import EXAMPLES
 from cnnkit.checks import EVIDENCE_MIME
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

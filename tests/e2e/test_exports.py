@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autograder.course import ASSIGNMENT, REPO
-from autograder.demo import ABSENT_STUDENT
-from autograder.examples import EXAMPLES
+from autograder.course.course import ASSIGNMENT, REPO
+from autograder.frontends.demo import ABSENT_STUDENT
+from autograder.frontends.examples import EXAMPLES
 from autograder.exports.gradescope import RESULT_FIELDS, TEST_FIELDS, VISIBILITIES
 from autograder.exports.report import PLOT_COLOUR
-from autograder.release import MARKERS, secret_lines
+from autograder.frontends.release import MARKERS, secret_lines
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 STUDENTS = sorted([e.student for e in EXAMPLES] + [ABSENT_STUDENT])

@@ -6,8 +6,8 @@ import shutil
 import nbformat
 import pytest
 
-from autograder.course import ASSIGNMENT, REPO, Course
-from autograder.release import find_secrets
+from autograder.course.course import ASSIGNMENT, REPO, Course
+from autograder.frontends.release import find_secrets
 
 RELEASE = REPO / "assignments" / ASSIGNMENT
 

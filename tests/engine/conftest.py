@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.course import Course
+from autograder.course.course import Course
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "hidden-marker-7f3a"  # in the hidden tests only: must never reach a student

@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from autograder.collect import collect, content_hash, safe_name
+from autograder.pipeline.collect import collect, content_hash, safe_name
 
 EXPECTED = {"01_convolution.ipynb": {"correlate2d", "convolve2d"}, "02_pooling.ipynb": {"pool2d"}}
 

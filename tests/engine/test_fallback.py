@@ -8,8 +8,8 @@ import os
 import pytest
 
 from autograder.engine import grade
-from autograder.limits import Limits
-from autograder.sandbox import SANDBOX_UID, _unprivileged_python_works, detect
+from autograder.sandbox.limits import Limits
+from autograder.sandbox.isolation import SANDBOX_UID, _unprivileged_python_works, detect
 
 pytestmark = pytest.mark.slow
 

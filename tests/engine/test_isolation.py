@@ -11,7 +11,7 @@ import zipfile
 import pytest
 
 from autograder import grade
-from autograder.limits import Limits
+from autograder.sandbox.limits import Limits
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -192,7 +192,7 @@ def test_unsafe_ids_are_refused_and_nothing_else_is_touched(batch):
 
 
 def test_the_gradebook_holds_every_graded_submission(batch):
-    from autograder.gradebook import open_gradebook
+    from autograder.course.gradebook import open_gradebook
 
     with open_gradebook(batch["course"].course.db_url) as gradebook:
         for student, result in batch["results"].items():

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from autograder.collect import Submission
+from autograder.pipeline.collect import Submission
 from autograder.engine import templates_of
-from autograder.prepare import prepare
+from autograder.pipeline.prepare import prepare
 from tests.engine.conftest import SECRET
 
 

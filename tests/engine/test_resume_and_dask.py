@@ -11,7 +11,7 @@ import time
 import pytest
 
 from autograder import grade
-from autograder.limits import Limits
+from autograder.sandbox.limits import Limits
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -78,7 +78,7 @@ def test_a_changed_submission_is_graded_again_and_force_grades_all(mini_course):
 
 
 def test_a_fault_of_the_verifier_is_this_submissions_alone_and_graded_again_next_run(mini_course, monkeypatch):
-    from autograder.verify import Verifier
+    from autograder.verifier.verifier import Verifier
 
     _fill(mini_course)
     verify = Verifier.verify

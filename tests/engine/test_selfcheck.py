@@ -8,10 +8,10 @@ import sys
 import nbformat
 import pytest
 
-from autograder.course import ASSIGNMENT, REPO, Course
-from autograder.examples import EXAMPLES, build_submission
-from autograder.release import secret_lines
-from autograder.selfcheck import SELF_CHECK_ENV, check_notebook
+from autograder.course.course import ASSIGNMENT, REPO, Course
+from autograder.frontends.examples import EXAMPLES, build_submission
+from autograder.frontends.release import secret_lines
+from autograder.frontends.selfcheck import SELF_CHECK_ENV, check_notebook
 
 pytestmark = [pytest.mark.notebook, pytest.mark.slow]
 NAME = "01_convolution.ipynb"
@@ -101,7 +101,7 @@ def test_edited_locked_cells_and_changed_points_are_problems(tmp_path):
 
 
 def test_a_notebook_over_the_limits_will_not_grade(tmp_path):
-    from autograder.limits import Limits
+    from autograder.sandbox.limits import Limits
 
     notebook = _solution()
     _cell(notebook, "correlate2d").source += "\nimport time\ntime.sleep(30)"

@@ -16,9 +16,9 @@ from autograder.exports.gradescope import RESULT_FIELDS, TEST_FIELDS, results_js
 from autograder.exports.grades_csv import grades_table, write_grades
 from autograder.exports.render import points
 from autograder.exports.report import report_html
-from autograder.prepare import NotebookTemplate
-from autograder.record import SUBMITTED_DIR
-from autograder.results import CellResult, SubmissionResult
+from autograder.pipeline.prepare import NotebookTemplate
+from autograder.pipeline.record import SUBMITTED_DIR
+from autograder.pipeline.results import CellResult, SubmissionResult
 from tests.engine.conftest import mini_source
 
 TEMPLATES = (NotebookTemplate("a.ipynb", frozenset({"f", "f_tests", "g_tests"}), {"f_tests": 2.0, "g_tests": 1.0}),

@@ -2,7 +2,7 @@
 
 import pytest
 
-from autograder.limits import Limits, format_size, limits_from, parse_size, plan_workers
+from autograder.sandbox.limits import Limits, format_size, limits_from, parse_size, plan_workers
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.plan import plan_of
+from autograder.verifier.plan import plan_of
 from cnnkit.checks.functions import GRADED
 
 REPO = Path(__file__).resolve().parents[2]

@@ -2,8 +2,8 @@
 
 import pytest
 
-from autograder.record import ResultsLog
-from autograder.results import CellResult, SubmissionResult
+from autograder.pipeline.record import ResultsLog
+from autograder.pipeline.results import CellResult, SubmissionResult
 
 
 def _result(student, score=1.0, status="graded"):

@@ -3,10 +3,10 @@
 import nbformat
 import pytest
 
-from autograder.dispatch import slots
-from autograder.limits import WorkerPlan
-from autograder.plan import Check, NotebookPlan
-from autograder.scan import scan
+from autograder.pipeline.dispatch import slots
+from autograder.sandbox.limits import WorkerPlan
+from autograder.verifier.plan import Check, NotebookPlan
+from autograder.verifier.scan import scan
 
 PLAN = NotebookPlan("nb.ipynb", (Check("conv_tests", 4, "function", "conv2d_layer", "conv2d_layer"),
                                  Check("spec_tests", 2, "spec", "build_model", "spec_cnn")),

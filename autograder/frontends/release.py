@@ -18,8 +18,8 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.course import ASSIGNMENT, REPO, Course
-from autograder.examples import EXAMPLES, build_submission
+from autograder.course.course import ASSIGNMENT, REPO, Course
+from autograder.frontends.examples import EXAMPLES, build_submission
 
 __all__ = ["ReleaseReport", "find_secrets", "grade_example", "release", "secret_lines"]
 
@@ -83,7 +83,7 @@ def grade_example(course, example):
 
     Args:
         course: a `Course` (a working copy).
-        example: an `autograder.examples.Example`.
+        example: an `autograder.frontends.examples.Example`.
 
     Returns:
         The `SubmissionScore`.

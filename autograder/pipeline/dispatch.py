@@ -19,7 +19,7 @@ import os
 import queue
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-from autograder.execute import Execution, Slot, execute
+from autograder.pipeline.execute import Execution, Slot, execute
 
 __all__ = ["run_dask", "run_local", "slots"]
 
@@ -28,7 +28,7 @@ def slots(plan, gpus=()):
     """One `Slot` per worker: its cores and its GPU.
 
     Args:
-        plan: an `autograder.limits.WorkerPlan`.
+        plan: an `autograder.sandbox.limits.WorkerPlan`.
         gpus: GPU indices to share out.
 
     Returns:
@@ -49,10 +49,10 @@ def run_local(jobs, limits, worker_slots, **options):
     """Runs jobs on local worker threads.
 
     Args:
-        jobs: list of `autograder.prepare.Prepared`.
+        jobs: list of `autograder.pipeline.prepare.Prepared`.
         limits: the `Limits` (threads set).
         worker_slots: list of `Slot`, one per worker.
-        **options: passed to `autograder.execute.execute`.
+        **options: passed to `autograder.pipeline.execute.execute`.
 
     Yields:
         `(prepared, execution)` as each finishes.
@@ -80,11 +80,11 @@ def run_dask(jobs, limits, address, **options):
     """Runs jobs on a Dask cluster.
 
     Args:
-        jobs: list of `autograder.prepare.Prepared`.
+        jobs: list of `autograder.pipeline.prepare.Prepared`.
         limits: the `Limits` (threads set).
         address: the scheduler's address (`tcp://host:8786`), or a
             `distributed.Client`.
-        **options: passed to `autograder.execute.execute` on the workers.
+        **options: passed to `autograder.pipeline.execute.execute` on the workers.
 
     Yields:
         `(prepared, execution)` as each finishes.

@@ -1,7 +1,7 @@
 """Runs inside the sandbox: execute a submission's notebooks, one fresh kernel
 each, and leave the executed notebooks in `/out`.
 
-Started by `autograder.sandbox` as `python -m autograder.runner JOB OUT`.
+Started by `autograder.sandbox.isolation` as `python -m autograder.sandbox.runner JOB OUT`.
 `JOB` is a read-only folder holding `job.json` and the prepared notebooks;
 the working folder is the submission's scratch home. Nothing here decides a
 score: what this process writes is untrusted data for the grader.
@@ -17,7 +17,7 @@ kept even when the grader kills the whole sandbox.
 
 After a notebook's cells, the grader's *probe* runs in the same kernel: it
 calls the student's functions on the grader's cases and saves the models
-(see `autograder.probe`). Probes arrive on standard input, read before any
+(see `autograder.sandbox.probe`). Probes arrive on standard input, read before any
 kernel starts, and the probe's report leaves on standard output, one JSON
 line per notebook: kernels start with their output sent to /dev/null, and
 this process makes itself non-dumpable, so that no kernel (same user) can

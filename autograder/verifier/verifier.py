@@ -1,7 +1,7 @@
 """Stage 3, verify (trusted): the score of every graded cell, decided by a
 process that never runs student code.
 
-For each graded cell the plan (`autograder.plan`) says what it checks:
+For each graded cell the plan (`autograder.verifier.plan`) says what it checks:
 
 - a **function**: the verifier draws the cases (fixed edge cases and random
   ones, seeded from the course secret and the student id, so a regrade
@@ -47,17 +47,17 @@ import nbformat
 import numpy as np
 from nbgrader.utils import determine_grade
 
-from autograder.course import cell_feedback
-from autograder.plan import plan_of
-from autograder.probe import decode_value, encode_value, probe_source, read_probe
-from autograder.results import CellResult, SubmissionResult
-from autograder.scan import FRAMEWORKS, STUDENT_CNNKIT as _STUDENT_CNNKIT, scan
+from autograder.course.course import cell_feedback
+from autograder.verifier.plan import plan_of
+from autograder.sandbox.probe import decode_value, encode_value, probe_source, read_probe
+from autograder.pipeline.results import CellResult, SubmissionResult
+from autograder.verifier.scan import FRAMEWORKS, STUDENT_CNNKIT as _STUDENT_CNNKIT, scan
 
 __all__ = ["Verifier", "check_seed", "student_seed"]
 
 RANDOM_CASES = 10
 IMPLAUSIBLE_MARGIN = 0.2
-_QUIET = logging.getLogger("autograder.verify")
+_QUIET = logging.getLogger("autograder.verifier.verifier")
 _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
 
@@ -254,10 +254,10 @@ class Verifier:
         """The verified result of one executed submission.
 
         Args:
-            execution: the `autograder.execute.Execution`.
-            prepared: the `autograder.prepare.Prepared` it ran from.
+            execution: the `autograder.pipeline.execute.Execution`.
+            prepared: the `autograder.pipeline.prepare.Prepared` it ran from.
             submitted: dict of notebook file name -> the bytes submitted.
-            templates: tuple of `autograder.prepare.NotebookTemplate`.
+            templates: tuple of `autograder.pipeline.prepare.NotebookTemplate`.
             digest: the submission's content hash.
 
         Returns:

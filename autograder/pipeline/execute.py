@@ -15,7 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.sandbox import SANDBOX_UID, run_sandboxed
+from autograder.sandbox.isolation import SANDBOX_UID, run_sandboxed
 
 __all__ = ["Execution", "Slot", "execute"]
 
@@ -81,8 +81,8 @@ def execute(prepared, limits, slot, *, env=None, binds=()):
     the verifier's probes (`prepared.probes`) in the same kernels.
 
     Args:
-        prepared: an `autograder.prepare.Prepared` with notebooks to run.
-        limits: an `autograder.limits.Limits` with `threads` set.
+        prepared: an `autograder.pipeline.prepare.Prepared` with notebooks to run.
+        limits: an `autograder.sandbox.limits.Limits` with `threads` set.
         slot: the `Slot` to run in.
         env: dict of extra environment variables for the kernels.
         binds: pairs (host path, sandbox path) shown read-only.
@@ -100,7 +100,7 @@ def execute(prepared, limits, slot, *, env=None, binds=()):
         if slot.gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = str(slot.gpu)
             devices = tuple(str(p) for p in sorted(Path("/dev").glob("nvidia*")))
-        run = run_sandboxed(["python", "-m", "autograder.runner", "/job", "/out"], job_dir=job_dir, out_dir=out_dir,
+        run = run_sandboxed(["python", "-m", "autograder.sandbox.runner", "/job", "/out"], job_dir=job_dir, out_dir=out_dir,
                             limits=limits, cpus=slot.cpus, env=env, binds=binds, devices=devices,
                             stdin=json.dumps(prepared.probes).encode())  # never written in the sandbox
         status = _read_json(out_dir / "status.json") or {}

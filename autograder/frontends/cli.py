@@ -205,9 +205,9 @@ def _train(args):
 
 
 def _release(args):
-    from autograder.release import release
+    from autograder.frontends.release import release
 
-    from autograder.course import REPO
+    from autograder.course.course import REPO
 
     report, course = release(args.course or REPO, workdir=args.workdir)
     problems = report.problems()
@@ -222,8 +222,8 @@ def _release(args):
 
 def _grade(args):
     from autograder.engine import grade
-    from autograder.limits import limits_from
-    from autograder.cluster import scheduler_for
+    from autograder.sandbox.limits import limits_from
+    from autograder.pipeline.cluster import scheduler_for
 
     limits = limits_from(timeout=args.timeout, cell_timeout=args.cell_timeout, memory=args.memory,
                          max_output=args.max_output, processes=args.processes, disk=args.disk)
@@ -243,7 +243,7 @@ def _export(args):
 
 
 def _gradescope(args):
-    from autograder.gradescope_bundle import build_bundle
+    from autograder.frontends.gradescope_bundle import build_bundle
 
     bundle = build_bundle(args.assignment, course=args.course, out=args.out)
     for line in bundle.lines():
@@ -251,7 +251,7 @@ def _gradescope(args):
 
 
 def _check(args):
-    from autograder.selfcheck import check_notebook
+    from autograder.frontends.selfcheck import check_notebook
 
     report = check_notebook(args.notebook, release=args.release)
     print(report.text())
@@ -259,10 +259,10 @@ def _check(args):
 
 
 def _demo(args):
-    from autograder.course import REPO
-    from autograder.demo import demo, format_table
+    from autograder.course.course import REPO
+    from autograder.frontends.demo import demo, format_table
 
-    from autograder.examples import EXAMPLES
+    from autograder.frontends.examples import EXAMPLES
 
     examples = EXAMPLES
     if args.only:

@@ -8,7 +8,7 @@ TensorFlow, PyTorch or JAX they entered), builds the student's models and
 blocks (a block function applied to a `keras.Input`), saves them and the
 trained ones, and writes everything to `.cnnkit-probe/` as JSON and
 `.keras` files, which the runner reports on its own standard output (see
-`autograder.runner`). The report is rewritten after every check, so what
+`autograder.sandbox.runner`). The report is rewritten after every check, so what
 was probed before a kernel died still counts.
 
 Nothing it reports is trusted: the grader compares outputs with references

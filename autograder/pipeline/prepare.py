@@ -64,7 +64,7 @@ def prepare(submission, templates, *, assignment, db_url):
     """Checks and sanitises every notebook of a submission.
 
     Args:
-        submission: an `autograder.collect.Submission`.
+        submission: an `autograder.pipeline.collect.Submission`.
         templates: tuple of `NotebookTemplate`, the assignment's notebooks.
         assignment: the assignment id.
         db_url: the gradebook holding the assignment's source cells.

@@ -28,8 +28,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.course import REPO, Course
-from autograder.secret import course_secret
+from autograder.course.course import REPO, Course
+from autograder.course.secret import course_secret
 
 __all__ = ["Bundle", "build_bundle"]
 
@@ -52,7 +52,7 @@ set -uo pipefail
 root="${CNNKIT_GRADESCOPE_ROOT:-/autograder}"
 kit="$root/source/kit"
 python="${CNNKIT_PYTHON:-$kit/.venv/bin/python}"
-cd "$kit" && PYTHONPATH="$kit" exec "$python" -m autograder.gradescope_run "$root" "%(assignment)s"
+cd "$kit" && PYTHONPATH="$kit" exec "$python" -m autograder.frontends.gradescope_run "$root" "%(assignment)s"
 """
 
 
@@ -98,7 +98,7 @@ def build_bundle(assignment, *, course=".", out=None):
         FileNotFoundError: if the course has no source for the assignment.
     """
     from autograder.engine import templates_of
-    from autograder.verify import Verifier
+    from autograder.verifier.verifier import Verifier
     from cnnkit.data import DATA_ENV
 
     course = Course(course)

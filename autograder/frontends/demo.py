@@ -10,13 +10,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.course import ASSIGNMENT, REPO, Course
+from autograder.course.course import ASSIGNMENT, REPO, Course
 from autograder.engine import grade
-from autograder.examples import EXAMPLES, build_submission
+from autograder.frontends.examples import EXAMPLES, build_submission
 from autograder.exports import export
-from autograder.gradebook import open_gradebook
-from autograder.limits import Limits
-from autograder.release import find_secrets
+from autograder.course.gradebook import open_gradebook
+from autograder.sandbox.limits import Limits
+from autograder.frontends.release import find_secrets
 
 __all__ = ["DEMO_LIMITS", "DemoResult", "demo", "format_table"]
 
@@ -40,7 +40,7 @@ class DemoResult:
         run: the `autograder.engine.GradingRun` of the examples.
         workdir: the grading copy of the course.
         exports: the `autograder.exports.Exports` written after grading.
-        examples: the `autograder.examples.Example`s graded.
+        examples: the `autograder.frontends.examples.Example`s graded.
     """
 
     leaks: list = field(default_factory=list)
@@ -79,7 +79,7 @@ def demo(course_root=REPO, workdir="runs/demo", progress=print, workers=None, ex
         workdir: folder for the grading copy of the course (emptied first).
         progress: callable taking one line of progress text.
         workers: submissions graded in parallel (default: sized from the machine).
-        examples: the `autograder.examples.Example`s to grade (default: all).
+        examples: the `autograder.frontends.examples.Example`s to grade (default: all).
 
     Returns:
         A `DemoResult`.

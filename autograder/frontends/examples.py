@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from autograder.course import ASSIGNMENT
+from autograder.course.course import ASSIGNMENT
 
 __all__ = ["EXAMPLES", "Example", "build_submission"]
 
@@ -60,7 +60,7 @@ def build_submission(example, course):
 
     Args:
         example: an `Example`.
-        course: the `autograder.course.Course` holding solutions and release.
+        course: the `autograder.course.course.Course` holding solutions and release.
 
     Returns:
         Dict of notebook file name -> `nbformat.NotebookNode`, or -> str for

@@ -1,6 +1,6 @@
 """What `run_autograder` runs on Gradescope, for one submission.
 
-`python -m autograder.gradescope_run ROOT ASSIGNMENT` grades the notebooks
+`python -m autograder.frontends.gradescope_run ROOT ASSIGNMENT` grades the notebooks
 under `ROOT/submission` as one student (Gradescope's user id from
 `ROOT/submission_metadata.json`, which also seeds the student's cases) with
 the engine in a private copy of the bundled course, and writes
@@ -68,10 +68,10 @@ def main(argv=None):
 
 
 def _grade(root, course, assignment):
-    from autograder.collect import safe_name
-    from autograder.course import Course
+    from autograder.pipeline.collect import safe_name
+    from autograder.course.course import Course
     from autograder.engine import grade
-    from autograder.selfcheck import find_release
+    from autograder.frontends.selfcheck import find_release
     from cnnkit.assignment import CACHE_ENV
     from cnnkit.data import DATA_ENV
 
@@ -107,8 +107,8 @@ def _grade(root, course, assignment):
 
 def _limits_lines():
     """The limits line a grading run would print, for a submission that never reached grading."""
-    from autograder.limits import Limits
-    from autograder.sandbox import detect
+    from autograder.sandbox.limits import Limits
+    from autograder.sandbox.isolation import detect
 
     try:
         return ["limits: " + Limits().describe(), detect().line(Limits())]

@@ -37,7 +37,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.limits import format_size
+from autograder.sandbox.limits import format_size
 
 __all__ = ["Mechanisms", "SandboxRun", "detect", "run_sandboxed"]
 
@@ -133,7 +133,7 @@ def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, bin
             folder as working directory.
         job_dir: host folder shown read-only at `/job`.
         out_dir: host folder shown writable at `/out`.
-        limits: an `autograder.limits.Limits` (threads must be set).
+        limits: an `autograder.sandbox.limits.Limits` (threads must be set).
         cpus: CPU numbers to pin to, or None for all.
         env: dict of extra environment variables.
         binds: pairs (host path, sandbox path) shown read-only.
@@ -161,7 +161,7 @@ def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, bin
     if _drops_privileges(mechanisms):
         spec["user"] = SANDBOX_UID
         _hand_over(job_dir, out_dir, home)
-    launcher = [sys.executable, "-m", "autograder.launch", json.dumps(spec), "--"]
+    launcher = [sys.executable, "-m", "autograder.sandbox.launch", json.dumps(spec), "--"]
     start = time.monotonic()
     process = subprocess.Popen(launcher + full, cwd=home or job_dir, env={**popen_env, "PYTHONPATH": _kit_path()},
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -199,8 +199,8 @@ def _unprivileged_python_works():
     Python under `/root`, say, it cannot)."""
     spec = json.dumps({"user": SANDBOX_UID})
     try:
-        done = subprocess.run([sys.executable, "-m", "autograder.launch", spec, "--", sys.executable, "-c",
-                               "import autograder.runner, cnnkit"], cwd="/", capture_output=True, timeout=120,
+        done = subprocess.run([sys.executable, "-m", "autograder.sandbox.launch", spec, "--", sys.executable, "-c",
+                               "import autograder.sandbox.runner, cnnkit"], cwd="/", capture_output=True, timeout=120,
                               env={"PATH": "/usr/bin:/bin", "PYTHONPATH": _kit_path()})
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -231,7 +231,7 @@ def _hand_over(job_dir, out_dir, home):
 
 def _kit_path():
     """Where `autograder` is importable from, for the launcher."""
-    return str(Path(__file__).resolve().parents[1])
+    return str(Path(__file__).resolve().parents[2])
 
 
 def _environment(limits, extra):

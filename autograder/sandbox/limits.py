@@ -54,7 +54,7 @@ def format_size(size):
 @dataclass(frozen=True)
 class Limits:
     """What one submission may use. Each is enforced by the operating system
-    where the machine allows (see `autograder.sandbox`).
+    where the machine allows (see `autograder.sandbox.isolation`).
 
     Attributes:
         timeout: seconds of wall-clock time for the whole submission.

@@ -60,7 +60,7 @@ def scan(submitted, sanitised, plan):
     Args:
         submitted: the notebook as submitted (`nbformat.NotebookNode`).
         sanitised: the notebook as it ran (locked cells restored).
-        plan: its `autograder.plan.NotebookPlan`.
+        plan: its `autograder.verifier.plan.NotebookPlan`.
 
     Returns:
         A `ScanReport`.

@@ -18,9 +18,9 @@ import os
 import shutil
 from pathlib import Path
 
-from autograder.files import replace_file
-from autograder.gradebook import record_submission
-from autograder.results import SubmissionResult
+from autograder.pipeline.files import replace_file
+from autograder.course.gradebook import record_submission
+from autograder.pipeline.results import SubmissionResult
 
 __all__ = ["SUBMITTED_DIR", "ResultsLog", "record"]
 
@@ -87,7 +87,7 @@ def record(result, *, assignment, db_url, log, autograded_dir, execution=None, p
         log: the `ResultsLog`.
         autograded_dir: nbgrader's `autograded/` folder of the course.
         execution: the `Execution` whose notebooks and evidence to keep, if any.
-        prepared: the `autograder.prepare.Prepared` that went into the
+        prepared: the `autograder.pipeline.prepare.Prepared` that went into the
             sandbox, if any.
     """
     record_submission(db_url, assignment, result.student, result.by_notebook())

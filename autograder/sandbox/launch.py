@@ -1,6 +1,6 @@
 """Puts the current process under its limits, then becomes the sandbox.
 
-`python -m autograder.launch SPEC -- COMMAND...` joins the control groups
+`python -m autograder.sandbox.launch SPEC -- COMMAND...` joins the control groups
 named in SPEC (a JSON object), pins itself to its CPUs, sets its resource
 limits, and `exec`s COMMAND, so that COMMAND and everything it starts are
 limited from their first instruction. The grader starts it instead of
@@ -46,7 +46,7 @@ def main(argv=None):
     try:
         os.execvp(command[0], command)
     except OSError as error:
-        print(f"autograder.launch: cannot start {command[0]}: {error}", file=sys.stderr)
+        print(f"autograder.sandbox.launch: cannot start {command[0]}: {error}", file=sys.stderr)
         return 127
 
 

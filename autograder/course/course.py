@@ -15,11 +15,11 @@ from pathlib import Path
 
 import nbformat
 
-import autograder.gradebook  # noqa: F401 (nbgrader then needs no `alembic` on PATH)
+import autograder.course.gradebook  # noqa: F401 (nbgrader then needs no `alembic` on PATH)
 
 __all__ = ["ASSIGNMENT", "CellScore", "Course", "NotebookScore", "REPO", "SubmissionScore", "cell_feedback"]
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "cnn"
 
 
@@ -153,7 +153,7 @@ class Course:
         """
         from nbgrader.api import MissingEntry
 
-        from autograder.gradebook import open_gradebook
+        from autograder.course.gradebook import open_gradebook
 
         with open_gradebook(self.db_url) as gradebook:
             try:

@@ -89,7 +89,7 @@ def check_notebook(path, *, release=None, limits=None):
         path: the notebook file (`.ipynb`).
         release: a folder holding the released notebooks (searched
             recursively; default: the kit's own `assignments/`).
-        limits: an `autograder.limits.Limits` (default: the grader's).
+        limits: an `autograder.sandbox.limits.Limits` (default: the grader's).
 
     Returns:
         A `SelfCheck`.
@@ -140,7 +140,7 @@ def find_release(raw, name, release=None):
     Raises:
         FileNotFoundError: if the release folder does not exist.
     """
-    from autograder.course import REPO
+    from autograder.course.course import REPO
 
     folder = Path(release) if release else REPO / "assignments"
     if not folder.is_dir():
@@ -181,7 +181,7 @@ def as_graded(notebook, released):
 
 
 def _well_formed(raw, released, name):
-    from autograder.prepare import NotebookTemplate, well_formed
+    from autograder.pipeline.prepare import NotebookTemplate, well_formed
 
     template = NotebookTemplate(name, frozenset(_grade_ids(released)), {})
     return well_formed(raw, template)
@@ -229,9 +229,9 @@ def _unfinished(notebook):
 def _run(notebook, name, limits, report):
     """Runs the notebook in the grader's sandbox and reads what went wrong."""
     from autograder.engine import sandbox_files
-    from autograder.execute import Slot, execute
-    from autograder.limits import Limits, plan_workers
-    from autograder.prepare import Prepared
+    from autograder.pipeline.execute import Slot, execute
+    from autograder.sandbox.limits import Limits, plan_workers
+    from autograder.pipeline.prepare import Prepared
 
     limits = limits or Limits()
     if not limits.threads:
