@@ -1,18 +1,24 @@
 """autograder: the grading engine on top of nbgrader.
 
-Stages, one module each, each with a typed result:
+Its subpackages are its roles:
 
-1. `collect` finds submissions and hashes them (`Collection`);
-2. `prepare` checks and sanitises them in the trusted grader (`Prepared`);
-3. `execute` runs each in its own `sandbox` with operating-system limits
-   (`Execution`), on local workers or a Dask cluster (`dispatch`);
-4. `verify` decides the points of each graded cell in the trusted grader,
-   from what the `probe` reported and what `scan` read (`SubmissionResult`);
-5. `record` writes the gradebook and `results.jsonl`, one submission at a time.
+- `pipeline`: the stages, each with a typed result: `collect` finds
+  submissions and hashes them (`Collection`); `prepare` checks and sanitises
+  them (`Prepared`); `execute` runs each in its own sandbox (`Execution`), on
+  local workers or a Dask cluster (`dispatch`); `record` writes the gradebook
+  and `results.jsonl`, one submission at a time (`SubmissionResult`);
+- `sandbox`: the trust boundary (isolation, limits, the runner and the probe
+  that run inside, the JSON contracts that cross the wall);
+- `verifier`: decides the points of each graded cell in the trusted grader,
+  one kind of check per module (`verifier.kinds`);
+- `course`: the course directory and nbgrader's gradebook;
+- `exports`: grades, Gradescope results, feedback pages, the class report;
+- `frontends`: the `cnnkit` command, the demo, the release proof, the
+  self-check and the Gradescope bundle.
 
-`grade` runs them all; `release` and `demo` build on it. Names are loaded on
-first use, so that the sandbox's own helpers (`autograder.sandbox.launch`,
-`autograder.sandbox.runner`) start without importing nbgrader.
+`engine.grade` runs the stages. Names are loaded on first use, so that the
+sandbox's own helpers (`autograder.sandbox.launch`, `autograder.sandbox.runner`)
+start without importing nbgrader.
 """
 
 import importlib

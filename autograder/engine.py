@@ -9,7 +9,6 @@ unless `force` is set.
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 import tempfile
 import time
@@ -17,22 +16,22 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
-
+from autograder.course.course import Course
+from autograder.course.secret import course_secret
+from autograder.course.templates import templates_of
 from autograder.pipeline import dispatch
 from autograder.pipeline.collect import collect
-from autograder.course.course import Course
 from autograder.pipeline.execute import Execution
-from autograder.sandbox.limits import Limits, plan_workers
-from autograder.pipeline.prepare import NotebookTemplate, prepare
-from autograder.sandbox.probe import CALL_SECONDS
+from autograder.pipeline.prepare import prepare
 from autograder.pipeline.record import ResultsLog, record
 from autograder.pipeline.results import CellResult, SubmissionResult
+from autograder.sandbox.contracts import CALL_SECONDS
+from autograder.sandbox.inputs import sandbox_inputs
 from autograder.sandbox.isolation import detect
-from autograder.course.secret import course_secret
+from autograder.sandbox.limits import Limits, plan_workers
 from autograder.verifier.verifier import Verifier
 
-__all__ = ["GradingRun", "grade", "sandbox_files", "templates_of"]
+__all__ = ["GradingRun", "grade"]
 
 GRADER_ERROR = "grader error: "  # the flag of a result the grader itself spoilt (graded again on the next run)
 
@@ -130,20 +129,20 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
     for line in run.lines + run.refused:
         echo(line)
 
-    verifier = Verifier.for_assignment(course.root / "solutions" / assignment,
-                                       _release_dir(course, assignment, scratch), course_secret(course.root))
+    verifier = Verifier.for_assignment(course.root / "solutions" / assignment, course.release(assignment, scratch),
+                                       course_secret(course.root))
     pending = {}
     for submission in found.submissions:
         kept = previous.get(submission.student)
         # Kept unless changed, forced, or spoilt by a fault of the grader's own (graded again: the fault may be gone).
-        if kept is not None and kept.hash == submission.digest and not force and not _grader_fault(kept):
+        if kept is not None and kept.hash == submission.digest and not force and not kept.grader_fault:
             run.results[submission.student] = kept
             run.skipped.append(submission.student)
             continue
         prepared = prepare(submission, templates, assignment=assignment, db_url=course.db_url)
         # A call of a student function may take a fifth of a cell's time, so that the probe ends within its cell.
-        probes = verifier.probes(submission.student, prepared.notebooks,
-                                 call_seconds=min(CALL_SECONDS, limits.cell_timeout / 5))
+        probes = verifier.requests(submission.student, prepared.notebooks,
+                                   call_seconds=min(CALL_SECONDS, limits.cell_timeout / 5))
         prepared = dataclasses.replace(prepared, probes=probes)
         if prepared.notebooks:
             pending[submission.student] = (submission, prepared)
@@ -152,7 +151,7 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
             _finish(run, _verified(verifier, nothing_ran, prepared, submission, templates), None, prepared, course,
                     assignment, log)
 
-    options = sandbox_files(scratch)
+    options = sandbox_inputs(scratch)
     # The largest submissions first, so that no worker is left with a long one at the end.
     jobs = sorted((prepared for _, prepared in pending.values()),
                   key=lambda prepared: -sum(len(text) for text in prepared.notebooks.values()))
@@ -172,31 +171,6 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
     return run
 
 
-def templates_of(course, assignment):
-    """The assignment's notebooks as the instructor's source defines them.
-
-    Args:
-        course: an `autograder.course.course.Course`.
-        assignment: the assignment id.
-
-    Returns:
-        A tuple of `NotebookTemplate`, sorted by file name.
-
-    Raises:
-        FileNotFoundError: if `solutions/<assignment>/` holds no notebook.
-    """
-    paths = course.notebooks("solutions", assignment)
-    if not paths:
-        raise FileNotFoundError(f"no notebooks in {course.root / 'solutions' / assignment}: is this the course "
-                                "directory (the one with nbgrader_config.py)?")
-    templates = []
-    for path in paths:
-        cells = [cell.metadata.get("nbgrader", {}) for cell in nbformat.read(path, as_version=4).cells]
-        templates.append(NotebookTemplate(path.name, frozenset(m["grade_id"] for m in cells if m.get("grade_id")),
-                                          {m["grade_id"]: float(m.get("points", 0)) for m in cells if m.get("grade")}))
-    return tuple(templates)
-
-
 def _verified(verifier, execution, prepared, submission, templates):
     """The verifier's result; a fault of the verifier's own is this submission's alone."""
     try:
@@ -206,12 +180,8 @@ def _verified(verifier, execution, prepared, submission, templates):
         cells = tuple(CellResult(t.name[:-len(".ipynb")], grade_id, 0.0, points, f"0: {reason}")
                       for t in templates for grade_id, points in t.graded.items())
         return SubmissionResult(submission.student, "crashed", reason, cells, (GRADER_ERROR + reason,),
-                                execution.seconds, execution.worker, execution.device, submission.digest)
-
-
-def _grader_fault(result):
-    """Whether a recorded result was spoilt by the grader rather than decided by the submission."""
-    return any(flag.startswith(GRADER_ERROR) for flag in result.flags)
+                                execution.seconds, execution.worker, execution.device, submission.digest,
+                                grader_fault=reason)
 
 
 def _finish(run, result, execution, prepared, course, assignment, log):
@@ -219,39 +189,6 @@ def _finish(run, result, execution, prepared, course, assignment, log):
            autograded_dir=course.root / "autograded", execution=execution, prepared=prepared)
     run.results[result.student] = result
     run.graded.append(result.student)
-
-
-def _release_dir(course, assignment, scratch):
-    """The released notebooks (stubs): the course's, else generated into `scratch`."""
-    release = course.root / "assignments" / assignment
-    if course.notebooks("assignments", assignment):
-        return release
-    result = course.api(release_directory=scratch / "release").generate_assignment(assignment, force=True, create=True)
-    if not result["success"]:
-        raise RuntimeError(f"nbgrader could not generate {assignment}:\n{result['log']}")
-    return scratch / "release" / assignment
-
-
-def sandbox_files(scratch):
-    """What the sandbox may read beyond its notebooks, and its environment.
-
-    With `CNNKIT_DATA` set, the sandbox gets a copy of the table without its
-    test recordings; the stand-in it generates itself. Nothing else of the
-    grader's (reference cache, secret, held-out rows) goes in.
-    """
-    from cnnkit.assignment import GRADING_ENV, write_student_data
-    from cnnkit.data import DATA_ENV
-
-    env, binds = {GRADING_ENV: "1"}, []
-    if os.environ.get(DATA_ENV):
-        student_data = scratch / "student-data.csv"
-        write_student_data(student_data)
-        binds.append((str(student_data), "/data/seizure.csv"))
-        env[DATA_ENV] = "/data/seizure.csv"
-    for name in ("CNNKIT_CHECK_SEED", "KERAS_BACKEND"):
-        if os.environ.get(name):
-            env[name] = os.environ[name]
-    return {"env": env, "binds": tuple(binds)}
 
 
 def _bar(total, enabled):

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["BUDGET", "GRADING_ENV", "IMPROVEMENT", "SEED", "BudgetError", "Cost", "StudentData", "budget_accuracy",
+__all__ = ["BUDGET", "GRADING_ENV", "IMPROVEMENT", "SEED", "BudgetError", "Cost", "StudentData", "architecture_key", "budget_accuracy",
            "budget_optimizer", "check_budget", "exploring", "grading_data", "held_out", "improvement_seeds", "model_cost", "reference_accuracy",
            "reference_result_file", "seizure_data", "train_under_budget", "write_student_data"]
 
@@ -159,6 +159,26 @@ def check_budget(model, input_length=178, num_classes=5):
     if problems:
         raise BudgetError("the model is over the budget: " + "; ".join(problems))
     return cost
+
+
+def architecture_key(model):
+    """A stable name of a model's architecture, for caching what training it gives.
+
+    Layer names that do not wire the graph (a Sequential's) are left out, so
+    the same layers built in another session give the same key.
+
+    Args:
+        model: a `keras.Model`.
+
+    Returns:
+        A hex str.
+    """
+    config = model.get_config()
+    if type(model).__name__ == "Sequential":
+        config = {k: v for k, v in config.items() if k != "name"}
+        config["layers"] = [{**layer, "config": {k: v for k, v in layer["config"].items() if k != "name"}}
+                            for layer in config.get("layers", [])]
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def budget_optimizer(rows):
@@ -346,8 +366,8 @@ def reference_result_file(model="spec", path=None, test=None, seed=SEED):
 def budget_accuracy(build, seed, path=None, test=None):
     """Held-out accuracy of a model trained with `train_under_budget` (cached).
 
-    The cache is keyed by the model's architecture (`cnnkit.checks.models.
-    architecture_key`), not its weights or layer names: the same
+    The cache is keyed by the model's architecture (`architecture_key`),
+    not its weights or layer names: the same
     architecture, wherever it was built, is trained once per seed.
 
     Args:
@@ -367,8 +387,6 @@ def budget_accuracy(build, seed, path=None, test=None):
 
 
 def _accuracy_file(build, seed, path, test):
-    from cnnkit.checks.models import architecture_key
-
     if grading():
         raise RuntimeError("the reference model is never trained in a graded kernel")
     splits = _splits(path, announce=False)
@@ -379,7 +397,7 @@ def _accuracy_file(build, seed, path, test):
     cache = Path(os.environ.get(CACHE_ENV, Path.home() / ".cache" / "cnnkit")) / f"trained-{digest.hexdigest()[:20]}.json"
     if cache.is_file():
         return cache
-    from cnnkit.checks.report import silenced
+    from cnnkit.quiet import silenced
 
     with silenced():
         model, _ = train_under_budget(build, splits.train.x, splits.train.y, seed=seed)

@@ -134,6 +134,28 @@ class Course:
         config.Execute.extra_arguments = ["--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=ERROR"]
         return NbGraderAPI(CourseDirectory(config=config), config=config)
 
+    def release(self, assignment, scratch):
+        """The folder of an assignment's released notebooks (stubs): the course's
+        own `assignments/<assignment>/`, else a release generated into `scratch`.
+
+        Args:
+            assignment: the assignment id.
+            scratch: a folder the generated release may be written to.
+
+        Returns:
+            The folder, a `Path`.
+
+        Raises:
+            RuntimeError: with nbgrader's log if the release had to be generated and could not be.
+        """
+        if self.notebooks("assignments", assignment):
+            return self.root / "assignments" / assignment
+        generated = Path(scratch) / "release"
+        result = self.api(release_directory=generated).generate_assignment(assignment, force=True, create=True)
+        if not result["success"]:
+            raise RuntimeError(f"nbgrader could not generate {assignment}:\n{result['log']}")
+        return generated / assignment
+
     def generate(self):
         """Runs nbgrader's generate step: `solutions/` -> `assignments/`.
 

@@ -9,19 +9,18 @@ that scores 0 on every graded cell.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.course.course import Course
+from autograder.course.templates import templates_of
 from autograder.pipeline.record import ResultsLog
 from autograder.pipeline.results import CellResult, SubmissionResult
 
 __all__ = ["MISSING", "ClassResults", "load_class", "misconceptions"]
 
 MISSING = "missing"
-_MISTAKE = re.compile(r"Likely mistake \((.+?)\)")
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,7 @@ class ClassResults:
     Attributes:
         assignment: the assignment id.
         course_root: the course directory (a `Path`).
-        templates: tuple of `autograder.pipeline.prepare.NotebookTemplate`, in
+        templates: tuple of `autograder.course.templates.NotebookTemplate`, in
             assignment order.
         results: dict of student id -> `SubmissionResult`, sorted by id,
             roster students without a submission as status `missing`.
@@ -71,8 +70,6 @@ def load_class(assignment, *, course=".", db_url=None):
         FileNotFoundError: if the assignment has not been graded yet (no
             `results.jsonl`) or the course has no source for it.
     """
-    from autograder.engine import templates_of
-
     course = Course(course, db_url=db_url)
     templates = templates_of(course, assignment)
     log = ResultsLog(course.root / "reports" / assignment / "results.jsonl")
@@ -86,7 +83,7 @@ def load_class(assignment, *, course=".", db_url=None):
 
 
 def misconceptions(result):
-    """The misconceptions named in a result's feedback, one per cell at most.
+    """The misconceptions the verifier named in a result, one per cell at most.
 
     Args:
         result: a `SubmissionResult`.
@@ -96,7 +93,7 @@ def misconceptions(result):
     """
     found = Counter()
     for cell in result.cells:
-        found.update(set(_MISTAKE.findall(cell.feedback)))
+        found.update({name for name, _ in cell.misconceptions})
     return found
 
 

@@ -5,7 +5,6 @@ statuses, scores and feedback per student."""
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,8 +132,7 @@ def format_table(result):
 
 def _note(graded, cells):
     short = [cell for cell in cells if cell.score < cell.max_score]
-    mistakes = [re.sub(r"^- Likely mistake \((.*?)\):", r"\1:", line.strip())
-                for cell in short for line in cell.feedback.splitlines() if "Likely mistake" in line]
+    mistakes = [f"{name}: {message}" for cell in short for name, message in cell.misconceptions]
     if graded.status != "graded":
         note = graded.reason
     elif mistakes:

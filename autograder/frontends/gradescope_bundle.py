@@ -97,7 +97,7 @@ def build_bundle(assignment, *, course=".", out=None):
     Raises:
         FileNotFoundError: if the course has no source for the assignment.
     """
-    from autograder.engine import templates_of
+    from autograder.course.templates import templates_of
     from autograder.verifier.verifier import Verifier
     from cnnkit.data import DATA_ENV
 
@@ -106,7 +106,7 @@ def build_bundle(assignment, *, course=".", out=None):
     out = Path(out) if out else course.root / "reports" / assignment / "gradescope-autograder.zip"
     with tempfile.TemporaryDirectory(prefix="cnnkit-bundle-") as scratch:
         stage = Path(scratch)
-        release = _release(course, assignment, stage / "release")
+        release = course.release(assignment, stage)
         secret = course_secret(course.root)
         verifier = Verifier.for_assignment(course.root / "solutions" / assignment, release, secret)
         _stage_kit(stage / "bundle" / "kit")
@@ -116,15 +116,6 @@ def build_bundle(assignment, *, course=".", out=None):
         (stage / "bundle" / "run_autograder").write_text(RUN_AUTOGRADER % {"assignment": assignment})
         files = _zip(stage / "bundle", out)
     return Bundle(out, assignment, files, data)
-
-
-def _release(course, assignment, scratch):
-    if course.notebooks("assignments", assignment):
-        return course.root / "assignments" / assignment
-    result = course.api(release_directory=scratch).generate_assignment(assignment, force=True, create=True)
-    if not result["success"]:
-        raise RuntimeError(f"nbgrader could not generate {assignment}:\n{result['log']}")
-    return scratch / assignment
 
 
 def _stage_kit(kit):

@@ -181,7 +181,8 @@ def as_graded(notebook, released):
 
 
 def _well_formed(raw, released, name):
-    from autograder.pipeline.prepare import NotebookTemplate, well_formed
+    from autograder.course.templates import NotebookTemplate
+    from autograder.pipeline.prepare import well_formed
 
     template = NotebookTemplate(name, frozenset(_grade_ids(released)), {})
     return well_formed(raw, template)
@@ -228,16 +229,16 @@ def _unfinished(notebook):
 
 def _run(notebook, name, limits, report):
     """Runs the notebook in the grader's sandbox and reads what went wrong."""
-    from autograder.engine import sandbox_files
     from autograder.pipeline.execute import Slot, execute
     from autograder.sandbox.limits import Limits, plan_workers
     from autograder.pipeline.prepare import Prepared
+    from autograder.sandbox.inputs import sandbox_inputs
 
     limits = limits or Limits()
     if not limits.threads:
         limits = limits.with_threads(plan_workers(1, memory_per_worker=limits.memory).threads)
     with tempfile.TemporaryDirectory(prefix="cnnkit-check-") as scratch:
-        options = sandbox_files(Path(scratch))
+        options = sandbox_inputs(Path(scratch))
         options["env"][SELF_CHECK_ENV] = "1"
         prepared = Prepared("self-check", {name: nbformat.writes(notebook)})
         execution = execute(prepared, limits, Slot("self-check"), **options)

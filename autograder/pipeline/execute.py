@@ -8,13 +8,12 @@ untrusted: sizes are capped and only the expected files are read.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.sandbox.contracts import JOB_FILE, STATUS_FILE, Job, Status, read_report_lines
 from autograder.sandbox.isolation import SANDBOX_UID, run_sandboxed
 
 __all__ = ["Execution", "Slot", "execute"]
@@ -103,11 +102,11 @@ def execute(prepared, limits, slot, *, env=None, binds=()):
         run = run_sandboxed(["python", "-m", "autograder.sandbox.runner", "/job", "/out"], job_dir=job_dir, out_dir=out_dir,
                             limits=limits, cpus=slot.cpus, env=env, binds=binds, devices=devices,
                             stdin=json.dumps(prepared.probes).encode())  # never written in the sandbox
-        status = _read_json(out_dir / "status.json") or {}
+        status = Status.read(_read_text(out_dir / STATUS_FILE, limit=1000**2))
         notebooks = {name: text for name in prepared.notebooks
                      if (text := _read_text(out_dir / name, limit=limits.max_output + 16 * 1000**2)) is not None}
         evidence = _read_evidence(out_dir / EVIDENCE_DIR)
-        probed = _probe_reports(run.stdout, prepared.notebooks)
+        probed = read_report_lines(run.stdout, prepared.notebooks)
     outcome, reason = _outcome(run, status, limits, prepared)
     hit = tuple(name for name, flag in (("memory", run.memory_exceeded), ("processes", run.processes_exceeded),
                                         ("time", outcome == "timeout"), ("output", outcome == "output-limit")) if flag)
@@ -119,20 +118,20 @@ def execute(prepared, limits, slot, *, env=None, binds=()):
 
 def _outcome(run, status, limits, prepared):
     """The submission's status and its reason, from the sandbox and the runner's report."""
-    reports = status.get("notebooks", {}) if isinstance(status, dict) else {}
-    stopped = {name: report for name, report in reports.items()
-               if isinstance(report, dict) and report.get("outcome") != "ok"}
+    reports = status.notebooks
+    stopped = {name: report for name, report in reports.items() if report.outcome != "ok"}
     if run.timed_out:
         return "timeout", f"the submission ran longer than {limits.timeout:g} s in total and was stopped"
     if run.memory_exceeded:
         return "memory", f"the submission used more than its {limits.memory / 1024**3:.3g} GiB of memory and was stopped"
     for kind in ("output-limit", "timeout", "crashed"):
         for name, report in stopped.items():
-            if report.get("outcome") == kind:
+            if report.outcome == kind:
+                message = "the kernel died" if report.message is None else report.message
                 return kind, {"output-limit": f"{name}: printed or displayed more than {limits.max_output:,} bytes; "
                                               "the kernel was stopped",
                               "timeout": f"{name}: a cell ran longer than {limits.cell_timeout:g} s and was stopped",
-                              "crashed": f"{name}: {str(report.get('message', 'the kernel died'))[:160]}"}[kind]
+                              "crashed": f"{name}: {message[:160]}"}[kind]
     finished = [name for name in prepared.notebooks if name in reports]
     if run.returncode != 0 or len(finished) < len(prepared.notebooks):
         last = run.stderr.strip().splitlines()[-1][:160] if run.stderr.strip() else ""
@@ -141,27 +140,12 @@ def _outcome(run, status, limits, prepared):
     return "graded", ""
 
 
-def _probe_reports(stdout, names):
-    """The probes' reports, one JSON line per notebook on the runner's stdout (a kernel cannot write there)."""
-    reports = {}
-    for line in stdout.splitlines():
-        try:
-            report = json.loads(line)
-            if report.get("notebook") in names and report["notebook"] not in reports:
-                reports[report["notebook"]] = {str(name): base64.b64decode(content)
-                                               for name, content in dict(report.get("files", {})).items()}
-        except (ValueError, TypeError, AttributeError, binascii.Error):
-            continue
-    return reports
-
-
 def _write_job(job_dir, prepared, limits):
     for name, text in prepared.notebooks.items():
         (job_dir / name).write_text(text)
     (job_dir / "passwd").write_text(f"student:x:{SANDBOX_UID}:{SANDBOX_UID}:student:/home/student:/bin/sh\n")
-    (job_dir / "job.json").write_text(json.dumps({
-        "notebooks": list(prepared.notebooks), "cell_timeout": limits.cell_timeout,
-        "max_output": limits.max_output, "kernel_arguments": _KERNEL_ARGUMENTS}))
+    (job_dir / JOB_FILE).write_text(Job(tuple(prepared.notebooks), limits.cell_timeout, limits.max_output,
+                                        tuple(_KERNEL_ARGUMENTS)).to_json())
 
 
 def _read_text(path, limit):
@@ -170,14 +154,6 @@ def _read_text(path, limit):
             return None
         return path.read_text(errors="replace")
     except OSError:
-        return None
-
-
-def _read_json(path):
-    text = _read_text(path, limit=1000**2)
-    try:
-        return json.loads(text) if text else None
-    except ValueError:
         return None
 
 

@@ -17,26 +17,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-__all__ = ["MalformedNotebook", "NotebookTemplate", "Prepared", "prepare", "well_formed"]
-
-
-@dataclass(frozen=True)
-class NotebookTemplate:
-    """What the release says about one notebook.
-
-    Attributes:
-        name: file name, e.g. `"01_convolution.ipynb"`.
-        grade_ids: every nbgrader grade id of the released notebook.
-        graded: grade id -> points of each graded cell.
-    """
-
-    name: str
-    grade_ids: frozenset
-    graded: dict
-
-    @property
-    def max_score(self):
-        return float(sum(self.graded.values()))
+__all__ = ["MalformedNotebook", "Prepared", "prepare", "well_formed"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +46,8 @@ def prepare(submission, templates, *, assignment, db_url):
 
     Args:
         submission: an `autograder.pipeline.collect.Submission`.
-        templates: tuple of `NotebookTemplate`, the assignment's notebooks.
+        templates: tuple of `autograder.course.templates.NotebookTemplate`,
+            the assignment's notebooks.
         assignment: the assignment id.
         db_url: the gradebook holding the assignment's source cells.
 

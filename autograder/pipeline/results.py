@@ -23,6 +23,8 @@ class CellResult:
         grade_id: nbgrader's grade id.
         score, max_score: points earned and possible.
         feedback: what the student reads about it.
+        misconceptions: tuple of `(name, message)` pairs the verifier named,
+            in order (the same lines are in `feedback`).
     """
 
     notebook: str
@@ -30,6 +32,7 @@ class CellResult:
     score: float
     max_score: float
     feedback: str = ""
+    misconceptions: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,9 @@ class SubmissionResult:
             plain nbgrader would have given), where it ran.
         seed: the student's seed of the verifier's cases (from the course
             secret and the student id), None when nothing was verified.
+        grader_fault: what went wrong in the grader itself, when a fault of
+            its own (not the submission) decided this result ("" otherwise);
+            such a result is graded again by the next run.
     """
 
     student: str
@@ -68,6 +74,7 @@ class SubmissionResult:
     notebooks: dict = field(default_factory=dict)
     claims: dict = field(default_factory=dict)
     seed: int | None = None
+    grader_fault: str = ""
 
     @property
     def score(self):
@@ -88,13 +95,11 @@ class SubmissionResult:
         """The result as one JSON line (no newline)."""
         record = {"student": self.student, "status": self.status, "reason": self.reason,
                   "score": self.score, "max_score": self.max_score,
-                  "cells": {_cell_key(cell, self.cells): {"notebook": cell.notebook, "score": cell.score,
-                                                          "max_score": cell.max_score, "feedback": cell.feedback}
-                            for cell in self.cells},
+                  "cells": {_cell_key(cell, self.cells): _cell_json(cell) for cell in self.cells},
                   "flags": list(self.flags), "seconds": round(self.seconds, 2), "worker": self.worker,
                   "device": self.device, "hash": self.hash, "limits_hit": list(self.limits_hit),
                   "peak_memory": self.peak_memory, "notebooks": self.notebooks, "claims": self.claims,
-                  "seed": self.seed}
+                  "seed": self.seed, "grader_fault": self.grader_fault}
         return json.dumps(record, sort_keys=False)
 
     @classmethod
@@ -108,13 +113,23 @@ class SubmissionResult:
         if not isinstance(record, dict) or record.get("status") not in STATUSES or "student" not in record:
             raise ValueError("not a grading result")
         cells = tuple(CellResult(value["notebook"], key.split("/")[-1], float(value["score"]),
-                                 float(value["max_score"]), value.get("feedback", ""))
+                                 float(value["max_score"]), value.get("feedback", ""),
+                                 tuple((str(name), str(message))
+                                       for name, message in dict(value.get("misconceptions") or {}).items()))
                       for key, value in record.get("cells", {}).items())
         return cls(record["student"], record["status"], record.get("reason", ""), cells,
                    tuple(record.get("flags", ())), float(record.get("seconds", 0)), record.get("worker", ""),
                    record.get("device", "cpu"), record.get("hash", ""), tuple(record.get("limits_hit", ())),
                    record.get("peak_memory"), record.get("notebooks", {}), record.get("claims", {}),
-                   record.get("seed"))
+                   record.get("seed"), str(record.get("grader_fault") or ""))
+
+
+def _cell_json(cell):
+    """One cell's entry; `misconceptions` (name -> message) only where the verifier named some."""
+    entry = {"notebook": cell.notebook, "score": cell.score, "max_score": cell.max_score, "feedback": cell.feedback}
+    if cell.misconceptions:
+        entry["misconceptions"] = dict(cell.misconceptions)
+    return entry
 
 
 def _cell_key(cell, cells):

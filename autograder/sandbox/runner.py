@@ -17,9 +17,11 @@ kept even when the grader kills the whole sandbox.
 
 After a notebook's cells, the grader's *probe* runs in the same kernel: it
 calls the student's functions on the grader's cases and saves the models
-(see `autograder.sandbox.probe`). Probes arrive on standard input, read before any
-kernel starts, and the probe's report leaves on standard output, one JSON
-line per notebook: kernels start with their output sent to /dev/null, and
+(see `autograder.sandbox.probe`, whose source this process reads from the
+kit and runs in the kernel). Probe requests arrive on standard input, read
+before any kernel starts, and the probe's report leaves on standard output,
+one JSON line per notebook (the contracts are in
+`autograder.sandbox.contracts`): kernels start with their output sent to /dev/null, and
 this process makes itself non-dumpable, so that no kernel (same user) can
 read its memory or write to its descriptors. Nothing a kernel writes to
 `/out` can pass for the probe's report. When a kernel died, a fresh one
@@ -43,10 +45,33 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 
-__all__ = ["main"]
+from autograder.sandbox.contracts import PROBE_DIR, Job, NotebookStatus, Status, report_line
+
+__all__ = ["main", "probe_cell"]
 
 EVIDENCE_DIR = "cnnkit_evidence"
 MAX_PROBE_FILE = 32 * 1000**2
+PROBE_SOURCE = Path(__file__).with_name("probe.py")
+# The probe runs in a namespace of its own (its helpers never shadow the student's names) and is handed the
+# kernel's globals, where the student's functions and models live.
+_PROBE_CELL = """__cnnkit_probe = {"__name__": "cnnkit_probe"}
+exec(compile(__import__("base64").b64decode("%(source)s").decode(), "cnnkit-probe", "exec"), __cnnkit_probe)
+__cnnkit_probe["main"](__import__("json").loads(__import__("base64").b64decode("%(request)s")), globals())
+del __cnnkit_probe
+"""
+
+
+def probe_cell(request):
+    """The code cell that runs the probe on one notebook's request in its kernel.
+
+    Args:
+        request: the notebook's probe request (a JSON-able dict).
+
+    Returns:
+        Python source.
+    """
+    encode = lambda text: base64.b64encode(text.encode()).decode()  # noqa: E731
+    return _PROBE_CELL % {"source": encode(PROBE_SOURCE.read_text()), "request": encode(json.dumps(request))}
 
 
 def main(argv=None):
@@ -59,19 +84,19 @@ def main(argv=None):
         0.
     """
     job_dir, out_dir = (Path(p) for p in (argv or sys.argv[1:]))
-    job = json.loads((job_dir / "job.json").read_text())
+    job = Job.from_json((job_dir / "job.json").read_text())
     probes = json.loads(sys.stdin.read() or "{}")
     sys.stdin.close()
     _make_undumpable()
-    budget = {"left": int(job["max_output"])}
-    status = {"notebooks": {}}
-    for name in job["notebooks"]:
+    budget = {"left": job.max_output}
+    status = Status()
+    for name in job.notebooks:
         shutil.copy(job_dir / name, name)
         outcome = _execute(name, out_dir, job, budget, probes.get(name))
-        status["notebooks"][name] = outcome
+        status.notebooks[name] = outcome
         _copy_evidence(out_dir)
-        _write_json(out_dir / "status.json", status)
-        if outcome["outcome"] == "output-limit":
+        _write_text(out_dir / "status.json", status.to_json())
+        if outcome.outcome == "output-limit":
             break
     return 0
 
@@ -80,29 +105,30 @@ def _execute(name, out_dir, job, budget, probe):
     notebook = nbformat.read(name, as_version=4)
     client = _client(notebook, job, budget)
     client.on_cell_executed = lambda **_: _save(notebook, out_dir / name)
-    outcome = {"outcome": "ok", "message": ""}
+    outcome = NotebookStatus()
     try:
         outcome = client.run(probe, name)
     except DeadKernelError:
         if client.over_limit:
-            outcome = {"outcome": "output-limit", "message": "the notebook printed or displayed more than the output limit"}
+            outcome = NotebookStatus("output-limit", "the notebook printed or displayed more than the output limit")
         else:
-            outcome = {"outcome": "crashed", "message": "the kernel died"}
+            outcome = NotebookStatus("crashed", "the kernel died")
             if probe:  # a fresh kernel re-runs what ran before the fatal cell, then the probe
-                again = _client(nbformat.from_dict(json.loads(json.dumps(notebook))), job, {"left": int(job["max_output"])})
+                again = _client(nbformat.from_dict(json.loads(json.dumps(notebook))), job, {"left": job.max_output})
                 try:
                     again.run(probe, name, upto=client.current_index)
                 except Exception:  # the probe then reports nothing: every check of the notebook scores 0
                     pass
     except Exception as error:  # the kernel could not start, or nbclient failed
-        outcome = {"outcome": "crashed", "message": f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"}
+        outcome = NotebookStatus("crashed", f"{type(error).__name__}: "
+                                            f"{str(error).splitlines()[0][:200] if str(error) else ''}")
     _save(notebook, out_dir / name)
     return outcome
 
 
 def _client(notebook, job, budget):
-    return LimitedClient(notebook, budget, timeout=job["cell_timeout"], kernel_name="python3", allow_errors=True,
-                         record_timing=False, extra_arguments=job["kernel_arguments"],
+    return LimitedClient(notebook, budget, timeout=job.cell_timeout, kernel_name="python3", allow_errors=True,
+                         record_timing=False, extra_arguments=list(job.kernel_arguments),
                          resources={"metadata": {"path": os.getcwd()}})
 
 
@@ -133,12 +159,12 @@ class LimitedClient(NotebookClient):
         """Runs the cells (all, or those before `upto`), then the probe, in one kernel.
 
         Returns:
-            The outcome: a dict with `outcome` (`ok` or `timeout`) and `message`.
+            The outcome: a `NotebookStatus` (`ok` or `timeout`).
 
         Raises:
             DeadKernelError: when the kernel died; `current_index` is the cell.
         """
-        outcome = {"outcome": "ok", "message": ""}
+        outcome = NotebookStatus()
         with self.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL):
             cells = self.nb.cells if upto is None else self.nb.cells[:upto]
             for index, cell in enumerate(cells):
@@ -146,7 +172,7 @@ class LimitedClient(NotebookClient):
                 try:
                     self.execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
                 except CellTimeoutError:
-                    outcome = {"outcome": "timeout", "message": f"a cell ran longer than {self.timeout:g} s"}
+                    outcome = NotebookStatus("timeout", f"a cell ran longer than {self.timeout:g} s")
                     self.interrupt()
                     break
             if probe:
@@ -175,10 +201,10 @@ class LimitedClient(NotebookClient):
 
     def _run_probe(self, probe, notebook_name):
         """Runs the grader's probe and reports what it wrote on standard output."""
-        work = Path(".cnnkit-probe")
+        work = Path(PROBE_DIR)
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
-        cell = nbformat.v4.new_code_cell(probe)
+        cell = nbformat.v4.new_code_cell(probe_cell(probe))
         budget, self.budget = self.budget, {"left": 10**12}  # the probe's own output does not count
         self.nb.cells.append(cell)  # nbclient executes cells of its notebook; taken out again below
         try:
@@ -190,10 +216,10 @@ class LimitedClient(NotebookClient):
         finally:
             self.nb.cells.remove(cell)
             self.budget = budget
-            files = {path.name: base64.b64encode(path.read_bytes()).decode() for path in sorted(work.iterdir())
+            files = {path.name: path.read_bytes() for path in sorted(work.iterdir())
                      if path.is_file() and not path.is_symlink() and path.suffix != ".part"
                      and path.stat().st_size <= MAX_PROBE_FILE}
-            sys.stdout.write(json.dumps({"notebook": notebook_name, "files": files}) + "\n")
+            sys.stdout.write(report_line(notebook_name, files))
             sys.stdout.flush()
 
 
@@ -212,9 +238,9 @@ def _copy_evidence(out_dir):
                 shutil.copy(path, out_dir / EVIDENCE_DIR / path.name)
 
 
-def _write_json(path, data):
+def _write_text(path, text):
     partial = path.with_suffix(".part")
-    partial.write_text(json.dumps(data))
+    partial.write_text(text)
     partial.replace(path)
 
 

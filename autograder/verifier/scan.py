@@ -27,10 +27,11 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from autograder.verifier.kinds import kind_of
+from autograder.verifier.libraries import FRAMEWORKS, is_reference
+
 __all__ = ["ScanReport", "scan"]
 
-STUDENT_CNNKIT = ("cnnkit.assignment", "cnnkit.data", "cnnkit.devices", "cnnkit.training")
-FRAMEWORKS = ("keras", "tensorflow", "torch", "jax")
 _GRADER_PATHS = ("gradebook", "solutions/", "autograded/", "submitted/", "/job", ".cnnkit", "nbgrader_config")
 _DYNAMIC = {"exec": "exec()", "eval": "eval()", "compile": "compile()", "__import__": "__import__()",
             "get_ipython": "get_ipython()", "__builtins__": "__builtins__", "importlib": "importlib",
@@ -72,11 +73,11 @@ def scan(submitted, sanitised, plan):
     for where, source in code:
         reader.read(where, source)
     flags += [f"{plan.name}: {what} in {where}" for where, what in reader.dynamic]
-    targets = [check.target for check in plan.checks if check.kind in ("function", "spec", "mode") and check.target]
+    targets = [check.target for check in plan.checks if kind_of(check).scanned and check.target]
     reference, frameworks = {}, {}
     for target in targets:
         reached = reader.reaches(target)
-        cnnkit = sorted((q for q in reached if _is_reference(q)), key=lambda q: (-len(q), q))  # the most specific
+        cnnkit = sorted((q for q in reached if is_reference(q)), key=lambda q: (-len(q), q))  # the most specific
         if cnnkit:
             reference[target] = cnnkit[0]
             flags.append(f"{plan.name}: `{target}` uses cnnkit's reference ({cnnkit[0]})")
@@ -85,11 +86,6 @@ def scan(submitted, sanitised, plan):
             frameworks[target] = used[0]
             flags.append(f"{plan.name}: `{target}` should use NumPy only but calls {used[0]}")
     return ScanReport(reference, frameworks, tuple(dict.fromkeys(flags)))
-
-
-def _is_reference(qualified):
-    return (qualified == "cnnkit" or qualified.startswith("cnnkit.")) and not qualified.startswith(STUDENT_CNNKIT) \
-        and qualified != "cnnkit"
 
 
 def _tampering(submitted, plan):

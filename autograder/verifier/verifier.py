@@ -1,65 +1,48 @@
 """Stage 3, verify (trusted): the score of every graded cell, decided by a
 process that never runs student code.
 
-For each graded cell the plan (`autograder.verifier.plan`) says what it checks:
+The plan (`autograder.verifier.plan`) says what each graded cell checks, as a
+`Check` of a registered kind (`autograder.verifier.kinds`: a function, a model
+spec, a trained model, train/eval mode, a residual block, shift invariance,
+"improve it", or the cell's own outputs). Before the sandbox runs, each kind
+says what the probe must do (`Verifier.requests`: the student's cases, drawn
+from the course secret and the student id so that a regrade repeats and two
+students differ); afterwards each kind gives its verdict on what the probe
+reported (`Verifier.verify`), computing every reference itself and loading
+models without running their code.
 
-- a **function**: the verifier draws the cases (fixed edge cases and random
-  ones, seeded from the course secret and the student id, so a regrade
-  repeats and two students differ), hands them to the probe, and compares
-  what came back with the reference it computes itself (`cnnkit.checks.judge`);
-- a **model spec**: the built model comes back as a `.keras` file, loaded
-  without running submission code and compared layer by layer;
-- a **trained model**: loaded likewise and evaluated on held-out rows the
-  sandbox never had, against the reference trained under the same budget
-  (computed here, cached where no sandbox can write);
-- **train/eval mode**: the prediction function's outputs on the grader's
-  probe model, against that model's inference-mode outputs;
-- a **residual block**: the models the block function builds come back as
-  `.keras` files, judged by their layer graph and by their output against
-  NumPy's reference ops on the same (random) weights;
-- a **shift-invariant model**: its output on a pattern moved along the row;
-- **"improve it"**: the architecture alone (its builder's model) is
-  retrained here by the assignment's procedure on the grader's seeds and
-  compared with the spec CNN trained on the same seeds, so that training
-  longer than the budget, or a lucky seed, earns nothing;
-- anything else (a cell with plain asserts): nbgrader's reading of the
-  cell's outputs, as `nbgrader autograde` would score it.
-
-Flags name what needs a person's eyes: a check that reaches cnnkit's
-reference (scored 0), Keras in a NumPy exercise, dynamic code, edited locked
-cells or points, deleted graded cells, missing or malformed probe reports,
-unsafe model files, an implausibly accurate model, and a kernel whose own
-report claims far more than the verifier found.
+Around the kinds, the verifier reads what concerns every check: reference
+use (the static scan, and the modules the probe saw a call enter, scored 0),
+missing or malformed probe reports, deleted graded cells, forged evidence,
+and a kernel whose own outputs claim far more than was verified. Flags name
+what needs a person's eyes.
 """
 
 from __future__ import annotations
 
-import base64
-import functools
 import hashlib
-import logging
-import re
-import tempfile
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-import numpy as np
-from nbgrader.utils import determine_grade
+
+from cnnkit import models as reference_models
+from cnnkit.assignment import grading_data, reference_result_file
+from cnnkit.checks.report import CheckResult
 
 from autograder.course.course import cell_feedback
-from autograder.verifier.plan import plan_of
-from autograder.sandbox.probe import decode_value, encode_value, probe_source, read_probe
 from autograder.pipeline.results import CellResult, SubmissionResult
-from autograder.verifier.scan import FRAMEWORKS, STUDENT_CNNKIT as _STUDENT_CNNKIT, scan
+from autograder.sandbox.contracts import probe_request, read_probe
+from autograder.verifier.evidence import claim, forgeries, has_cell, read_notebook
+from autograder.verifier.kinds import Context, Verdict, kind_of
+from autograder.verifier.kinds.base import traced_calls
+from autograder.verifier.libraries import STUDENT_CNNKIT
+from autograder.verifier.plan import plan_of
+from autograder.verifier.scan import scan
 
 __all__ = ["Verifier", "check_seed", "student_seed"]
 
-RANDOM_CASES = 10
-IMPLAUSIBLE_MARGIN = 0.2
-_QUIET = logging.getLogger("autograder.verifier.verifier")
-_QUIET.addHandler(logging.NullHandler())
-_QUIET.propagate = False
 
 
 def student_seed(secret, student):
@@ -110,7 +93,7 @@ class Verifier:
 
     @classmethod
     def for_assignment(cls, source_dir, release_dir, secret, data_path=None):
-        """Reads the plans, builds the spec references and loads the held-out rows.
+        """Reads the plans, builds the reference models and loads the held-out rows.
 
         The trained references are not trained here but when a submission
         first needs one (`trained_reference`), so that grading starts at
@@ -128,17 +111,38 @@ class Verifier:
         plans = {path.name: plan_of(path, Path(release_dir) / path.name)
                  for path in sorted(Path(source_dir).glob("*.ipynb"))}
         verifier = cls(plans, secret, data_path=data_path)
-        kinds = {check.kind for plan in plans.values() for check in plan.checks}
-        if kinds & {"spec", "trained"}:
-            from cnnkit import models
-
-            for check in (c for plan in plans.values() for c in plan.checks if c.kind == "spec"):
-                verifier.references[check.name] = getattr(models, check.name)()
-        if kinds & {"trained", "improvement"}:
-            from cnnkit.assignment import grading_data
-
+        for work in verifier.needs():
+            if work.at_start:  # cheap, and a broken reference stops the run before anything is graded
+                work.run(verifier)
+        if any(kind_of(check).held_out for check in verifier.checks()):
             verifier.held_out = grading_data(secret, data_path)  # here, so that a bad table stops the run at once
         return verifier
+
+    def checks(self):
+        """Every `Check` of every notebook, in notebook and cell order."""
+        return [check for plan in self.plans.values() for check in plan.checks]
+
+    def needs(self):
+        """The trusted work every check of the assignment needs, each once, in a fixed order."""
+        work = {need for check in self.checks() for need in kind_of(check).needs(check, self)}
+        return sorted(work, key=lambda need: (type(need).__name__, need.name, str(getattr(need, "seed", ""))))
+
+    def seed(self, student, label):
+        """The seed of one check's cases for one student (see `check_seed`)."""
+        return check_seed(student_seed(self.secret, student), label)
+
+    def reference_model(self, name):
+        """A reference model of `cnnkit.models` (built once).
+
+        Args:
+            name: its function's name in `cnnkit.models` (`spec_cnn`, `lenet5`, ...).
+
+        Returns:
+            The `keras.Model`.
+        """
+        if name not in self.references:
+            self.references[name] = getattr(reference_models, name)()
+        return self.references[name]
 
     def trained_reference(self, name, seed=None):
         """A reference model's accuracy on the held-out rows, trained under the
@@ -151,10 +155,6 @@ class Verifier:
         Returns:
             The accuracy, a float.
         """
-        import json
-
-        from cnnkit.assignment import reference_result_file
-
         key = name if seed is None else (name, seed)
         if key not in self.references:
             path = reference_result_file(name, self.data_path, test=self.held_out,
@@ -170,19 +170,14 @@ class Verifier:
         Returns:
             The list of cached files, as `reference_files`.
         """
-        from cnnkit.assignment import improvement_seeds
-
-        checks = [check for plan in self.plans.values() for check in plan.checks]
-        wanted = {(c.name, None) for c in checks if c.kind == "trained"}
-        wanted |= {(c.name, seed) for c in checks if c.kind == "improvement" for seed in improvement_seeds(self.secret)}
-        for name, seed in sorted(wanted, key=str):
-            self.trained_reference(name, seed)
+        for work in self.needs():
+            work.run(self)
         return self.reference_files
 
-    # ----------------------------------------------------------------- probes
+    # ------------------------------------------------------ before the sandbox
 
-    def probes(self, student, notebooks, *, call_seconds=20.0):
-        """The probe source of each notebook, with this student's cases.
+    def requests(self, student, notebooks, *, call_seconds=20.0):
+        """The probe request of each notebook, with this student's cases.
 
         Args:
             student: the student id.
@@ -190,65 +185,26 @@ class Verifier:
             call_seconds: how long one call of a student function may take.
 
         Returns:
-            Dict of notebook file name -> Python source for the probe.
+            Dict of notebook file name -> probe request (see
+            `autograder.sandbox.contracts.probe_request`), for the notebooks
+            with something to probe.
         """
-        sources = {}
+        requests = {}
         for name in notebooks:
             plan = self.plans.get(name)
             if plan is None:
                 continue
-            spec = {"functions": [], "builders": [], "blocks": [], "models": [], "predictors": []}
+            wanted = []
             for check in plan.checks:
-                if check.kind == "function":
-                    cases = self._cases(student, check)
-                    spec["functions"].append({"id": check.grade_id, "function": check.target,
-                                              "cases": [[encode_value(v) for v in case.values()] for case in cases]})
-                elif check.kind == "spec":
-                    reference = self.references[check.name]
-                    spec["builders"].append({"id": check.grade_id, "function": check.target,
-                                             "input_shape": list(reference.input_shape[1:])})
-                elif check.kind in ("invariance", "improvement"):
-                    spec["builders"].append({"id": check.grade_id, "function": check.target, "input_shape": [178, 1]})
-                elif check.kind == "block":
-                    from cnnkit.checks.blocks import RESIDUAL_CASES
+                kind = kind_of(check)
+                body = kind.request(check, self, student)
+                if body is not None:
+                    wanted.append({"action": kind.action, "id": check.grade_id, **body})
+            if wanted:
+                requests[name] = probe_request(wanted, call_seconds=call_seconds)
+        return requests
 
-                    spec["blocks"].append({"id": check.grade_id, "function": check.target,
-                                           "cases": [{"input_shape": list(shape), "args": list(args)}
-                                                     for shape, *args in RESIDUAL_CASES]})
-                elif check.kind == "trained":
-                    spec["models"].append({"id": check.grade_id, "variable": check.target})
-                elif check.kind == "mode":
-                    model_bytes, x, _ = self._mode_probe(student)
-                    spec["predictors"].append({"id": check.grade_id, "function": check.target,
-                                               "model": base64.b64encode(model_bytes).decode(), "x": encode_value(x)})
-            if any(spec.values()):
-                sources[name] = probe_source(spec, call_seconds=call_seconds)
-        return sources
-
-    def _cases(self, student, check):
-        from cnnkit.checks.functions import draw_cases
-
-        cases = draw_cases(check.name, check_seed(student_seed(self.secret, student), check.name), RANDOM_CASES)
-        if check.parameters and len(check.parameters) == len(cases[0]):  # the stub's order and names
-            cases = [dict(zip(check.parameters, case.values())) for case in cases]
-        return cases
-
-    @functools.lru_cache(maxsize=4)
-    def _mode_probe(self, student):
-        """The probe model (as `.keras` bytes), its inputs and inference-mode classes, for one student."""
-        import keras
-
-        from cnnkit.checks.models import probe_model
-
-        seed = check_seed(student_seed(self.secret, student), "train_eval_mode") % 2**31
-        model, x = probe_model(seed)
-        expected = np.argmax(keras.ops.convert_to_numpy(model(x, training=False)), axis=-1)
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "probe.keras"
-            model.save(path)
-            return path.read_bytes(), x, expected
-
-    # ----------------------------------------------------------------- verify
+    # ------------------------------------------------------- after the sandbox
 
     def verify(self, execution, prepared, submitted, templates, *, digest):
         """The verified result of one executed submission.
@@ -257,7 +213,7 @@ class Verifier:
             execution: the `autograder.pipeline.execute.Execution`.
             prepared: the `autograder.pipeline.prepare.Prepared` it ran from.
             submitted: dict of notebook file name -> the bytes submitted.
-            templates: tuple of `autograder.pipeline.prepare.NotebookTemplate`.
+            templates: tuple of `autograder.course.templates.NotebookTemplate`.
             digest: the submission's content hash.
 
         Returns:
@@ -276,41 +232,37 @@ class Verifier:
                 cells += [CellResult(stem, grade_id, 0.0, points, why) for grade_id, points in template.graded.items()]
                 continue
             notebooks[stem] = "ran"
-            ran = _read_notebook(execution.notebooks[name])
+            ran = read_notebook(execution.notebooks[name])
             sanitised = nbformat.reads(prepared.notebooks[name], as_version=4)
-            original = _read_notebook(submitted.get(name, b"")) or sanitised
+            original = read_notebook(submitted.get(name, b"")) or sanitised
             report = scan(original, sanitised, plan) if plan else None
             flags += list(report.flags) if report else []
             probe = read_probe(execution.probes.get(name, {}))
-            needs_probe = plan and any(check.kind != "nbgrader" for check in plan.checks)
+            needs_probe = plan and any(kind_of(check).action for check in plan.checks)
             if needs_probe and probe.problem:
                 flags.append(f"{name}: {probe.problem}")
             present = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in ran.cells} if ran else {}
-            flags += [f"{name}: {forgery}" for forgery in _forgeries(ran)] if ran else []
+            flags += [f"{name}: {forgery}" for forgery in forgeries(ran)] if ran else []
             texts = cell_feedback(ran) if ran else {}
             for check in (plan.checks if plan else ()):
-                claim = (_claim(present.get(check.grade_id), check.points)
-                         if check.kind not in ("trained", "improvement") else None)
-                if claim is not None:  # a trained model's cell claims nothing under the grader
-                    claims[check.grade_id] = claim
-                if not _has_cell(original, check.grade_id):
+                kind = kind_of(check)
+                cell = present.get(check.grade_id)
+                claimed = claim(cell, check.points) if kind.claims else None
+                if claimed is not None:  # a trained model's cell claims nothing under the grader
+                    claims[check.grade_id] = claimed
+                if not has_cell(original, check.grade_id):
                     cells.append(CellResult(stem, check.grade_id, 0.0, check.points,
                                             "0: this graded cell was deleted from the notebook"))
                     continue
-                if check.kind == "nbgrader":
-                    cell = present.get(check.grade_id)
-                    if cell is None or cell.get("execution_count") is None:
-                        cells.append(CellResult(stem, check.grade_id, 0.0, check.points,
-                                                f"0: this cell did not run ({execution.reason or 'the notebook stopped before it'})"))
-                    else:
-                        cells.append(CellResult(stem, check.grade_id, claim or 0.0, check.points, texts.get(check.grade_id, "")))
-                    continue
-                result, more = self._verify_check(check, prepared.student, probe, report)
-                flags += [f"{name}: {flag}" for flag in more]
-                if claim is not None and claim - result.score > 0.5 * check.points:
-                    flags.append(f"{name}: the kernel claimed {claim:g} / {check.points:g} for {check.grade_id!r}; "
-                                 f"verified {result.score:.3g}")
-                cells.append(CellResult(stem, check.grade_id, result.score, check.points, result.feedback()))
+                context = Context(prepared.student, self, probe, report, cell, claimed,
+                                  texts.get(check.grade_id, ""), execution.reason)
+                verdict = self._verdict(check, context)
+                flags += [f"{name}: {flag}" for flag in verdict.flags]
+                if claimed is not None and claimed - verdict.score > 0.5 * check.points:
+                    flags.append(f"{name}: the kernel claimed {claimed:g} / {check.points:g} for {check.grade_id!r}; "
+                                 f"verified {verdict.score:.3g}")
+                cells.append(CellResult(stem, check.grade_id, verdict.score, check.points, verdict.feedback,
+                                        verdict.misconceptions))
         status = "malformed" if prepared.malformed else execution.status
         reason = ("; ".join(f"{n}: {why}" for n, why in prepared.malformed.items()) if prepared.malformed
                   else execution.reason)
@@ -318,247 +270,29 @@ class Verifier:
                                 execution.seconds, execution.worker, execution.device, digest, execution.limits_hit,
                                 execution.peak_memory, notebooks, claims, student_seed(self.secret, prepared.student))
 
-    def _verify_check(self, check, student, probe, report):
-        """(`CheckResult`, flags) of one check from the probe's report."""
-        from cnnkit.checks.report import CheckResult
-
-        reported = probe.results.get(check.grade_id)
-        borrowed = report.reference.get(check.target) if report else None
-        traced = []
+    def _verdict(self, check, context):
+        """The verdict on one check: reference use, absence and `missing` first, then its kind's."""
+        kind = kind_of(check)
+        if kind.action is None:  # nothing probed: the kind reads the cell itself
+            return kind.verdict(check, None, context)
+        reported = context.probe.results.get(check.grade_id)
+        borrowed = context.scan.reference.get(check.target) if context.scan else None
         if isinstance(reported, dict):
-            traced = sorted({c for o in reported.get("outputs", [reported]) if isinstance(o, dict)
-                             for c in o.get("calls", []) if isinstance(c, str)})
-            used = [c for c in traced if c.startswith("cnnkit") and not c.startswith(_STUDENT_CNNKIT)]
+            used = [c for c in traced_calls(reported) if c.split(".")[0] == "cnnkit" and not c.startswith(STUDENT_CNNKIT)]
             if used and not borrowed:
                 borrowed = used[0]
         if borrowed:
             result = CheckResult(check.name, check.points, total=1)
             result.messages.append(f"uses cnnkit's reference ({borrowed}) instead of your own code: no credit, "
                                    "flagged for review")
-            return result, [f"`{check.target}` calls cnnkit's reference ({borrowed}) when graded"]
+            return Verdict.of(result, (f"`{check.target}` calls cnnkit's reference ({borrowed}) when graded",))
         if not isinstance(reported, dict):
             result = CheckResult(check.name, check.points, total=1)
             result.messages.append(f"0: `{check.target}` could not be checked: "
-                                   f"{probe.problem or 'the grader got no report for it'}")
-            return result, []
+                                   f"{context.probe.problem or 'the grader got no report for it'}")
+            return Verdict.of(result)
         if "missing" in reported:
             result = CheckResult(check.name, check.points, total=1)
             result.messages.append(f"0: {reported['missing']} when the notebook has run")
-            return result, []
-        if check.kind == "function":
-            frameworks = [c for c in traced if c.split(".")[0] in FRAMEWORKS]
-            flags = ([f"`{check.target}` should use NumPy only but called {frameworks[0]} when graded"]
-                     if frameworks and not (report and check.target in report.frameworks) else [])
-            return self._verify_function(check, student, reported), flags
-        if check.kind == "spec":
-            return self._verify_spec(check, probe, reported)
-        if check.kind == "trained":
-            return self._verify_trained(check, probe, reported)
-        if check.kind == "block":
-            return self._verify_block(check, student, probe, reported)
-        if check.kind == "invariance":
-            return self._verify_invariance(check, student, probe, reported)
-        if check.kind == "improvement":
-            return self._verify_improvement(check, probe, reported)
-        return self._verify_mode(check, student, reported), []
-
-    def _verify_function(self, check, student, reported):
-        from cnnkit.checks.functions import judge
-
-        cases = self._cases(student, check)
-        outputs = reported.get("outputs") if isinstance(reported.get("outputs"), list) else []
-        pairs = []
-        for index in range(len(cases)):
-            item = outputs[index] if index < len(outputs) and isinstance(outputs[index], dict) else {}
-            pairs.append(_output(item))
-        return judge(check.name, cases, pairs, points=check.points)
-
-    def _verify_spec(self, check, probe, reported):
-        from cnnkit.checks.models import spec_verdict
-
-        model, problem = _load(probe, reported)
-        if problem:
-            return _zero(check, problem), ([problem] if "refused" in problem else [])
-        return spec_verdict(model, self.references[check.name], points=check.points), []
-
-    def _verify_trained(self, check, probe, reported):
-        from cnnkit.checks.models import trained_verdict
-        from cnnkit.checks.report import silenced
-
-        model, problem = _load(probe, reported)
-        if problem:
-            return _zero(check, problem), ([problem] if "refused" in problem else [])
-        reference = self.trained_reference(check.name)
-        try:
-            with silenced():
-                scores = np.asarray(model.predict(self.held_out.x, batch_size=256, verbose=0))
-        except Exception as error:
-            return _zero(check, f"the model could not predict on (rows, 178, 1) inputs: {type(error).__name__}: "
-                                f"{str(error)[:160]}"), []
-        result = trained_verdict(scores, self.held_out.y, reference, points=check.points,
-                                 name=check.grade_id.removesuffix("_tests"), margin=check.margin)
-        flags = []
-        accuracy = result.evidence.get("accuracy")
-        if accuracy is not None and accuracy > reference + IMPLAUSIBLE_MARGIN:
-            flags.append(f"{check.target} reaches {accuracy:.1%} on held-out recordings, implausibly far above the "
-                         f"reference's {reference:.1%}: review it")
-        notes = getattr(model, "_cnnkit_notes", {})
-        last = getattr(model.layers[-1], "activation", None) if model.layers else None
-        logits = getattr(last, "__name__", "linear") == "linear"
-        if notes.get("from_logits") is False and logits and result.score < result.points:
-            result.messages = [m for m in result.messages if "model never trained" not in m]
-            result.messages.insert(0, "Likely mistake (loss on logits with from_logits=False): the model ends in a "
-                                      "linear layer (logits) but was trained with from_logits=False, which expects "
-                                      "probabilities; use SparseCategoricalCrossentropy(from_logits=True).")
-        return result, flags
-
-    def _verify_block(self, check, student, probe, reported):
-        from cnnkit.checks.blocks import RESIDUAL_CASES, residual_verdict
-        from cnnkit.checks.report import silenced
-
-        outputs = reported.get("outputs") if isinstance(reported.get("outputs"), list) else []
-        models, flags = [], []
-        for index in range(len(RESIDUAL_CASES)):
-            item = outputs[index] if index < len(outputs) and isinstance(outputs[index], dict) else {}
-            model, problem = _load(probe, item) if item else (None, "the grader got no model for this case")
-            models.append(problem.removeprefix("raised ") if problem else model)
-            flags += [problem] if "refused" in problem else []
-        with silenced():
-            verdict = residual_verdict(models, points=check.points, seed=self._seed(student, check.name))
-        return verdict, list(dict.fromkeys(flags))
-
-    def _verify_invariance(self, check, student, probe, reported):
-        from cnnkit.checks.blocks import invariance_verdict
-        from cnnkit.checks.report import silenced
-
-        model, problem = _load(probe, reported)
-        if problem:
-            return _zero(check, problem), ([problem] if "refused" in problem else [])
-        with silenced():
-            return invariance_verdict(model, points=check.points, seed=self._seed(student, check.name)), []
-
-    def _verify_improvement(self, check, probe, reported):
-        import keras
-
-        from cnnkit.assignment import BudgetError, budget_accuracy, check_budget, improvement_seeds
-        from cnnkit.checks.models import improvement_verdict
-        from cnnkit.checks.report import silenced
-
-        model, problem = _load(probe, reported)
-        if problem:
-            return _zero(check, problem), ([problem] if "refused" in problem else [])
-        try:
-            check_budget(model)
-        except BudgetError as error:
-            return _zero(check, str(error)), []
-        seeds = improvement_seeds(self.secret)
-        try:
-            with silenced():
-                accuracies = [budget_accuracy(lambda: keras.models.clone_model(model), seed, self.data_path,
-                                              test=self.held_out) for seed in seeds]
-        except Exception as error:  # the architecture loads but does not train (a shape only known at fit time)
-            return _zero(check, f"the architecture could not be trained under the budget: {type(error).__name__}: "
-                                f"{str(error)[:160]}"), []
-        references = [self.trained_reference(check.name, seed) for seed in seeds]
-        return improvement_verdict(accuracies, references, points=check.points, error_cut=check.margin), []
-
-    def _seed(self, student, check):
-        return check_seed(student_seed(self.secret, student), check) % 2**31
-
-    def _verify_mode(self, check, student, reported):
-        from cnnkit.checks.models import mode_verdict
-
-        _, _, expected = self._mode_probe(student)
-        outputs = reported.get("outputs") if isinstance(reported.get("outputs"), list) else []
-        got = []
-        for item in (outputs + [{}, {}])[:2]:
-            value, error = _output(item if isinstance(item, dict) else {})
-            got.append(error or ("predict_classes returned no array" if value is None else value))
-        return mode_verdict(got[0], got[1], expected, points=check.points)
-
-
-def _output(item):
-    """(value, error) of one probe output, decoded without trusting it."""
-    if "error" in item:
-        return None, str(item["error"])[:300]
-    try:
-        value = decode_value(item.get("value"))
-    except ValueError as error:
-        return None, f"returned something the grader cannot read ({error})"
-    if value is None:
-        shown = item.get("value", {}) if isinstance(item.get("value"), dict) else {}
-        return None, f"returned {str(shown.get('type', 'a non-number'))[:40]}, not numbers"
-    return value, None
-
-
-def _load(probe, reported):
-    """(model, problem) of a model the probe saved."""
-    from cnnkit.checks.models import UnsafeModel, load_model_safely
-
-    if "error" in reported:
-        return None, str(reported["error"])[:300]
-    content = probe.files.get(str(reported.get("file", "")))
-    if content is None:
-        return None, "the grader got no model file"
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "model.keras"
-        path.write_bytes(content)
-        try:
-            model, notes = load_model_safely(path)
-        except UnsafeModel as error:
-            return None, f"model file refused: {error}"
-    model._cnnkit_notes = notes
-    return model, ""
-
-
-def _zero(check, message):
-    from cnnkit.checks.report import CheckResult
-
-    result = CheckResult(check.name, check.points, total=1)
-    result.messages.append(f"0: {message}")
-    return result
-
-
-_FEEDBACK_LOOKALIKE = re.compile(r"^\[[\w:]+\] [\d.]+ / [\d.]+ points", re.M)
-
-
-def _forgeries(notebook):
-    """Cells the student wrote whose outputs imitate the checks' evidence or feedback."""
-    from cnnkit.checks import EVIDENCE_MIME
-
-    found = []
-    for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("grade"):
-            continue
-        for output in cell.get("outputs", []):
-            if EVIDENCE_MIME in output.get("data", {}):
-                found.append(f"cell {index + 1} displays a forged cnnkit evidence bundle")
-            text = output.get("text", "") if output.get("output_type") == "stream" else ""
-            if _FEEDBACK_LOOKALIKE.search(text if isinstance(text, str) else "".join(text)):
-                found.append(f"cell {index + 1} prints text that imitates the grader's feedback")
-    return list(dict.fromkeys(found))
-
-
-def _claim(cell, points):
-    """What nbgrader reads from the cell's outputs (the kernel's own claim), or None."""
-    if cell is None or cell.get("execution_count") is None:
-        return None
-    cell.metadata.setdefault("nbgrader", {})["points"] = points
-    try:
-        score, _ = determine_grade(cell, _QUIET)
-    except Exception:
-        return 0.0
-    return float(min(max(score or 0.0, 0.0), points))
-
-
-def _has_cell(notebook, grade_id):
-    return any(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id for cell in notebook.cells)
-
-
-def _read_notebook(text):
-    if not text:
-        return None
-    try:
-        return nbformat.reads(text if isinstance(text, str) else text.decode("utf-8", "replace"), as_version=4)
-    except Exception:
-        return None
+            return Verdict.of(result)
+        return kind.verdict(check, reported, context)

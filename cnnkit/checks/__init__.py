@@ -11,12 +11,14 @@ from cnnkit.checks.blocks import check_residual_block, check_shift_invariance
 from cnnkit.checks.functions import GRADED, check_function
 from cnnkit.checks.models import (check_improvement, check_model_spec, check_train_eval_mode, check_trained_model,
                                   model_spec)
-from cnnkit.checks.report import EVIDENCE_MIME, CheckResult, decode_array, encode_array, silenced
+from cnnkit.checks.report import EVIDENCE_MIME, CheckResult, Mistake, decode_array, encode_array
+from cnnkit.quiet import silenced
 
 __all__ = [
     "EVIDENCE_MIME",
     "GRADED",
     "CheckResult",
+    "Mistake",
     "check_function",
     "check_improvement",
     "check_model_spec",

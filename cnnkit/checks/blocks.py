@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cnnkit.checks.report import CheckResult, case_seed, silenced
+from cnnkit.checks.report import CheckResult, Mistake, case_seed
+from cnnkit.quiet import silenced
 
 __all__ = ["RESIDUAL_CASES", "check_residual_block", "check_shift_invariance", "invariance_verdict",
            "residual_models", "residual_verdict"]
@@ -223,7 +224,7 @@ def residual_verdict(models, *, points=1.0, seed=0):
             problem = _output_problem(model, paths, shape, np.random.default_rng(seed + index))
             result.passed += not problem
             problems += [f"{where}: {problem}"] if problem else []
-    result.messages = [f"Likely mistake ({name}): {message}" for name, message in mistakes.items()]
+    result.messages = [Mistake(name, message) for name, message in mistakes.items()]
     result.messages += problems[:3] if problems else ["builds the block right and computes ReLU(main(x) + shortcut(x))"]
     return result
 
@@ -459,11 +460,11 @@ def invariance_verdict(model, *, points=1.0, seed=0, input_length=178):
                                "output), so it says nothing about where a pattern lies")
     elif failing:
         worst = max(changes.values())
-        result.messages.append("Likely mistake (a Flatten head on shifted rows): the prediction changes when the "
-                               f"pattern moves by {abs(failing[0])} samples (by up to {worst:.0%} of its size). "
-                               "Flatten gives every position its own weights in the next layer; "
-                               "GlobalAveragePooling1D averages each feature map over positions, so the head "
-                               "sees the same numbers wherever the pattern is.")
+        result.messages.append(Mistake("a Flatten head on shifted rows", "the prediction changes when the pattern "
+                                       f"moves by {abs(failing[0])} samples (by up to {worst:.0%} of its size). "
+                                       "Flatten gives every position its own weights in the next layer; "
+                                       "GlobalAveragePooling1D averages each feature map over positions, so the "
+                                       "head sees the same numbers wherever the pattern is."))
     else:
         result.messages.append(f"the prediction is the same wherever the pattern lies (shifts of {stride} and "
                                f"{2 * stride} samples, both ways)")

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import cnnkit
-from cnnkit.checks.report import CheckResult, case_seed, encode_array, silenced
+from cnnkit.checks.report import CheckResult, Mistake, case_seed, encode_array
+from cnnkit.quiet import silenced
 from cnnkit.conv import _pad_amounts
 
 __all__ = ["GRADED", "GradedFunction", "Misconception", "call_positionally", "check_function", "draw_cases", "judge",
@@ -158,7 +159,7 @@ def judge(name, cases, outputs, *, points=1.0):
         if mistake:
             mistakes[mistake.name] = mistake.message
     result = CheckResult(name, float(points), passed=len(kinds) - len(failing), total=len(kinds))
-    result.messages = [f"Likely mistake ({mistake}): {message}" for mistake, message in mistakes.items()]
+    result.messages = [Mistake(mistake, message) for mistake, message in mistakes.items()]
     if failing:
         result.messages.append("fails on: " + "; ".join(failing))
         result.messages += list(dict.fromkeys(failing.values()))[:2]

@@ -18,14 +18,18 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnkit.assignment import BUDGET, IMPROVEMENT, BudgetError, _splits, check_budget
 from cnnkit.checks.functions import reference_used
-from cnnkit.checks.report import CheckResult, case_seed, silenced
+from cnnkit.checks.report import CheckResult, Mistake, case_seed
+from cnnkit.quiet import silenced
 
-__all__ = ["UnsafeModel", "architecture_key", "check_improvement", "check_model_spec", "check_train_eval_mode",
+__all__ = ["UnsafeModel", "check_improvement", "check_model_spec", "check_train_eval_mode",
            "check_trained_model", "improvement_verdict", "load_model_safely", "mode_verdict", "model_spec",
            "probe_model", "spec_verdict", "trained_verdict"]
 
 CHANCE_BAND = 0.05
+TRAINED_MARGIN = 0.03  # accuracy below the reference still worth full marks, unless a check says otherwise
+NEVER_TRAINED = "model never trained"  # the misconception of a model at chance level
 _SETTINGS = ("filters", "kernel_size", "strides", "padding", "dilation_rate", "pool_size",
              "units", "rate", "activation")
 EVIDENCE_DIR = "cnnkit_evidence"
@@ -140,12 +144,12 @@ def spec_verdict(model, reference, *, points=1.0):
     if not result.messages:
         result.messages.append("follows the spec: same layers, settings, shapes and parameter count")
     else:
-        result.messages.insert(0, "Likely mistake (model does not follow the spec): " + result.messages.pop(0))
+        result.messages.insert(0, Mistake("model does not follow the spec", result.messages.pop(0)))
     result.evidence = {"spec": _jsonable(got), "params": params}
     return result
 
 
-def check_trained_model(model, data, reference_accuracy, *, points=1.0, name="trained_model", margin=0.03):
+def check_trained_model(model, data, reference_accuracy, *, points=1.0, name="trained_model", margin=TRAINED_MARGIN):
     """Scores a trained model by its accuracy on held-out data.
 
     Full marks at `reference_accuracy - margin` or better; none at chance
@@ -191,7 +195,7 @@ def check_trained_model(model, data, reference_accuracy, *, points=1.0, name="tr
     return result.emit()
 
 
-def trained_verdict(scores, labels, reference_accuracy, *, points=1.0, name="trained_model", margin=0.03):
+def trained_verdict(scores, labels, reference_accuracy, *, points=1.0, name="trained_model", margin=TRAINED_MARGIN):
     """Scores a trained model's outputs on held-out rows (no emitting).
 
     Full marks at `reference_accuracy - margin` or better; none at chance
@@ -228,9 +232,9 @@ def trained_verdict(scores, labels, reference_accuracy, *, points=1.0, name="tra
                               f"chance is {chance:.1%})")
     if accuracy <= floor:
         kinds = len(np.unique(predictions))
-        result.messages.insert(0, "Likely mistake (model never trained): accuracy is at chance level"
-                               + (f" and it predicts only {kinds} of {classes} classes" if kinds < classes else "")
-                               + "; did `fit` run on this model?")
+        result.messages.insert(0, Mistake(NEVER_TRAINED, "accuracy is at chance level"
+                                          + (f" and it predicts only {kinds} of {classes} classes" if kinds < classes
+                                             else "") + "; did `fit` run on this model?"))
     result.evidence = {"accuracy": accuracy, "reference_accuracy": reference_accuracy, "rows": int(len(labels))}
     return result
 
@@ -258,8 +262,6 @@ def check_improvement(model, build_fn, data, reference_accuracy, *, points=1.0, 
     Returns:
         The score, a Python float in [0, points].
     """
-    from cnnkit.assignment import BUDGET, BudgetError, check_budget
-
     borrowed = reference_used(build_fn)
     if borrowed:
         result = CheckResult("improvement", float(points), total=1)
@@ -317,8 +319,6 @@ def improvement_verdict(accuracies, references, *, points=1.0, error_cut=None):
     Returns:
         A `CheckResult` whose evidence holds the accuracies and the cut.
     """
-    from cnnkit.assignment import IMPROVEMENT
-
     error_cut = IMPROVEMENT["error_cut"] if error_cut is None else float(error_cut)
     result = CheckResult("improvement", float(points), total=1000, show_counts=False)
     error, reference_error = 1 - float(np.mean(accuracies)), 1 - float(np.mean(references))
@@ -335,35 +335,12 @@ def improvement_verdict(accuracies, references, *, points=1.0, error_cut=None):
                            f"way reaches {np.mean(references):.1%}")
     result.messages.append(f"full marks from {target:.1%} (an error {error_cut:.0%} below the spec CNN's)")
     if cut <= 0:
-        result.messages.insert(0, "Likely mistake (no better than the spec CNN): under the same budget this "
-                                  "architecture's error is not below the spec CNN's; change the architecture (wider "
-                                  "early kernels, batch normalisation, more blocks, global average pooling, ...)")
+        result.messages.insert(0, Mistake("no better than the spec CNN", "under the same budget this architecture's "
+                                          "error is not below the spec CNN's; change the architecture (wider early "
+                                          "kernels, batch normalisation, more blocks, global average pooling, ...)"))
     result.evidence = {"accuracies": [float(a) for a in accuracies], "references": [float(r) for r in references],
                        "error_cut": cut}
     return result
-
-
-def architecture_key(model):
-    """A stable name of a model's architecture, for caching what training it gives.
-
-    Layer names that do not wire the graph (a Sequential's) are left out, so
-    the same layers built in another session give the same key.
-
-    Args:
-        model: a `keras.Model`.
-
-    Returns:
-        A hex str.
-    """
-    import hashlib
-    import json
-
-    config = model.get_config()
-    if type(model).__name__ == "Sequential":
-        config = {k: v for k, v in config.items() if k != "name"}
-        config["layers"] = [{**layer, "config": {k: v for k, v in layer["config"].items() if k != "name"}}
-                            for layer in config.get("layers", [])]
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _steps_trained(model):
@@ -376,8 +353,6 @@ def _steps_trained(model):
 
 def _budget_steps():
     """Gradient steps the budget allows on the notebook's training rows."""
-    from cnnkit.assignment import BUDGET, _splits
-
     rows = len(_splits(None, announce=False).train.y)
     return BUDGET["epochs"] * -(-rows // BUDGET["batch_size"])
 
@@ -518,8 +493,8 @@ def mode_verdict(first, second, expected, *, points=1.0):
     if repeatable:
         result.passed += 1
     else:
-        result.messages.insert(0, "Likely mistake (dropout left on at evaluation): predictions change from one "
-                                  "call to the next; call the model with training=False (or use model.predict).")
+        result.messages.insert(0, Mistake("dropout left on at evaluation", "predictions change from one call to the "
+                                          "next; call the model with training=False (or use model.predict)."))
     if first.shape == expected.shape and np.array_equal(first, expected):
         result.passed += 1
     elif repeatable:

@@ -14,20 +14,15 @@ bundle of MIME type `application/vnd.cnnkit.evidence+json`.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
-import io
 import os
 import secrets
-import sys
-import tempfile
-import warnings
 import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["EVIDENCE_MIME", "SEED_ENV", "CheckResult", "case_seed", "decode_array", "encode_array", "silenced"]
+__all__ = ["EVIDENCE_MIME", "SEED_ENV", "CheckResult", "Mistake", "case_seed", "decode_array", "encode_array"]
 
 EVIDENCE_MIME = "application/vnd.cnnkit.evidence+json"
 SEED_ENV = "CNNKIT_CHECK_SEED"
@@ -53,6 +48,27 @@ def case_seed(name, seed=None):
     return secrets.randbelow(2**31)
 
 
+class Mistake(str):
+    """A misconception named in feedback: the line a student reads, with its
+    name and message kept as data (`name`, `message`) for the grader's exports.
+
+    It is the feedback line itself (a `str`: `"Likely mistake (name): message"`),
+    so it sits among a result's other messages in the order it was found.
+
+    Args:
+        name: the misconception's short name (e.g. `"kernel not flipped"`).
+        message: what is wrong and how to fix it, in plain words.
+    """
+
+    def __new__(cls, name, message):
+        line = super().__new__(cls, f"Likely mistake ({name}): {message}")
+        line.name, line.message = str(name), str(message)
+        return line
+
+    def __reduce__(self):
+        return Mistake, (self.name, self.message)
+
+
 @dataclass
 class CheckResult:
     """The outcome of one check.
@@ -62,7 +78,8 @@ class CheckResult:
         points: the most the check can give.
         passed: cases (or criteria) met.
         total: cases (or criteria) tried.
-        messages: feedback lines, most useful first.
+        messages: feedback lines, most useful first; a `Mistake` names a
+            misconception.
         evidence: JSON-able dict for the verifier (seed, outputs, model path).
         show_counts: whether the feedback shows "(passed/total passed)".
     """
@@ -81,6 +98,11 @@ class CheckResult:
         if self.total == 0:
             return 0.0
         return float(min(max(self.points * self.passed / self.total, 0.0), self.points))
+
+    @property
+    def misconceptions(self):
+        """The misconceptions named in the messages, a tuple of `Mistake`, in order."""
+        return tuple(m for m in self.messages if isinstance(m, Mistake))
 
     def feedback(self):
         """The feedback a student reads, as text."""
@@ -131,39 +153,6 @@ def decode_array(encoded):
         return None
     raw = zlib.decompress(base64.b64decode(encoded["data"]))
     return np.frombuffer(raw, dtype=np.float32).reshape(encoded["shape"])
-
-
-@contextlib.contextmanager
-def silenced():
-    """Keeps stderr and warnings of the code inside from reaching the cell.
-
-    Python-level writes (`sys.stderr`, `warnings`) and C-level writes to file
-    descriptor 2 (TensorFlow's logs) are both captured and dropped, so that a
-    correct solution never loses points to a library's warning.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with contextlib.redirect_stderr(io.StringIO()), _fd2_to_tempfile():
-            yield
-
-
-@contextlib.contextmanager
-def _fd2_to_tempfile():
-    try:
-        saved = os.dup(2)
-    except OSError:  # no file descriptor 2 (some embedded interpreters)
-        yield
-        return
-    try:
-        sys.__stderr__ and sys.__stderr__.flush()
-        with tempfile.TemporaryFile() as sink:
-            os.dup2(sink.fileno(), 2)
-            try:
-                yield
-            finally:
-                os.dup2(saved, 2)
-    finally:
-        os.close(saved)
 
 
 def _display_evidence(bundle):

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from autograder.verifier.plan import Check
-from autograder.sandbox.probe import ProbeReport
+from autograder.sandbox.contracts import ProbeReport
+from autograder.verifier.kinds import KINDS, Context
 from autograder.verifier.verifier import Verifier
 from cnnkit.assignment import grading_data, improvement_seeds
 
@@ -32,8 +33,8 @@ def _report(model, folder, name):
 
 
 def _verify(verifier, probe):
-    result, flags = verifier._verify_improvement(CHECK, probe, probe.results[CHECK.grade_id])
-    return result, flags
+    verdict = KINDS["improvement"].verdict(CHECK, probe.results[CHECK.grade_id], Context("student", verifier, probe))
+    return verdict.result, verdict.flags
 
 
 def test_weights_trained_past_the_budget_change_nothing(verifier, tmp_path):

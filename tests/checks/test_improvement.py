@@ -7,7 +7,8 @@ import pytest
 
 from cnnkit.assignment import (BUDGET, IMPROVEMENT, BudgetError, budget_optimizer, check_budget, improvement_seeds,
                                model_cost, train_under_budget)
-from cnnkit.checks.models import architecture_key, improvement_verdict
+from cnnkit.assignment import architecture_key
+from cnnkit.checks.models import improvement_verdict
 
 pytestmark = pytest.mark.keras
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from autograder.pipeline.collect import Submission
-from autograder.engine import templates_of
+from autograder.course.templates import templates_of
 from autograder.pipeline.prepare import prepare
 from tests.engine.conftest import SECRET
 
@@ -63,7 +63,7 @@ def test_duplicated_ids_and_foreign_cells_are_malformed(prepared_for):
 
 def test_a_missing_notebook_is_listed(prepared_for):
     run, course = prepared_for
-    from autograder.engine import templates_of
+    from autograder.course.templates import templates_of
 
     submission = Submission("ann", {}, "h", "test")
     prepared = prepare(submission, templates_of(course.course, "mini"), assignment="mini", db_url=course.course.db_url)

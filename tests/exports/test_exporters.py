@@ -16,7 +16,7 @@ from autograder.exports.gradescope import RESULT_FIELDS, TEST_FIELDS, results_js
 from autograder.exports.grades_csv import grades_table, write_grades
 from autograder.exports.render import points
 from autograder.exports.report import report_html
-from autograder.pipeline.prepare import NotebookTemplate
+from autograder.course.templates import NotebookTemplate
 from autograder.pipeline.record import SUBMITTED_DIR
 from autograder.pipeline.results import CellResult, SubmissionResult
 from tests.engine.conftest import mini_source
@@ -25,8 +25,10 @@ TEMPLATES = (NotebookTemplate("a.ipynb", frozenset({"f", "f_tests", "g_tests"}),
              NotebookTemplate("b.ipynb", frozenset({"h_tests"}), {"h_tests": 3.0}))
 
 
-def _result(student, scores, status="graded", flags=(), feedback=""):
-    cells = tuple(CellResult(nb, grade_id, score, points_, feedback)
+def _result(student, scores, status="graded", flags=(), feedback="", mistakes=()):
+    """Every cell names `mistakes` ((name, message) pairs), as data and, unless `feedback` is given, in its feedback."""
+    feedback = feedback or "\n".join(f"- Likely mistake ({name}): {message}" for name, message in mistakes)
+    cells = tuple(CellResult(nb, grade_id, score, points_, feedback, tuple(mistakes))
                   for (nb, grade_id, points_), score in zip([("a", "f_tests", 2.0), ("a", "g_tests", 1.0),
                                                              ("b", "h_tests", 3.0)], scores))
     return SubmissionResult(student, status, "" if status == "graded" else "stopped", cells, tuple(flags), seconds=4.4,
@@ -46,7 +48,7 @@ def classroom(tmp_path):
     return _classroom(tmp_path, {
         "ann": _result("ann", [2.0, 1.0, 3.0]),
         "bob": _result("bob", [0.5, 0.0, 3.0], flags=("edited a locked cell, see <here>",),
-                       feedback="- Likely mistake (kernel not flipped): flip it"),
+                       mistakes=[("kernel not flipped", "flip it")]),
         "cy": _result("cy", [0.0, 0.0, 0.0], status="timeout")})
 
 
@@ -111,7 +113,7 @@ def test_report_embeds_five_plots_and_escapes_flags(classroom):
 
 
 def test_misconceptions_are_counted_once_per_cell():
-    result = _result("bob", [0, 0, 0], feedback="- Likely mistake (a): x\n- Likely mistake (a): y\n- Likely mistake (b): z")
+    result = _result("bob", [0, 0, 0], mistakes=[("a", "x"), ("a", "y"), ("b", "z")])
     assert misconceptions(result) == {"a": 3, "b": 3}
 
 

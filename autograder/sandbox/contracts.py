@@ -1,0 +1,288 @@
+"""The three JSON contracts between the grader and its sandbox, in one place.
+
+Everything that crosses the sandbox's wall is plain JSON (and `.keras` model
+files), never a pickle, and everything that comes back is read as untrusted:
+
+1. **the job** (`job.json`, read-only at `/job` in the sandbox): which
+   notebooks to run and under which per-cell limits (`Job`);
+2. **the status** (`status.json`, written by the runner to `/out`): how each
+   notebook's run ended (`Status`);
+3. **the probe**: its *request* (what to call, build or save, with the
+   grader's cases) reaches the runner on standard input, one per notebook;
+   the probe writes its *results* to `PROBE_DIR/RESULT_FILE` in the kernel,
+   and the runner sends them back, with the model files, as one *report line*
+   per notebook on its standard output (`report_line`, `read_report_lines`,
+   `read_probe`).
+
+This module imports only the standard library (NumPy where values are
+encoded), so that the runner inside the sandbox can use it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+from dataclasses import dataclass, field
+
+__all__ = ["ACTIONS", "CALL_SECONDS", "JOB_FILE", "MAX_RESULT_BYTES", "OUTCOMES", "PROBE_DIR", "RESULT_FILE",
+           "STATUS_FILE", "Job", "NotebookStatus", "ProbeReport", "Status", "decode_value", "encode_value",
+           "probe_request", "read_probe", "read_report_lines", "report_line"]
+
+JOB_FILE = "job.json"
+STATUS_FILE = "status.json"
+PROBE_DIR = ".cnnkit-probe"
+RESULT_FILE = "result.json"
+CALL_SECONDS = 20
+MAX_RESULT_BYTES = 64 * 1000**2
+# A notebook's run ends `ok`, or stopped by a cell's time limit, a dead kernel, or the output limit.
+OUTCOMES = ("ok", "timeout", "crashed", "output-limit")
+# What a probe request may ask, in the order the probe carries them out (see `autograder.sandbox.probe`):
+# call a function on cases, build a model with a builder, build a block on `keras.Input`s, save a variable's
+# model, or call a prediction function on a model the grader made.
+ACTIONS = ("call", "build", "block", "save", "predict")
+_DTYPES = {"|b1", "|i1", "|u1", "<i2", "<u2", "<i4", "<u4", "<i8", "<u8", "<f2", "<f4", "<f8"}
+
+
+# ----------------------------------------------------------------------- job
+
+
+@dataclass(frozen=True)
+class Job:
+    """What the runner is asked to do (`job.json`).
+
+    Attributes:
+        notebooks: the notebook file names to run, in order.
+        cell_timeout: seconds a cell may run.
+        max_output: bytes of output all notebooks may publish together.
+        kernel_arguments: extra arguments for each kernel.
+    """
+
+    notebooks: tuple
+    cell_timeout: float
+    max_output: int
+    kernel_arguments: tuple = ()
+
+    def to_json(self):
+        return json.dumps({"notebooks": list(self.notebooks), "cell_timeout": self.cell_timeout,
+                           "max_output": self.max_output, "kernel_arguments": list(self.kernel_arguments)})
+
+    @classmethod
+    def from_json(cls, text):
+        data = json.loads(text)
+        return cls(tuple(data["notebooks"]), float(data["cell_timeout"]), int(data["max_output"]),
+                   tuple(data.get("kernel_arguments", ())))
+
+
+# -------------------------------------------------------------------- status
+
+
+@dataclass(frozen=True)
+class NotebookStatus:
+    """How one notebook's run ended.
+
+    Attributes:
+        outcome: one of `OUTCOMES` (what a tampered file says is kept as it
+            is, and counts as a stop of no known kind).
+        message: why, in words ("" when `ok`; None when the file had none).
+    """
+
+    outcome: str = "ok"
+    message: str | None = ""
+
+
+@dataclass(frozen=True)
+class Status:
+    """How the runner's notebooks ended (`status.json`), as far as they got.
+
+    Attributes:
+        notebooks: dict of notebook file name -> `NotebookStatus`.
+    """
+
+    notebooks: dict = field(default_factory=dict)
+
+    def to_json(self):
+        return json.dumps({"notebooks": {name: {"outcome": s.outcome, "message": s.message}
+                                         for name, s in self.notebooks.items()}})
+
+    @classmethod
+    def read(cls, text):
+        """The status the runner wrote, read without trusting it (unknown entries dropped).
+
+        Args:
+            text: the file's text, or None when there was none.
+
+        Returns:
+            A `Status` (empty when the text is missing or malformed; entries
+            that are not objects dropped).
+        """
+        try:
+            data = json.loads(text) if text else {}
+        except ValueError:
+            return cls()
+        notebooks = data.get("notebooks", {}) if isinstance(data, dict) else {}
+        read = {}
+        for name, entry in (notebooks.items() if isinstance(notebooks, dict) else ()):
+            if isinstance(entry, dict):
+                message = entry.get("message")
+                read[str(name)] = NotebookStatus(str(entry.get("outcome")), None if message is None else str(message))
+        return cls(read)
+
+
+# --------------------------------------------------------------------- probe
+
+
+def probe_request(requests, *, call_seconds=CALL_SECONDS):
+    """One notebook's probe request, as the runner hands it to the probe.
+
+    Args:
+        requests: list of dicts, each with `action` (one of `ACTIONS`), `id`
+            (the graded cell's grade id) and what the action needs:
+            `call`: `function`, `cases` (lists of encoded arguments), `trace`;
+            `build`: `function`, `input_shape`; `block`: `function`, `cases`
+            (`input_shape` and the arguments after the input tensor);
+            `save`: `variable`; `predict`: `function`, `model` (base64 of a
+            `.keras` file), `x` (encoded input).
+        call_seconds: how long one call may take before it counts as hung.
+
+    Returns:
+        A JSON-able dict; the requests in the order the probe carries them out.
+
+    Raises:
+        ValueError: if a request names an unknown action.
+    """
+    unknown = [r.get("action") for r in requests if r.get("action") not in ACTIONS]
+    if unknown:
+        raise ValueError(f"probe requests must have an action among {', '.join(ACTIONS)}; got {unknown[0]!r}")
+    ordered = sorted(requests, key=lambda request: ACTIONS.index(request["action"]))
+    return {"call_seconds": max(1, int(call_seconds)), "requests": ordered}
+
+
+def report_line(notebook, files):
+    """The runner's report of one notebook's probe, one line of its standard output.
+
+    Args:
+        notebook: the notebook's file name.
+        files: dict of file name -> bytes the probe wrote.
+
+    Returns:
+        The line (str), newline included.
+    """
+    return json.dumps({"notebook": notebook,
+                       "files": {name: base64.b64encode(content).decode() for name, content in files.items()}}) + "\n"
+
+
+def read_report_lines(stdout, names):
+    """The probes' files from the runner's standard output (a kernel cannot write there).
+
+    Args:
+        stdout: bytes or str the runner wrote.
+        names: the notebooks that ran (others' lines are ignored).
+
+    Returns:
+        Dict of notebook name -> dict of file name -> bytes; the first line
+        for each notebook counts.
+    """
+    reports = {}
+    text = stdout.decode(errors="replace") if isinstance(stdout, bytes) else stdout
+    for line in text.splitlines():
+        try:
+            report = json.loads(line)
+            if report.get("notebook") in names and report["notebook"] not in reports:
+                reports[report["notebook"]] = {str(name): base64.b64decode(content)
+                                               for name, content in dict(report.get("files", {})).items()}
+        except (ValueError, TypeError, AttributeError, binascii.Error):
+            continue
+    return reports
+
+
+@dataclass(frozen=True)
+class ProbeReport:
+    """What the probe of one notebook reported (untrusted).
+
+    Attributes:
+        results: dict of grade id -> the probe's result for it: `outputs` (a
+            list, one per case, each with `value` or `error`, and `calls`),
+            `file` (a saved model), `missing` or `error`.
+        files: dict of file name -> bytes of a model it saved.
+        problem: why the report could not be read, or "".
+    """
+
+    results: dict = field(default_factory=dict)
+    files: dict = field(default_factory=dict)
+    problem: str = ""
+
+
+def read_probe(files):
+    """The probe's report, from the files it wrote.
+
+    Args:
+        files: dict of file name -> bytes (as `Execution.probes` holds them).
+
+    Returns:
+        A `ProbeReport` (empty, with a `problem`, when there is none).
+    """
+    raw = files.get(RESULT_FILE)
+    if raw is None:
+        return ProbeReport(problem="the grader's probe did not report (the kernel died, hung or was tampered with)")
+    if len(raw) > MAX_RESULT_BYTES:
+        return ProbeReport(problem="the probe's report is too large")
+    try:
+        results = json.loads(raw)
+    except ValueError:
+        return ProbeReport(problem="the probe's report is not valid JSON")
+    if not isinstance(results, dict):
+        return ProbeReport(problem="the probe's report is malformed")
+    return ProbeReport(results, {name: content for name, content in files.items() if name.endswith(".keras")})
+
+
+def encode_value(value):
+    """An argument for the probe: arrays keep their dtype (compressed, base64).
+
+    Args:
+        value: a NumPy array, or a JSON-able value (str, int, float).
+
+    Returns:
+        A JSON-able value.
+    """
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        array = value.copy(order="C")
+        return {"b64": base64.b64encode(zlib.compress(array.tobytes())).decode(), "dtype": array.dtype.str,
+                "shape": list(array.shape)}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def decode_value(encoded):
+    """An output the probe reported, decoded without trusting it.
+
+    Only numeric dtypes are read (never pickles), and the size must match
+    the shape.
+
+    Args:
+        encoded: a dict with `b64`, `dtype`, `shape`, or with `repr`.
+
+    Returns:
+        A NumPy array, or None when the output was not numeric.
+
+    Raises:
+        ValueError: if the encoding is malformed.
+    """
+    import numpy as np
+
+    if not isinstance(encoded, dict):
+        raise ValueError("not an encoded value")
+    if "b64" not in encoded:
+        return None
+    dtype, shape = encoded.get("dtype"), encoded.get("shape")
+    if dtype not in _DTYPES or not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise ValueError("an output of an unknown dtype or shape")
+    raw = zlib.decompressobj().decompress(base64.b64decode(encoded["b64"]), 64 * 1000**2)
+    array = np.frombuffer(raw, dtype=np.dtype(dtype))
+    if array.size != int(np.prod(shape)):
+        raise ValueError("an output whose size does not match its shape")
+    return array.reshape(shape)

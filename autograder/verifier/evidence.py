@@ -1,0 +1,83 @@
+"""What the executed notebook itself shows the verifier (read, never trusted).
+
+- the kernel's **claim** for a test cell: the score plain nbgrader would read
+  from its outputs (compared with the verified score; a kernel that claims far
+  more is flagged);
+- **forgeries**: cells the student wrote whose outputs imitate the checks'
+  evidence bundles or the grader's feedback;
+- whether a graded cell is **present** in the submitted notebook.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import nbformat
+from nbgrader.utils import determine_grade
+
+from cnnkit.checks import EVIDENCE_MIME
+
+__all__ = ["claim", "forgeries", "has_cell", "read_notebook"]
+
+_QUIET = logging.getLogger("autograder.verifier.evidence")
+_QUIET.addHandler(logging.NullHandler())
+_QUIET.propagate = False
+_FEEDBACK_LOOKALIKE = re.compile(r"^\[[\w:]+\] [\d.]+ / [\d.]+ points", re.M)
+
+
+def claim(cell, points):
+    """What nbgrader reads from a test cell's outputs (the kernel's own claim).
+
+    Args:
+        cell: the executed cell (nbformat), or None.
+        points: the cell's points.
+
+    Returns:
+        A float in [0, points], or None when the cell did not run.
+    """
+    if cell is None or cell.get("execution_count") is None:
+        return None
+    cell.metadata.setdefault("nbgrader", {})["points"] = points
+    try:
+        score, _ = determine_grade(cell, _QUIET)
+    except Exception:
+        return 0.0
+    return float(min(max(score or 0.0, 0.0), points))
+
+
+def forgeries(notebook):
+    """Cells the student wrote whose outputs imitate the checks' evidence or feedback.
+
+    Args:
+        notebook: the executed notebook (nbformat).
+
+    Returns:
+        A list of one-line findings (`cell 12 prints text that imitates ...`).
+    """
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("grade"):
+            continue
+        for output in cell.get("outputs", []):
+            if EVIDENCE_MIME in output.get("data", {}):
+                found.append(f"cell {index + 1} displays a forged cnnkit evidence bundle")
+            text = output.get("text", "") if output.get("output_type") == "stream" else ""
+            if _FEEDBACK_LOOKALIKE.search(text if isinstance(text, str) else "".join(text)):
+                found.append(f"cell {index + 1} prints text that imitates the grader's feedback")
+    return list(dict.fromkeys(found))
+
+
+def has_cell(notebook, grade_id):
+    """Whether a notebook holds the cell with this grade id."""
+    return any(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id for cell in notebook.cells)
+
+
+def read_notebook(text):
+    """A notebook from untrusted text or bytes, or None when it does not read."""
+    if not text:
+        return None
+    try:
+        return nbformat.reads(text if isinstance(text, str) else text.decode("utf-8", "replace"), as_version=4)
+    except Exception:
+        return None

@@ -1,0 +1,354 @@
+"""What every kind of check has in common: the check a graded cell holds, the
+call it was read from, the trusted work it needs, and its verdict.
+
+A *kind* is the unit the verifier is extended by (compare nbgrader's
+preprocessors or Otter-Grader's test files): one class per kind, in a module
+of its own, listed in the registry (`autograder.verifier.kinds`). A kind
+
+1. **reads** a hidden test's call (`check_function("conv2d_layer",
+   conv2d_layer, points=4)`) by binding it to the signature of the cnnkit
+   check it names (`BoundCall`), so that the check's own defaults apply and
+   are never restated here;
+2. **requests** what the probe must do in the sandbox (`request`, a
+   dict of `autograder.sandbox.contracts.probe_request`);
+3. **names the trusted work** it needs before it can judge (`needs`: a
+   `ReferenceModel` built, a `ReferenceTraining` on a seed);
+4. gives its **verdict** on what the probe reported (`verdict`): a
+   `Verdict` with the score, the feedback, the misconceptions by name and
+   the flags, as data.
+
+Plan, probe requests, verification and the static scan ask the registry;
+nothing else knows which kinds exist.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cnnkit.checks.report import CheckResult
+
+__all__ = ["BoundCall", "Check", "Context", "Kind", "LoadedModel", "ModelProblem", "ReferenceModel", "ReferenceTraining",
+           "Verdict", "default_of",
+           "load_model", "traced_calls", "zero"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """What one graded cell checks.
+
+    Attributes:
+        grade_id: the cell's grade id.
+        points: its points (from the source's nbgrader metadata).
+        kind: the name of its kind in the registry (`function`, `spec`,
+            ...; `nbgrader` when no cnnkit check is called: scored from the
+            cell's outputs).
+        target: the student's name it checks (a function, a builder or a
+            variable).
+        name: what the kind compares it with: the graded function's key in
+            `cnnkit.checks.GRADED`, or the reference model's short name.
+        parameters: the stub's parameter names (functions).
+        margin: the check's tolerance, as its call gives it or its default:
+            accuracy below the reference still worth full marks (trained), or
+            the cut in error worth full marks (improvement, None for the
+            assignment's default).
+        options: further settings read from the call, as (name, value) pairs.
+    """
+
+    grade_id: str
+    points: float
+    kind: str
+    target: str = ""
+    name: str = ""
+    parameters: tuple = ()
+    margin: float | None = None
+    options: tuple = ()
+
+    def option(self, key, default=None):
+        """A setting read from the hidden test's call (see `options`)."""
+        return dict(self.options).get(key, default)
+
+
+@dataclass(frozen=True)
+class ReferenceModel:
+    """Trusted work: a reference model of `cnnkit.models`, built when grading starts.
+
+    Attributes:
+        name: its function's name in `cnnkit.models` (`spec_cnn`, ...).
+    """
+
+    name: str
+    at_start = True
+
+    def run(self, verifier):
+        return verifier.reference_model(self.name)
+
+
+@dataclass(frozen=True)
+class ReferenceTraining:
+    """Trusted work: a reference model trained under the budget and scored on
+    the held-out rows, when a submission first needs it (then cached).
+
+    Attributes:
+        name: the reference's short name (see `cnnkit.models.build`).
+        seed: the training seed (None: the assignment's own).
+    """
+
+    name: str
+    seed: int | None = None
+    at_start = False
+
+    def run(self, verifier):
+        return verifier.trained_reference(self.name, self.seed)
+
+
+@dataclass(frozen=True, eq=False)
+class Verdict:
+    """A check's decision on one graded cell.
+
+    Attributes:
+        score: the points earned.
+        feedback: what the student reads.
+        misconceptions: tuple of `(name, message)` pairs, in the order named.
+        flags: tuple of reasons for a person to review, one line each.
+        result: the `cnnkit.checks.CheckResult` it came from (its evidence),
+            or None.
+    """
+
+    score: float
+    feedback: str
+    misconceptions: tuple = ()
+    flags: tuple = ()
+    result: object = None
+
+    @classmethod
+    def of(cls, result, flags=()):
+        """The verdict of a `CheckResult` (its misconceptions read from its `Mistake`s)."""
+        return cls(result.score, result.feedback(), tuple((m.name, m.message) for m in result.misconceptions),
+                   tuple(flags), result)
+
+
+def zero(check, message, flags=()):
+    """No credit, with the reason in the feedback (and flags for a person, if any)."""
+    result = CheckResult(check.name, check.points, total=1)
+    result.messages.append(f"0: {message}")
+    return Verdict.of(result, flags)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a verdict may consult about one submission.
+
+    Attributes:
+        student: the student id.
+        verifier: the `autograder.verifier.Verifier` (course secret, seeds,
+            references, held-out rows).
+        probe: the notebook's `autograder.sandbox.contracts.ProbeReport`.
+        scan: the notebook's `autograder.verifier.scan.ScanReport`, or None.
+        cell: the executed test cell (nbformat), or None when it never ran.
+        claim: the score the kernel's own outputs claim for it, or None.
+        cell_text: the cell's own output text.
+        stopped: why the run stopped, if it did ("").
+    """
+
+    student: str
+    verifier: object
+    probe: object = None
+    scan: object = None
+    cell: object = None
+    claim: float | None = None
+    cell_text: str = ""
+    stopped: str = ""
+
+
+def default_of(function, parameter):
+    """The default value of one of `function`'s parameters (the check's own, never restated)."""
+    return inspect.signature(function).parameters[parameter].default
+
+
+def traced_calls(reported):
+    """The watched modules (cnnkit, frameworks) a probe result says its calls entered, sorted."""
+    outputs = reported.get("outputs", [reported])
+    return sorted({c for o in outputs if isinstance(o, dict) for c in o.get("calls", []) if isinstance(c, str)})
+
+
+class BoundCall:
+    """A hidden test's call, bound to the signature of the check it calls.
+
+    The values are the call's AST nodes where the test passes them and the
+    check's own defaults where it does not, so a kind reads every setting
+    the way the check itself would receive it.
+
+    Args:
+        node: the `ast.Call`.
+        function: the cnnkit function called (its signature is used).
+
+    Raises:
+        TypeError: if the call does not fit the signature.
+    """
+
+    def __init__(self, node, function):
+        keywords = {k.arg: k.value for k in node.keywords if k.arg is not None}
+        bound = inspect.signature(function).bind(*node.args, **keywords)
+        bound.apply_defaults()
+        self.arguments = dict(bound.arguments)
+
+    def name(self, parameter):
+        """The student's name passed for `parameter` (`conv2d_layer`), or ""."""
+        value = self.arguments.get(parameter)
+        return value.id if isinstance(value, ast.Name) else ""
+
+    def value(self, parameter):
+        """The literal passed for `parameter`, or the check's default.
+
+        Raises:
+            ValueError: if the test passes something that is not a literal.
+        """
+        value = self.arguments.get(parameter)
+        return ast.literal_eval(value) if isinstance(value, ast.AST) else value
+
+    def called(self, parameter):
+        """The function called to make `parameter`'s value (`cnnkit.models.spec_cnn()` -> `spec_cnn`), or ""."""
+        value = self.arguments.get(parameter)
+        if isinstance(value, ast.Call):
+            func = value.func
+            return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        return ""
+
+    def inner(self, parameter, function):
+        """The call made for `parameter` (`reference_accuracy("spec")`), bound to `function`'s signature.
+
+        Returns:
+            A `BoundCall`, or None when the test passes no such call.
+        """
+        value = self.arguments.get(parameter)
+        if not isinstance(value, ast.Call):
+            return None
+        try:
+            return BoundCall(value, function)
+        except TypeError:
+            return None
+
+
+class Kind:
+    """A kind of check. Subclasses set the class attributes and override the
+    methods their kind needs.
+
+    Attributes:
+        name: the kind's name in the registry and in `Check.kind`.
+        check: the cnnkit check a hidden test calls (its signature is the
+            contract the plan binds calls to), or None; set it as
+            `staticmethod(check_...)` so that it stays a plain function.
+        target: the parameter of `check` naming the student's object.
+        action: the probe action it requests (see
+            `autograder.sandbox.contracts.ACTIONS`), or None (no probe).
+        claims: whether the kernel's own score for the cell is a claim worth
+            comparing with the verdict (a trained model's cell claims nothing
+            under the grader).
+        scanned: whether the static scan looks for cnnkit's reference in the
+            target's code.
+        numpy_only: whether the target must use NumPy only.
+        held_out: whether its verdicts need the held-out rows.
+    """
+
+    name = ""
+    check = None
+    target = ""
+    action = None
+    claims = True
+    scanned = False
+    numpy_only = False
+    held_out = False
+
+    def read(self, call, grade_id, points, stubs):
+        """The `Check` a graded cell holds, from its hidden test's call.
+
+        Args:
+            call: the `BoundCall`.
+            grade_id: the cell's grade id.
+            points: its points.
+            stubs: dict of function name -> the stub's parameter names.
+
+        Returns:
+            A `Check`.
+        """
+        return Check(grade_id, points, self.name, call.name(self.target), self.name)
+
+    def request(self, check, verifier, student):
+        """What the probe must do for this check (a request dict without
+        `action` and `id`, which the verifier adds), or None for nothing."""
+        return None
+
+    def needs(self, check, verifier):
+        """The trusted work this check needs (`ReferenceModel`, `ReferenceTraining`), a tuple."""
+        return ()
+
+    def verdict(self, check, reported, context):
+        """The `Verdict` on what the probe reported for this check.
+
+        Args:
+            check: the `Check`.
+            reported: the probe's result for it (a dict, already checked for
+                reference use, absence and `missing`).
+            context: the submission's `Context`.
+        """
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedModel:
+    """A student's model, loaded safely from a file the probe saved.
+
+    Attributes:
+        model: the `keras.Model`.
+        notes: what the file says of its training (`from_logits`).
+    """
+
+    model: object
+    notes: dict = field(default_factory=dict)
+
+
+class ModelProblem(Exception):
+    """Why a model the probe should have saved cannot be judged.
+
+    Attributes:
+        message: in words, for the feedback.
+        refused: whether the file was refused as unsafe (a person should look).
+    """
+
+    def __init__(self, message, *, refused=False):
+        super().__init__(message)
+        self.message, self.refused = message, refused
+
+
+def load_model(probe, reported):
+    """The model a probe result names, loaded without running its code.
+
+    Args:
+        probe: the `ProbeReport` holding the files.
+        reported: the probe's result (a dict with `file` or `error`).
+
+    Returns:
+        A `LoadedModel`.
+
+    Raises:
+        ModelProblem: when there is no model, or its file is refused.
+    """
+    from cnnkit.checks.models import UnsafeModel, load_model_safely
+
+    if "error" in reported:
+        raise ModelProblem(str(reported["error"])[:300])
+    content = probe.files.get(str(reported.get("file", "")))
+    if content is None:
+        raise ModelProblem("the grader got no model file")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        path.write_bytes(content)
+        try:
+            model, notes = load_model_safely(path)
+        except UnsafeModel as error:
+            raise ModelProblem(f"model file refused: {error}", refused=True) from None
+    return LoadedModel(model, notes)

@@ -1,0 +1,68 @@
+""""Improve it": the student's architecture alone, retrained here and compared with the spec CNN.
+
+The hidden test calls `cnnkit.checks.check_improvement(model, build_fn,
+held_out(), reference_accuracy(NAME), error_cut=...)`. The probe builds and
+saves the builder's (untrained) model; the verifier loads it safely, checks
+it against the budget, retrains a clone of it with the assignment's one
+procedure on seeds drawn from the course secret, and compares its held-out
+accuracy with the reference's trained on the same seeds
+(`cnnkit.checks.models.improvement_verdict`). Weights the student trained,
+for however long, play no part.
+"""
+
+from __future__ import annotations
+
+from cnnkit.assignment import BudgetError, budget_accuracy, check_budget, improvement_seeds
+from cnnkit.checks.models import check_improvement, improvement_verdict
+from cnnkit.quiet import silenced
+
+from autograder.verifier.kinds.base import (Check, Kind, ModelProblem, ReferenceTraining, Verdict, default_of, load_model,
+                                            zero)
+from autograder.verifier.kinds.trained import reference_of
+
+__all__ = ["Improvement"]
+
+
+class Improvement(Kind):
+    """`check_improvement(model, build_fn, data, reference_accuracy, *, error_cut)`: an architecture's gain."""
+
+    name = "improvement"
+    check = staticmethod(check_improvement)
+    target = "build_fn"
+    action = "build"
+    claims = False  # under the grader the cell scores nothing itself
+    held_out = True
+
+    def read(self, call, grade_id, points, stubs):
+        cut = call.value("error_cut")
+        return Check(grade_id, points, self.name, call.name("build_fn"), reference_of(call),
+                     margin=None if cut is None else float(cut))
+
+    def needs(self, check, verifier):
+        return tuple(ReferenceTraining(check.name, seed) for seed in improvement_seeds(verifier.secret))
+
+    def request(self, check, verifier, student):
+        return {"function": check.target, "input_shape": [default_of(check_budget, "input_length"), 1]}
+
+    def verdict(self, check, reported, context):
+        import keras
+
+        verifier = context.verifier
+        try:
+            model = load_model(context.probe, reported).model
+        except ModelProblem as problem:
+            return zero(check, problem.message, (problem.message,) if problem.refused else ())
+        try:
+            check_budget(model)
+        except BudgetError as error:
+            return zero(check, str(error))
+        seeds = improvement_seeds(verifier.secret)
+        try:
+            with silenced():
+                accuracies = [budget_accuracy(lambda: keras.models.clone_model(model), seed, verifier.data_path,
+                                              test=verifier.held_out) for seed in seeds]
+        except Exception as error:  # the architecture loads but does not train (a shape only known at fit time)
+            return zero(check, f"the architecture could not be trained under the budget: {type(error).__name__}: "
+                               f"{str(error)[:160]}")
+        references = [verifier.trained_reference(check.name, seed) for seed in seeds]
+        return Verdict.of(improvement_verdict(accuracies, references, points=check.points, error_cut=check.margin))
