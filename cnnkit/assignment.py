@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnkit.seeds import derive_seed
+
 __all__ = ["BUDGET", "GRADING_ENV", "IMPROVEMENT", "SEED", "BudgetError", "Cost", "StudentData", "architecture_key", "budget_accuracy",
            "budget_optimizer", "check_budget", "exploring", "grading_data", "held_out", "improvement_seeds", "model_cost", "reference_accuracy",
            "reference_result_file", "seizure_data", "train_under_budget", "write_student_data"]
@@ -262,8 +264,7 @@ def improvement_seeds(secret=None):
     """
     if secret is None:
         return tuple(range(IMPROVEMENT["seeds"]))
-    return tuple(int.from_bytes(hashlib.sha256(f"{secret}:improve:{i}".encode()).digest()[:4], "big") >> 1
-                 for i in range(IMPROVEMENT["seeds"]))
+    return tuple(derive_seed(secret, ":improve", i, bits=31) for i in range(IMPROVEMENT["seeds"]))
 
 
 def seizure_data(path=None):
@@ -427,8 +428,7 @@ def grading_data(secret, path=None):
     splits = _splits(path, announce=False)
     if not splits.synthetic:
         return splits.test
-    seed = int.from_bytes(hashlib.sha256(f"{secret}:held-out".encode()).digest()[:8], "big")
-    table = make_synthetic(seed=seed, recordings_per_class=SECRET_RECORDINGS_PER_CLASS)
+    table = make_synthetic(seed=derive_seed(secret, ":held-out"), recordings_per_class=SECRET_RECORDINGS_PER_CLASS)
     return _part(table, np.ones(len(table), dtype=bool), splits.mean, splits.std)
 
 

@@ -20,7 +20,6 @@ what needs a person's eyes.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ import nbformat
 from cnnkit import models as reference_models
 from cnnkit.assignment import grading_data, reference_result_file
 from cnnkit.checks.report import CheckResult
+from cnnkit.seeds import derive_seed, student_seed
 
 from autograder.course.course import cell_feedback
 from autograder.pipeline.results import CellResult, SubmissionResult
@@ -41,29 +41,7 @@ from autograder.verifier.libraries import STUDENT_CNNKIT
 from autograder.verifier.plan import plan_of
 from autograder.verifier.scan import scan
 
-__all__ = ["Verifier", "check_seed", "student_seed"]
-
-
-
-def student_seed(secret, student):
-    """A student's seed: secret (from the course secret), repeatable, personal.
-
-    It is recorded with the student's result; each check's cases are drawn
-    from `check_seed(seed, check)`, so an instructor can replay them.
-
-    Args:
-        secret: the course secret (str).
-        student: the student id.
-
-    Returns:
-        An int in [0, 2**63).
-    """
-    return int.from_bytes(hashlib.sha256(f"{secret}\0{student}".encode()).digest()[:8], "big") >> 1
-
-
-def check_seed(seed, check):
-    """The seed of one check's cases, from a student's seed."""
-    return int.from_bytes(hashlib.sha256(f"{seed}\0{check}".encode()).digest()[:8], "big") >> 1
+__all__ = ["Verifier"]
 
 
 @dataclass(eq=False)
@@ -128,8 +106,8 @@ class Verifier:
         return sorted(work, key=lambda need: (type(need).__name__, need.name, str(getattr(need, "seed", ""))))
 
     def seed(self, student, label):
-        """The seed of one check's cases for one student (see `check_seed`)."""
-        return check_seed(student_seed(self.secret, student), label)
+        """The seed of one check's cases for one student (`cnnkit.seeds.derive_seed`)."""
+        return derive_seed(self.secret, student, label)
 
     def reference_model(self, name):
         """A reference model of `cnnkit.models` (built once).

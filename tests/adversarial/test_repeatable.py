@@ -7,7 +7,7 @@ import pytest
 
 from autograder.frontends.examples import EXAMPLES, NB1, NB2, build_submission
 from autograder.verifier.plan import plan_of
-from autograder.verifier.verifier import check_seed, student_seed
+from cnnkit.seeds import check_seed, student_seed
 from cnnkit.checks.functions import GRADED, call_positionally, draw_cases, judge
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
