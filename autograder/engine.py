@@ -1,16 +1,25 @@
 """`grade`: every submission of an assignment, through the stages.
 
-collect -> prepare (trusted) -> execute (sandboxed, in parallel) -> verify
-(trusted) -> record, with a progress bar and a closing summary. Resumable: a
-submission whose latest result has the same content hash is not graded again
-unless `force` is set.
+collect -> prepare (trusted) -> on each worker slot: probe requests (trusted
+worker process), execute (sandboxed), verify (trusted worker process) ->
+record, with a progress bar and a closing summary. The coordinator (this
+process) only collects, prepares, schedules and records.
+
+Resumable: a submission whose latest result has the same content hash is not
+graded again unless `force` is set. Stoppable: Ctrl-C (SIGINT) or SIGTERM
+ends the running sandboxes and verifiers, cancels what has not started,
+records nothing half-way, and says how many were recorded; the same command
+resumes.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
+import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,19 +30,24 @@ from autograder.course.secret import course_secret
 from autograder.course.templates import templates_of
 from autograder.pipeline import dispatch
 from autograder.pipeline.collect import collect
-from autograder.pipeline.execute import Execution
+from autograder.pipeline.grading import Graded, Job, SlotGrader, Stopped
 from autograder.pipeline.prepare import prepare
 from autograder.pipeline.record import ResultsLog, record
-from autograder.pipeline.results import CellResult, SubmissionResult
+from autograder.pipeline.trusted import TrustedWorker, VerifierSetup
 from autograder.sandbox.contracts import CALL_SECONDS
 from autograder.sandbox.inputs import sandbox_inputs
 from autograder.sandbox.isolation import detect
 from autograder.sandbox.limits import Limits, plan_workers
-from autograder.verifier.verifier import Verifier
+from autograder.verifier.extensions import load_course_checks
+from autograder.verifier.verifier import plans_of, retrained_targets
+from cnnkit.assignment import CACHE_ENV
 
-__all__ = ["GradingRun", "grade"]
+__all__ = ["INTERRUPTED", "GradingRun", "grade", "train_references", "trainings_record"]
 
-GRADER_ERROR = "grader error: "  # the flag of a result the grader itself spoilt (graded again on the next run)
+KERNEL_THREADS = 1
+INTERRUPTED = 130  # the exit status of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT)
+TRAINED_DIR = ".cnnkit/trained"  # where a course records its trainings under the budget
+REFERENCE_SECONDS = 3600  # training every reference an assignment needs, once
 
 
 @dataclass
@@ -49,6 +63,10 @@ class GradingRun:
         results_path: the `results.jsonl` written.
         seconds: wall-clock time of the run.
         lines: the lines printed at the start (limits, sandbox, workers).
+        coordinator_cpu: CPU seconds this process spent (the coordinator's own work).
+        trainings: `collections.Counter` of `trained` and `reused` trainings under the budget.
+        interrupted: whether Ctrl-C or SIGTERM stopped the run.
+        pending: how many submissions this run set out to grade.
     """
 
     results: dict = field(default_factory=dict)
@@ -58,15 +76,24 @@ class GradingRun:
     results_path: Path = None
     seconds: float = 0.0
     lines: list = field(default_factory=list)
+    coordinator_cpu: float = 0.0
+    trainings: Counter = field(default_factory=Counter)
+    interrupted: bool = False
+    pending: int = 0
 
     def summary(self):
         """The closing summary, as lines of text."""
+        if self.interrupted:
+            return [f"interrupted: {len(self.graded)} of {self.pending} recorded; run the same command to resume"]
         statuses = Counter(self.results[s].status for s in self.graded)
         flagged = [s for s in self.graded if self.results[s].flags]
         rate = len(self.graded) / self.seconds * 3600 if self.seconds and self.graded else 0.0
+        per = self.coordinator_cpu / len(self.graded) if self.graded else 0.0
         lines = [f"graded {len(self.graded)} submission(s) in {self.seconds:.1f} s ({rate:.0f} per hour); "
                  f"{len(self.skipped)} unchanged and kept; {len(self.refused)} refused",
-                 "by status: " + (", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) or "none")]
+                 "by status: " + (", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) or "none"),
+                 f"trainings under the budget: trained {self.trainings['trained']}, reused {self.trainings['reused']}; "
+                 f"coordinator CPU {self.coordinator_cpu:.1f} s ({per:.2f} s per submission)"]
         if flagged:
             lines.append(f"flagged {len(flagged)}: " + "; ".join(f"{s} ({', '.join(self.results[s].flags)})"
                                                                  for s in flagged))
@@ -106,7 +133,7 @@ def grade(assignment, *, course=".", submissions=None, limits=None, workers=None
 
 
 def _grade(assignment, scratch, *, course, submissions, limits, workers, scheduler, force, db_url, progress, echo):
-    start = time.monotonic()
+    start, cpu = time.monotonic(), time.process_time()
     limits = limits or Limits()
     course = Course(course, db_url=db_url)
     templates = templates_of(course, assignment)
@@ -119,7 +146,9 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
     run.refused = [refusal.line() for refusal in found.refused]
     mechanisms = detect()
     plan = plan_workers(workers, memory_per_worker=limits.memory)
-    limits = limits if limits.threads else limits.with_threads(plan.threads)
+    # One thread for the kernels' numerical libraries whatever the worker count: a model a student trains in the
+    # kernel (and so its score) must not depend on how the run was sized (the verifier's trainings use one too).
+    limits = limits if limits.threads else limits.with_threads(KERNEL_THREADS)
     worker_slots = dispatch.slots(plan, mechanisms.gpus)
     run.lines = [f"grading {assignment} in {course.root}: {len(found.submissions)} submission(s); {found.ids_from}",
                  "limits: " + limits.describe(), mechanisms.line(limits),
@@ -129,9 +158,10 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
     for line in run.lines + run.refused:
         echo(line)
 
-    verifier = Verifier.for_assignment(course.root / "solutions" / assignment, course.release(assignment, scratch),
-                                       course_secret(course.root))
-    pending = {}
+    load_course_checks(course.root)
+    setup = VerifierSetup(course.root / "solutions" / assignment, course.release(assignment, scratch),
+                          course_secret(course.root), trainings_record(course), course_root=course.root)
+    jobs = []
     for submission in found.submissions:
         kept = previous.get(submission.student)
         # Kept unless changed, forced, or spoilt by a fault of the grader's own (graded again: the fault may be gone).
@@ -139,60 +169,143 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
             run.results[submission.student] = kept
             run.skipped.append(submission.student)
             continue
-        prepared = prepare(submission, templates, assignment=assignment, db_url=course.db_url)
-        # A call of a student function may take a fifth of a cell's time, so that the probe ends within its cell.
-        probes = verifier.requests(submission.student, prepared.notebooks,
-                                   call_seconds=min(CALL_SECONDS, limits.cell_timeout / 5))
-        prepared = dataclasses.replace(prepared, probes=probes)
-        if prepared.notebooks:
-            pending[submission.student] = (submission, prepared)
-        else:
-            nothing_ran = Execution(submission.student, "graded", "")  # every notebook malformed: nothing to run
-            _finish(run, _verified(verifier, nothing_ran, prepared, submission, templates), None, prepared, course,
-                    assignment, log)
+        jobs.append(Job(submission, prepare(submission, templates, assignment=assignment, db_url=course.db_url)))
+    jobs.sort(key=lambda job: -job.size)  # the largest first, so that no worker is left with a long one at the end
+    run.pending = len(jobs)
 
-    options = sandbox_inputs(scratch)
-    # The largest submissions first, so that no worker is left with a long one at the end.
-    jobs = sorted((prepared for _, prepared in pending.values()),
-                  key=lambda prepared: -sum(len(text) for text in prepared.notebooks.values()))
-    finished = (dispatch.run_dask(jobs, limits, scheduler, **options) if scheduler
-                else dispatch.run_local(jobs, limits, worker_slots, **options))
     bar = _bar(len(jobs), progress)
-    for prepared, execution in finished:
-        submission = pending[prepared.student][0]
-        result = _verified(verifier, execution, prepared, submission, templates)
-        _finish(run, result, execution, prepared, course, assignment, log)
-        bar.update(1)
-        bar.set_postfix_str(f"{prepared.student}: {result.status} {result.score:g}/{result.max_score:g}")
-    bar.close()
-    run.seconds = time.monotonic() - start
+    say = bar.write if progress and jobs else echo
+
+    def notes(student, event, text):
+        if event == "trained":
+            say(f"{student}: {text}")
+
+    grader = SlotGrader(setup, limits, templates, min(CALL_SECONDS, limits.cell_timeout / 5),
+                        # a call of a student function may take a fifth of a cell's time: the probe ends in its cell
+                        sandbox_inputs(scratch, retrained=retrained_targets(plans_of(setup.source_dir,
+                                                                                     setup.release_dir))),
+                        notes=notes, logs=scratch)
+    finished = (dispatch.run_dask(jobs, grader.grade, scheduler) if scheduler
+                else dispatch.run_local(jobs, grader.grade, worker_slots))
+    with _stoppable() as stopping:
+        try:
+            for job, outcome in finished:
+                if isinstance(outcome, Stopped):
+                    continue
+                graded = outcome if isinstance(outcome, Graded) else Graded(grader._fault(job, _lost(job), outcome))
+                with stopping.deferred():  # a Ctrl-C waits for this submission's record to be whole
+                    record(graded.result, assignment=assignment, db_url=course.db_url, log=log,
+                           autograded_dir=course.root / "autograded", execution=graded.execution,
+                           prepared=graded.prepared)
+                run.results[job.student] = graded.result
+                run.graded.append(job.student)
+                run.trainings.update(graded.trainings)
+                bar.update(1)
+                bar.set_postfix_str(f"{job.student}: {graded.result.status} "
+                                    f"{graded.result.score:g}/{graded.result.max_score:g}")
+        except KeyboardInterrupt:
+            run.interrupted = True
+            grader.stop()
+            finished.close()
+        finally:
+            grader.close()
+            bar.close()
+    run.seconds, run.coordinator_cpu = time.monotonic() - start, time.process_time() - cpu
     for line in run.summary():
         echo(line)
     return run
 
 
-def _verified(verifier, execution, prepared, submission, templates):
-    """The verifier's result; a fault of the verifier's own is this submission's alone."""
+def train_references(assignment, *, course=".", release=None):
+    """Trains (or finds recorded) every reference training an assignment's checks need, as the grader
+    trains them (in a trusted worker process), so that a later run only reads them.
+
+    Args:
+        assignment: the assignment id.
+        course: the course directory.
+        release: the folder of the released notebooks (default: the course's).
+
+    Returns:
+        The list of recorded files (in `trainings_record(course)`).
+    """
+    course = Course(course)
+    load_course_checks(course.root)
+    with tempfile.TemporaryDirectory(prefix="cnnkit-references-") as scratch:
+        setup = VerifierSetup(course.root / "solutions" / assignment, release or course.release(assignment, scratch),
+                              course_secret(course.root), trainings_record(course), course_root=course.root)
+        worker = TrustedWorker(setup)
+        try:
+            return worker.call("train_references", timeout=REFERENCE_SECONDS)
+        finally:
+            worker.close()
+
+
+def trainings_record(course):
+    """Where a course records its trainings under the budget: `$CNNKIT_CACHE` when set
+    (one record shared by several courses or machines), else the course's own `.cnnkit/trained/`.
+
+    Args:
+        course: the `Course`.
+
+    Returns:
+        A `Path`.
+    """
+    return Path(os.environ.get(CACHE_ENV) or course.root / TRAINED_DIR)
+
+
+def _lost(job):
+    """The execution of a job whose worker failed before it could say anything."""
+    from autograder.pipeline.execute import Execution
+
+    return Execution(job.student, "crashed", "", worker="unknown")
+
+
+class _Stop:
+    """Turns SIGINT and SIGTERM into `KeyboardInterrupt`, held back while a record is written."""
+
+    def __init__(self):
+        self.requested = self.holding = False
+
+    def __call__(self, signum, frame):
+        self.requested = True
+        if not self.holding:
+            self._ignore_more()
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def deferred(self):
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+        if self.requested:
+            self._ignore_more()
+            raise KeyboardInterrupt
+
+    @staticmethod
+    def _ignore_more():  # a second Ctrl-C while stopping changes nothing
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def _stoppable():
+    """Signal handlers for the length of a run (only where signals can be handled: the main thread)."""
+    stop = _Stop()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return verifier.verify(execution, prepared, submission.notebooks, templates, digest=submission.digest)
-    except Exception as error:
-        reason = f"the grader could not verify it ({type(error).__name__}: {str(error)[:160]})"
-        cells = tuple(CellResult(t.name[:-len(".ipynb")], grade_id, 0.0, points, f"0: {reason}")
-                      for t in templates for grade_id, points in t.graded.items())
-        return SubmissionResult(submission.student, "crashed", reason, cells, (GRADER_ERROR + reason,),
-                                execution.seconds, execution.worker, execution.device, submission.digest,
-                                grader_fault=reason)
-
-
-def _finish(run, result, execution, prepared, course, assignment, log):
-    record(result, assignment=assignment, db_url=course.db_url, log=log,
-           autograded_dir=course.root / "autograded", execution=execution, prepared=prepared)
-    run.results[result.student] = result
-    run.graded.append(result.student)
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _bar(total, enabled):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="submission", disable=not enabled or total == 0, file=sys.stderr,
-                dynamic_ncols=True, smoothing=0.1)
+                dynamic_ncols=True, smoothing=0.3)

@@ -45,11 +45,10 @@ def main():
     from autograder.frontends.examples import EXAMPLES, NB1, NB2, NB3, build_submission
     from cnnkit.assignment import reference_result_file
 
-    from autograder.verifier.verifier import Verifier
+    from autograder.engine import train_references
 
     reference_result_file("spec")  # cached once, outside every timing: the kernels' reference ...
-    Verifier.for_assignment(REPO / "solutions" / "cnn", REPO / "assignments" / "cnn",
-                            os.environ["CNNKIT_COURSE_SECRET"]).train_references()  # ... and the verifier's
+    train_references("cnn", course=REPO)  # ... and the verifier's, as the grader trains them
     by_name = {example.student: example for example in EXAMPLES}
     batch = [by_name["solution"]] + [replace(by_name[name], notebooks=(NB1, NB2, NB3))
                                      for name in MISTAKES[:max(args.students - 1, 0)]]

@@ -26,7 +26,9 @@ longer earns nothing for the extra.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
@@ -39,7 +41,8 @@ from cnnkit.seeds import derive_seed
 
 __all__ = ["BUDGET", "GRADING_ENV", "IMPROVEMENT", "SEED", "BudgetError", "Cost", "StudentData", "architecture_key", "budget_accuracy",
            "budget_optimizer", "check_budget", "exploring", "grading_data", "held_out", "improvement_seeds", "model_cost", "reference_accuracy",
-           "reference_result_file", "seizure_data", "train_under_budget", "write_student_data"]
+           "reference_result_file", "seizure_data", "train_under_budget", "training_key", "training_setup",
+           "write_student_data"]
 
 SEED = 2026
 # The training budget: Adam whose learning rate decays from `learning_rate` to 0 along a cosine over exactly
@@ -52,6 +55,9 @@ BUDGET = {"epochs": 12, "batch_size": 128, "learning_rate": 2e-3,
 IMPROVEMENT = {"error_cut": 0.15, "seeds": 2}
 CACHE_ENV = "CNNKIT_CACHE"
 GRADING_ENV = "CNNKIT_GRADING"
+# Under `cnnkit grade`: the builders whose models the grader retrains itself (comma-separated names), so that
+# training them in the kernel would change no grade.
+UNGRADED_TRAINING_ENV = "CNNKIT_UNGRADED_TRAINING"
 SHARES = {"test": 0.15, "validation": 0.15}
 SECRET_RECORDINGS_PER_CLASS = 20
 
@@ -218,6 +224,11 @@ def train_under_budget(build, x, y, validation_data=None, *, seed=0, verbose=0):
     exactly `BUDGET["epochs"]` epochs of `BUDGET["batch_size"]` rows. The
     reference models and the grader's retraining use this function too.
 
+    Under `cnnkit grade`, a builder the grader retrains itself (named in
+    `CNNKIT_UNGRADED_TRAINING`: the "improve it" architecture) is built,
+    checked and compiled but not fitted: its trained weights would change no
+    grade, and fitting it is most of a graded notebook's time.
+
     Args:
         build: a function of no arguments returning a fresh `keras.Model`
             (called after seeding, so the initial weights follow the seed).
@@ -247,6 +258,9 @@ def train_under_budget(build, x, y, validation_data=None, *, seed=0, verbose=0):
     check_budget(model)
     model.compile(optimizer=budget_optimizer(len(y)),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    if grading() and getattr(build, "__name__", None) in _ungraded_training():
+        print(f"(not trained while grading: the grader retrains {build.__name__}'s architecture itself)")
+        return model, {}
     history = model.fit(x, y, validation_data=validation_data, epochs=BUDGET["epochs"],
                         batch_size=BUDGET["batch_size"], shuffle=True, verbose=verbose)
     return model, {key: [float(v) for v in values] for key, values in history.history.items()}
@@ -305,6 +319,10 @@ def grading():
     return os.environ.get(GRADING_ENV, "") == "1"
 
 
+def _ungraded_training():
+    return {name.strip() for name in os.environ.get(UNGRADED_TRAINING_ENV, "").split(",") if name.strip()}
+
+
 def exploring():
     """Whether the notebook's exploration cells should run: always, except
     under `cnnkit grade` (and `cnnkit check`), where they change no grade and
@@ -338,7 +356,7 @@ def reference_accuracy(model="spec", path=None):
     return float(json.loads(reference_result_file(model, path).read_text())["accuracy"])
 
 
-def reference_result_file(model="spec", path=None, test=None, seed=SEED):
+def reference_result_file(model="spec", path=None, test=None, seed=SEED, announce=None):
     """The cached JSON file holding a reference model's accuracy on the test
     recordings, trained (once) with `train_under_budget` if missing.
 
@@ -348,23 +366,27 @@ def reference_result_file(model="spec", path=None, test=None, seed=SEED):
         test: a `cnnkit.data.Part` to evaluate on instead of the table's own
             test recordings (the grader's held-out rows).
         seed: int, the training seed.
+        announce: called with no arguments just before a training starts
+            (not when the result is read from the cache).
 
     Returns:
-        The `pathlib.Path` of the file, named by a key of the data, the
-        architecture, budget and seed: the same key wherever it is computed,
-        for any model with the same architecture, and whichever Keras
-        backend trains it first (so that a course's scores stay the same when
-        it regrades on another backend or machine with the same cache).
+        The `pathlib.Path` of the file, named by a key of what decides the
+        result (see `training_key`): the same key wherever it is computed,
+        for any model with the same architecture. The backend and device
+        that trained it are recorded in the file, not in the key: the first
+        result recorded decides for every later run that reads the same
+        cache (a course's regrade on another backend or a GPU keeps its
+        scores).
 
     Raises:
         RuntimeError: under `cnnkit grade`, in the sandbox.
     """
     from cnnkit import models
 
-    return _accuracy_file(lambda: models.build(model), seed, path, test)
+    return _accuracy_file(lambda: models.build(model), seed, path, test, announce)
 
 
-def budget_accuracy(build, seed, path=None, test=None):
+def budget_accuracy(build, seed, path=None, test=None, announce=None):
     """Held-out accuracy of a model trained with `train_under_budget` (cached).
 
     The cache is keyed by the model's architecture (`architecture_key`),
@@ -376,6 +398,7 @@ def budget_accuracy(build, seed, path=None, test=None):
         seed: int, the training seed.
         path: as `seizure_data`.
         test: as `reference_result_file`.
+        announce: as `reference_result_file`.
 
     Returns:
         The accuracy, a float.
@@ -384,31 +407,87 @@ def budget_accuracy(build, seed, path=None, test=None):
         BudgetError: if the model does not fit the budget.
         RuntimeError: under `cnnkit grade`, in the sandbox.
     """
-    return float(json.loads(_accuracy_file(build, seed, path, test).read_text())["accuracy"])
+    return float(json.loads(_accuracy_file(build, seed, path, test, announce).read_text())["accuracy"])
 
 
-def _accuracy_file(build, seed, path, test):
+def training_setup():
+    """The settings of this process that decide what a training under the
+    budget gives, beside the data, the architecture, the budget and the seed.
+
+    Returns:
+        A dict: `threads` (the numeric libraries' threads: `OMP_NUM_THREADS`,
+        else the CPUs this process may use; a sum's order, so the last digits
+        of every weight, depends on it) and `deterministic` (op determinism,
+        always asked for by `train_under_budget`).
+    """
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    return {"threads": int(threads) if threads.isdigit() else len(os.sched_getaffinity(0)), "deterministic": True}
+
+
+def training_key(build, seed, path=None, test=None):
+    """The key of a training under the budget: everything that decides its result.
+
+    Args:
+        build, seed, path, test: as `budget_accuracy`.
+
+    Returns:
+        A hex str: a hash of the training and held-out rows, the architecture
+        (`architecture_key`), `BUDGET`, the seed and `training_setup()`.
+    """
+    splits = _held_out_splits(path, test)
+    parts = [_fingerprint(splits), architecture_key(build()), BUDGET, int(seed), training_setup()]
+    return hashlib.sha1(json.dumps(parts).encode()).hexdigest()[:20]
+
+
+def _held_out_splits(path, test):
+    splits = _splits(path, announce=False)
+    return splits if test is None else dataclasses.replace(splits, test=test)
+
+
+def _accuracy_file(build, seed, path, test, announce=None):
+    """The recorded result of a training under the budget, trained (once) if missing.
+
+    Processes that want the same key wait for the one that trains it (a file
+    lock), so a class whose students share an architecture trains it once.
+    """
     if grading():
         raise RuntimeError("the reference model is never trained in a graded kernel")
-    splits = _splits(path, announce=False)
-    if test is not None:
-        splits = dataclasses.replace(splits, test=test)
-    key = architecture_key(build())
-    digest = hashlib.sha1(json.dumps([_fingerprint(splits), key, BUDGET, int(seed)]).encode())
-    cache = Path(os.environ.get(CACHE_ENV, Path.home() / ".cache" / "cnnkit")) / f"trained-{digest.hexdigest()[:20]}.json"
+    folder = Path(os.environ.get(CACHE_ENV, Path.home() / ".cache" / "cnnkit"))
+    cache = folder / f"trained-{training_key(build, seed, path, test)}.json"
     if cache.is_file():
         return cache
-    from cnnkit.quiet import silenced
+    folder.mkdir(parents=True, exist_ok=True)
+    with _locked(cache.with_suffix(".lock")):
+        if cache.is_file():  # trained by another process while this one waited
+            return cache
+        if announce is not None:
+            announce()
+        splits = _held_out_splits(path, test)
+        from cnnkit.quiet import silenced
 
-    with silenced():
-        model, _ = train_under_budget(build, splits.train.x, splits.train.y, seed=seed)
-        scores = model.predict(splits.test.x, batch_size=512, verbose=0)
-    accuracy = float(np.mean(np.argmax(scores, axis=-1) == splits.test.y))
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    partial = cache.with_suffix(f".{os.getpid()}.part")
-    partial.write_text(json.dumps({"accuracy": accuracy, "architecture": key, "seed": int(seed), "budget": BUDGET}))
-    partial.replace(cache)
+        with silenced():
+            model, _ = train_under_budget(build, splits.train.x, splits.train.y, seed=seed)
+            scores = model.predict(splits.test.x, batch_size=512, verbose=0)
+        accuracy = float(np.mean(np.argmax(scores, axis=-1) == splits.test.y))
+        import keras
+
+        partial = cache.with_suffix(f".{os.getpid()}.part")
+        partial.write_text(json.dumps({"accuracy": accuracy, "architecture": architecture_key(build()),
+                                       "seed": int(seed), "budget": BUDGET, "setup": training_setup(),
+                                       "backend": keras.backend.backend(), "keras": keras.__version__}))
+        partial.replace(cache)
     return cache
+
+
+@contextlib.contextmanager
+def _locked(path):
+    """An exclusive lock on `path` (created if missing) for the length of a `with` block."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def grading_data(secret, path=None):

@@ -221,9 +221,9 @@ def _release(args):
 
 
 def _grade(args):
-    from autograder.engine import grade
-    from autograder.sandbox.limits import limits_from
+    from autograder.engine import INTERRUPTED, grade
     from autograder.pipeline.cluster import scheduler_for
+    from autograder.sandbox.limits import limits_from
 
     limits = limits_from(timeout=args.timeout, cell_timeout=args.cell_timeout, memory=args.memory,
                          max_output=args.max_output, processes=args.processes, disk=args.disk)
@@ -231,6 +231,8 @@ def _grade(args):
         run = grade(args.assignment, course=args.course, submissions=args.submissions, limits=limits,
                     workers=args.workers, scheduler=scheduler, force=args.force, db_url=args.db,
                     progress=not args.no_progress)
+    if run.interrupted:
+        return INTERRUPTED
     return 0 if run.results or not run.refused else 1
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from autograder.course.course import REPO, Course
 from autograder.course.secret import course_secret
+from autograder.verifier.extensions import COURSE_CHECKS
 
 __all__ = ["Bundle", "build_bundle"]
 
@@ -98,7 +99,7 @@ def build_bundle(assignment, *, course=".", out=None):
         FileNotFoundError: if the course has no source for the assignment.
     """
     from autograder.course.templates import templates_of
-    from autograder.verifier.verifier import Verifier
+    from autograder.engine import train_references
     from cnnkit.data import DATA_ENV
 
     course = Course(course)
@@ -108,10 +109,11 @@ def build_bundle(assignment, *, course=".", out=None):
         stage = Path(scratch)
         release = course.release(assignment, stage)
         secret = course_secret(course.root)
-        verifier = Verifier.for_assignment(course.root / "solutions" / assignment, release, secret)
+        # trained as the grader trains (a trusted worker's fixed setup), so that Gradescope reads them and trains none
+        references = train_references(assignment, course=course.root, release=release)
         _stage_kit(stage / "bundle" / "kit")
         data = os.environ.get(DATA_ENV) or None
-        _stage_course(stage / "bundle" / "course", course, assignment, release, secret, verifier.train_references(), data)
+        _stage_course(stage / "bundle" / "course", course, assignment, release, secret, references, data)
         (stage / "bundle" / "setup.sh").write_text(SETUP_SH)
         (stage / "bundle" / "run_autograder").write_text(RUN_AUTOGRADER % {"assignment": assignment})
         files = _zip(stage / "bundle", out)
@@ -133,6 +135,8 @@ def _stage_course(folder, course, assignment, release, secret, reference_files, 
     shutil.copytree(course.root / "solutions" / assignment, folder / "solutions" / assignment, ignore=_IGNORED)
     shutil.copytree(release, folder / "assignments" / assignment, ignore=_IGNORED)
     shutil.copy(course.root / "nbgrader_config.py", folder / "nbgrader_config.py")
+    if (course.root / COURSE_CHECKS).is_file():  # the course's own checks grade there too
+        shutil.copy(course.root / COURSE_CHECKS, folder / COURSE_CHECKS)
     (folder / ".cnnkit").mkdir()
     (folder / ".cnnkit" / "secret").write_text(secret)
     (folder / "cache").mkdir()

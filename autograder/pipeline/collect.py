@@ -12,6 +12,11 @@ Two sources:
 Nothing is extracted or written: notebooks are read into memory. A student id
 or file name that could reach outside its folder (`/`, `..`, a leading dot,
 a symbolic link, an absolute path in a zip) is refused, and only that entry.
+Zip entries are checked before they are read (declared size, compression
+ratio, the archive's total) and read with a bound (a lying size or a bad CRC
+refuses that entry); what one entry does never stops the collection. Two
+entries that claim the same notebook of the same student are both refused:
+no file can take another student's identity.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from pathlib import Path, PurePosixPath
 __all__ = ["Collection", "Refusal", "Submission", "collect", "content_hash", "safe_name"]
 
 MAX_NOTEBOOK_BYTES = 50 * 1000**2
+MAX_TOTAL_BYTES = 4 * 1000**3  # everything a collection reads into memory, together
+MAX_RATIO = 200  # a notebook's JSON compresses 5-20 times; far more is a zip bomb
 _SAFE = re.compile(r"^[A-Za-z0-9@+][A-Za-z0-9._@+ -]{0,127}$")
 _JUNK = {".ipynb_checkpoints", ".DS_Store", "__MACOSX", ".git", "Thumbs.db"}
 _CANVAS = re.compile(r"^(?:late_)?(?P<login>[^_]+)_\d+_\d+$")
@@ -133,17 +140,31 @@ def collect(course_root, assignment, expected, submissions=None):
 
 
 def _collection(by_student, refused, ids_from, origin):
-    found = []
+    found, total = [], 0
     for student in sorted(by_student):
         notebooks = {}
         for name, read in sorted(by_student[student].items()):
             try:
-                notebooks[name] = read()
-            except (OSError, ValueError) as error:
-                refused.append(Refusal(f"{student}/{name}", str(error)))
+                content = read()
+            except Exception as error:  # a bad CRC, a lying size, an unreadable file: this entry's alone
+                refused.append(Refusal(f"{student}/{name}", _reason(error)))
+                continue
+            total += len(content)
+            if total > MAX_TOTAL_BYTES:
+                refused.append(Refusal(f"{student}/{name}", f"the submissions together are over "
+                                                            f"{MAX_TOTAL_BYTES // 1000**3} GB"))
+                continue
+            notebooks[name] = content
         if notebooks:
             found.append(Submission(student, notebooks, content_hash(notebooks), f"{origin}/{student}"))
     return Collection(tuple(found), tuple(refused), ids_from)
+
+
+def _reason(error):
+    """An error reading an entry, in one line."""
+    if isinstance(error, (OSError, ValueError)) and not isinstance(error, zipfile.BadZipFile):
+        return str(error)
+    return f"unreadable ({type(error).__name__}: {str(error)[:160]})"
 
 
 def _folder_entries(root, refused, depth):
@@ -196,16 +217,30 @@ def _zip_entries(path, refused):
         elif not all(safe_name(part) for part in parts):
             refused.append(Refusal(f"{path.name}:{name}", "unsafe name (only letters, digits and ._@+- are accepted)"))
         elif name.endswith(".ipynb"):
-            entries.append((parts, _zip_reader(archive, info)))
+            problem = _zip_problem(info)
+            if problem:
+                refused.append(Refusal(f"{path.name}:{name}", problem))
+            else:
+                entries.append((parts, _zip_reader(archive, info)))
     return entries
+
+
+def _zip_problem(info):
+    """Why a zip entry must not be read at all (from what its header declares), or ""."""
+    if info.file_size > MAX_NOTEBOOK_BYTES:
+        return f"larger than {MAX_NOTEBOOK_BYTES // 1000**2} MB"
+    if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
+        return f"compressed {info.file_size / info.compress_size:.0f} to 1 (a zip bomb?)"
+    return ""
 
 
 def _zip_reader(archive, info):
     def read():
-        if info.file_size > MAX_NOTEBOOK_BYTES:
-            raise ValueError(f"larger than {MAX_NOTEBOOK_BYTES // 1000**2} MB")
         with archive.open(info) as handle:
-            return handle.read(MAX_NOTEBOOK_BYTES + 1)
+            content = handle.read(MAX_NOTEBOOK_BYTES + 1)
+        if len(content) > MAX_NOTEBOOK_BYTES:  # its header lied about its size
+            raise ValueError(f"larger than {MAX_NOTEBOOK_BYTES // 1000**2} MB")
+        return content
     return read
 
 
@@ -217,7 +252,7 @@ def _strip_common_folder(entries):
 
 
 def _assign_students(entries, expected, refused):
-    by_student = defaultdict(dict)
+    claims = defaultdict(list)  # (student, notebook) -> [(where, read)]
     kinds = set()
     stems = sorted((name[:-len(".ipynb")] for name in expected), key=len, reverse=True)
     for parts, read in entries:
@@ -240,10 +275,17 @@ def _assign_students(entries, expected, refused):
             refused.append(Refusal(where, "no usable student id in the name"))
         elif notebook is None:
             refused.append(Refusal(where, "not one of the assignment's notebooks"))
-        elif notebook in by_student[student]:
-            refused.append(Refusal(where, f"a second {notebook} for student {student}"))
         else:
-            by_student[student][notebook] = read
+            claims[(student, notebook)].append((where, read))
+    by_student = defaultdict(dict)
+    for (student, notebook), found in claims.items():
+        if len(found) == 1:
+            by_student[student][notebook] = found[0][1]
+            continue
+        places = ", ".join(where for where, _ in found)
+        refused += [Refusal(where, f"{len(found)} files claim {notebook} of student {student} ({places}): all "
+                                   "refused, since no file may take a student's identity; hand in one")
+                    for where, _ in found]
     return by_student, "student ids: " + ("; ".join(sorted(kinds)) or "no notebooks found")
 
 
@@ -254,7 +296,7 @@ def _known_notebook(name, expected, read):
     try:
         cells = json.loads(read()).get("cells", [])
         ids = {cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") for cell in cells if isinstance(cell, dict)}
-    except (ValueError, AttributeError, OSError):
+    except Exception:  # unreadable, nested too deeply, not a notebook: not one of the assignment's
         return None
     matches = [notebook for notebook, grade_ids in expected.items() if grade_ids and grade_ids <= ids]
     return matches[0] if len(matches) == 1 else None

@@ -1,16 +1,17 @@
-"""Where submissions run: worker threads on this machine, or a Dask cluster.
+"""Where submissions are graded: worker slots on this machine, or a Dask cluster.
 
-Both yield `(prepared, execution)` pairs as submissions finish, in any
-order. A worker never decides a score and never touches the course: it gets
-a `Prepared` and returns an `Execution`, so the grader writes every result
+Both run a job function on each job and yield `(job, outcome)` pairs as jobs
+finish, in any order; the caller (the coordinator) records each outcome
 itself, one at a time.
 
-- Locally, each worker is a thread that starts one sandbox at a time and is
-  pinned (through the sandbox) to its own cores and, when there are GPUs, to
-  one GPU (several workers may share one).
-- On Dask (`distributed`), each submission is a task that runs the sandbox
-  on a worker; a task whose worker dies is not retried: it is recorded as
-  `crashed`, and the other submissions go on.
+- Locally, each worker slot is a thread that runs one job at a time, pinned
+  (through the sandbox and its trusted worker process) to its own cores and,
+  when there are GPUs, to one GPU (several slots may share one).
+- On Dask (`distributed`), each job is a task; a task whose worker dies is
+  not retried: its outcome is the error, and the other jobs go on.
+
+Stopping early (closing the generator, as a Ctrl-C does) cancels every job
+not yet started.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import os
 import queue
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
-from autograder.pipeline.execute import Execution, Slot, execute
+from autograder.pipeline.execute import Slot
 
 __all__ = ["run_dask", "run_local", "slots"]
 
@@ -45,75 +46,72 @@ def slots(plan, gpus=()):
     return made
 
 
-def run_local(jobs, limits, worker_slots, **options):
-    """Runs jobs on local worker threads.
+def run_local(jobs, work, worker_slots):
+    """Runs `work(job, slot)` on local worker slots, one job per slot at a time.
 
     Args:
-        jobs: list of `autograder.pipeline.prepare.Prepared`.
-        limits: the `Limits` (threads set).
+        jobs: a list of jobs (any objects).
+        work: callable `(job, slot)` -> outcome; an exception it raises is
+            the outcome.
         worker_slots: list of `Slot`, one per worker.
-        **options: passed to `autograder.pipeline.execute.execute`.
 
     Yields:
-        `(prepared, execution)` as each finishes.
+        `(job, outcome)` as each finishes.
     """
     free = queue.Queue()
     for slot in worker_slots:
         free.put(slot)
 
-    def run(prepared):
+    def run(job):
         slot = free.get()
         try:
-            return execute(prepared, limits, slot, **options)
-        except Exception as error:  # a fault of the grader's own, kept to this submission
-            return _lost(prepared, slot.worker, error)
+            return work(job, slot)
+        except Exception as error:  # a fault of the grader's own, kept to this job
+            return error
         finally:
             free.put(slot)
 
-    with ThreadPoolExecutor(max_workers=len(worker_slots), thread_name_prefix="cnnkit-worker") as pool:
-        futures = {pool.submit(run, prepared): prepared for prepared in jobs}
+    pool = ThreadPoolExecutor(max_workers=len(worker_slots), thread_name_prefix="cnnkit-worker")
+    try:
+        futures = {pool.submit(run, job): job for job in jobs}
         for future in as_completed(futures):
             yield futures[future], future.result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
-def run_dask(jobs, limits, address, **options):
-    """Runs jobs on a Dask cluster.
+def run_dask(jobs, work, address):
+    """Runs `work(job, slot)` on a Dask cluster, one task per job.
 
     Args:
-        jobs: list of `autograder.pipeline.prepare.Prepared`.
-        limits: the `Limits` (threads set).
+        jobs: a list of jobs (picklable).
+        work: a picklable callable `(job, slot)` -> outcome.
         address: the scheduler's address (`tcp://host:8786`), or a
             `distributed.Client`.
-        **options: passed to `autograder.pipeline.execute.execute` on the workers.
 
     Yields:
-        `(prepared, execution)` as each finishes.
+        `(job, outcome)` as each finishes; the outcome of a task whose worker
+        failed is the exception.
     """
     from distributed import Client, as_completed as dask_completed
 
     client = address if isinstance(address, Client) else Client(address, timeout="30s")
+    futures = {}
     try:
-        futures = {client.submit(_on_dask_worker, prepared, limits, options, pure=False, retries=0,
-                                 key=f"cnnkit-grade-{prepared.student}-{id(prepared)}"): prepared
-                   for prepared in jobs}
+        futures = {client.submit(_on_dask_worker, work, job, pure=False, retries=0,
+                                 key=f"cnnkit-grade-{index}-{id(job)}"): job for index, job in enumerate(jobs)}
         for future in dask_completed(futures):
-            prepared = futures[future]
             try:
-                yield prepared, future.result()
+                yield futures[future], future.result()
             except Exception as error:  # KilledWorker and friends
-                yield prepared, _lost(prepared, "dask", error)
+                yield futures[future], error
     finally:
+        client.cancel(list(futures))
         if client is not address:
             client.close()
 
 
-def _on_dask_worker(prepared, limits, options):
+def _on_dask_worker(work, job):
     from distributed import get_worker
 
-    worker = get_worker()
-    return execute(prepared, limits, Slot(f"dask:{worker.name}"), **options)
-
-
-def _lost(prepared, worker, error):
-    return Execution(prepared.student, "crashed",
-                     f"the worker running it failed ({type(error).__name__}: {str(error)[:160]})", worker=worker)
+    return work(job, Slot(f"dask:{get_worker().name}"))

@@ -60,6 +60,7 @@ class Execution:
         worker, device: where it ran.
         peak_memory: most bytes in use at once, when known.
         limits_hit: names of the limits the submission ran into.
+        flags: what the grader saw of the run that a person should review.
     """
 
     student: str
@@ -73,9 +74,10 @@ class Execution:
     device: str = "cpu"
     peak_memory: int | None = None
     limits_hit: tuple = ()
+    flags: tuple = ()
 
 
-def execute(prepared, limits, slot, *, env=None, binds=()):
+def execute(prepared, limits, slot, *, env=None, binds=(), cancel=None):
     """Runs every well-formed notebook of a submission in one sandbox, then
     the verifier's probes (`prepared.probes`) in the same kernels.
 
@@ -85,6 +87,8 @@ def execute(prepared, limits, slot, *, env=None, binds=()):
         slot: the `Slot` to run in.
         env: dict of extra environment variables for the kernels.
         binds: pairs (host path, sandbox path) shown read-only.
+        cancel: a `threading.Event` that ends the run once set (the grader is
+            stopping; the result is then not recorded).
 
     Returns:
         An `Execution`.
@@ -101,7 +105,8 @@ def execute(prepared, limits, slot, *, env=None, binds=()):
             devices = tuple(str(p) for p in sorted(Path("/dev").glob("nvidia*")))
         run = run_sandboxed(["python", "-m", "autograder.sandbox.runner", "/job", "/out"], job_dir=job_dir, out_dir=out_dir,
                             limits=limits, cpus=slot.cpus, env=env, binds=binds, devices=devices,
-                            stdin=json.dumps(prepared.probes).encode())  # never written in the sandbox
+                            stdin=json.dumps(prepared.probes).encode(),  # never written in the sandbox
+                            cancel=cancel)
         status = Status.read(_read_text(out_dir / STATUS_FILE, limit=1000**2))
         notebooks = {name: text for name in prepared.notebooks
                      if (text := _read_text(out_dir / name, limit=limits.max_output + 16 * 1000**2)) is not None}
@@ -112,8 +117,11 @@ def execute(prepared, limits, slot, *, env=None, binds=()):
                                         ("time", outcome == "timeout"), ("output", outcome == "output-limit")) if flag)
     if run.processes_exceeded:
         reason = "; ".join(filter(None, [reason, f"it reached the limit of {limits.processes} processes"]))
+    flags = ((f"{run.stdout_dropped:,} bytes beyond what the grader reads reached the runner's report channel "
+              "(something in the sandbox wrote to the grader's pipe): dropped, review it",)
+             if run.stdout_dropped else ())
     return Execution(prepared.student, outcome, reason, notebooks, evidence, probed, run.seconds, slot.worker,
-                     slot.device, run.peak_memory, hit)
+                     slot.device, run.peak_memory, hit, flags)
 
 
 def _outcome(run, status, limits, prepared):

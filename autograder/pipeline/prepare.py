@@ -66,7 +66,25 @@ def prepare(submission, templates, *, assignment, db_url):
                 _sanitised(notebook, template, assignment=assignment, student=submission.student, db_url=db_url))
         except MalformedNotebook as error:
             malformed[template.name] = str(error)
+        except Exception as error:  # whatever else its bytes provoke is this notebook's alone
+            malformed[template.name] = f"the grader cannot read it ({type(error).__name__}: {str(error)[:160]})"
     return Prepared(submission.student, notebooks, malformed, tuple(missing))
+
+
+MAX_DEPTH = 64  # a notebook's JSON is about 6 deep; nbformat's validator recurses through all of it
+
+
+def _depth(data):
+    """How deeply a JSON value nests (without recursion)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        stack += [(child, depth + 1) for child in children if isinstance(child, (dict, list))]
+    return deepest
 
 
 class MalformedNotebook(ValueError):
@@ -81,6 +99,10 @@ def well_formed(raw, template):
     except json.JSONDecodeError as error:
         raise MalformedNotebook(f"not a notebook: broken JSON at line {error.lineno}, column {error.colno} "
                                 f"({error.msg})") from None
+    except RecursionError:
+        raise MalformedNotebook(f"not a notebook: its JSON is nested more than {MAX_DEPTH} deep") from None
+    if _depth(data) > MAX_DEPTH:
+        raise MalformedNotebook(f"not a notebook: its JSON is nested more than {MAX_DEPTH} deep")
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise MalformedNotebook("not a notebook: no list of cells")
     version = (data.get("nbformat"), data.get("nbformat_minor"))

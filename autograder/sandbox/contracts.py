@@ -185,7 +185,7 @@ def read_report_lines(stdout, names):
         for each notebook counts.
     """
     reports = {}
-    text = stdout.decode(errors="replace") if isinstance(stdout, bytes) else stdout
+    text = bytes(stdout).decode(errors="replace") if isinstance(stdout, (bytes, bytearray)) else stdout
     for line in text.splitlines():
         try:
             report = json.loads(line)

@@ -16,22 +16,27 @@ SANDBOX_DATA = "/data/seizure.csv"
 _PASSED_ON = ("CNNKIT_CHECK_SEED", "KERAS_BACKEND")
 
 
-def sandbox_inputs(scratch):
+def sandbox_inputs(scratch, *, retrained=()):
     """The files and environment a submission's sandbox gets.
 
     Args:
         scratch: a folder of the grader's where the student's copy of the
             data may be written (it lives as long as the grading run).
+        retrained: names of the student's builders whose models the grader
+            retrains itself: `train_under_budget` does not fit them in the
+            kernel (see `cnnkit.assignment.UNGRADED_TRAINING_ENV`).
 
     Returns:
         A dict with `env` (variables for the kernels) and `binds` (pairs of
         host path and sandbox path, shown read-only), the keyword arguments
         of `autograder.pipeline.execute.execute`.
     """
-    from cnnkit.assignment import GRADING_ENV, write_student_data
+    from cnnkit.assignment import GRADING_ENV, UNGRADED_TRAINING_ENV, write_student_data
     from cnnkit.data import DATA_ENV
 
     env, binds = {GRADING_ENV: "1"}, []
+    if retrained:
+        env[UNGRADED_TRAINING_ENV] = ",".join(retrained)
     if os.environ.get(DATA_ENV):
         student_data = scratch / "student-data.csv"
         write_student_data(student_data)

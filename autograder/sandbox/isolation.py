@@ -32,6 +32,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -39,11 +40,12 @@ from pathlib import Path
 
 from autograder.sandbox.limits import format_size
 
-__all__ = ["Mechanisms", "SandboxRun", "detect", "run_sandboxed"]
+__all__ = ["ControlGroups", "Mechanisms", "SandboxRun", "detect", "run_sandboxed"]
 
 HOME = "/home/student"
 SANDBOX_UID = 1000
-MAX_STDOUT = 256 * 1000**2
+MAX_STDOUT = 96 * 1000**2  # the probes' reports (models included, base64): far more is a flood
+MAX_STDERR = 64 * 1000  # only its last lines are kept
 _CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
@@ -97,6 +99,8 @@ class SandboxRun:
         peak_memory: most bytes in use at once, when known.
         stderr: the last lines the command wrote to stderr.
         stdout: what the command wrote to stdout (at most `MAX_STDOUT` bytes).
+        stdout_dropped: bytes of stdout past `MAX_STDOUT`, read and dropped
+            (the grader's memory stays bounded, whatever floods the pipe).
     """
 
     returncode: int
@@ -107,6 +111,7 @@ class SandboxRun:
     peak_memory: int | None
     stderr: str
     stdout: bytes = b""
+    stdout_dropped: int = 0
 
 
 @functools.lru_cache(maxsize=1)
@@ -125,7 +130,7 @@ def detect():
 
 
 def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, binds=(), devices=(), mechanisms=None,
-                  stdin=b""):
+                  stdin=b"", cancel=None):
     """Runs `command` in a sandbox and waits for it, at most `limits.timeout`.
 
     Args:
@@ -140,12 +145,14 @@ def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, bin
         devices: device files to show (GPUs).
         mechanisms: a `Mechanisms` (default: `detect()`).
         stdin: bytes for the command's standard input.
+        cancel: a `threading.Event`; once set, the run is ended within half
+            a second (the grader is stopping).
 
     Returns:
         A `SandboxRun`. Every process of the run has ended when it returns.
     """
     mechanisms = mechanisms or detect()
-    groups = _ControlGroups.create(mechanisms.cgroup, limits) if mechanisms.cgroup else None
+    groups = ControlGroups.create(mechanisms.cgroup, limits) if mechanisms.cgroup else None
     environment = _environment(limits, env or {})
     home = None
     if mechanisms.namespaces:
@@ -168,11 +175,7 @@ def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, bin
                                start_new_session=True)
     timed_out = False
     try:
-        stdout, stderr = process.communicate(input=stdin, timeout=limits.timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill(process)
-        stdout, stderr = process.communicate()
+        out, err, timed_out = _wait(process, stdin, start + limits.timeout, cancel)
     finally:
         _kill(process)
         if groups:
@@ -183,8 +186,65 @@ def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, bin
         groups.remove()
     if home is not None:
         shutil.rmtree(home, ignore_errors=True)
-    tail = "\n".join(stderr.decode(errors="replace").splitlines()[-5:])
-    return SandboxRun(process.returncode, timed_out, memory, processes, seconds, peak, tail, stdout[:MAX_STDOUT])
+    tail = "\n".join(err.data.decode(errors="replace").splitlines()[-5:])
+    return SandboxRun(process.returncode, timed_out, memory, processes, seconds, peak, tail, out.data, out.dropped)
+
+
+class _Drain(threading.Thread):
+    """Reads a pipe to its end, keeping the first `keep` bytes (or the last, `tail=True`) and counting the rest."""
+
+    def __init__(self, pipe, keep, tail=False):
+        super().__init__(daemon=True)
+        self.pipe, self.keep, self.tail = pipe, keep, tail
+        self.data, self.dropped = bytearray(), 0
+        self.start()
+
+    def run(self):
+        kept = bytearray()
+        while chunk := self.pipe.read(1 << 16):
+            if self.tail:
+                kept = (kept + chunk)[-self.keep:]
+                continue
+            room = self.keep - len(kept)
+            kept += chunk[:room]
+            self.dropped += max(0, len(chunk) - room)
+        self.data = kept  # a bytearray: no second copy of what was kept
+        self.pipe.close()
+
+
+def _wait(process, stdin, deadline, cancel):
+    """(stdout, stderr, timed out) of a process, killed at `deadline` or once `cancel` is set;
+    its output read as it comes, bounded in memory."""
+    out, err = _Drain(process.stdout, MAX_STDOUT), _Drain(process.stderr, MAX_STDERR, tail=True)
+    feeder = threading.Thread(target=_feed, args=(process.stdin, stdin), daemon=True)
+    feeder.start()
+    late = False
+    while True:
+        try:
+            process.wait(timeout=max(0.01, min(0.5, deadline - time.monotonic())))
+            break
+        except subprocess.TimeoutExpired:
+            late = time.monotonic() >= deadline
+            if late or (cancel is not None and cancel.is_set()):
+                _kill(process)
+                process.wait()
+                break
+    _kill(process)  # what it left behind holds the pipes open
+    for thread in (out, err, feeder):
+        thread.join(timeout=5)
+    return out, err, late
+
+
+def _feed(pipe, data):
+    try:
+        pipe.write(data)
+    except (BrokenPipeError, OSError):  # it ended without reading: nothing to tell it
+        pass
+    finally:
+        try:
+            pipe.close()
+        except OSError:
+            pass
 
 
 def _drops_privileges(mechanisms):
@@ -352,8 +412,11 @@ def _gpus():
     return tuple(int(line) for line in out.stdout.split() if line.strip().isdigit())
 
 
-class _ControlGroups:
-    """The control groups of one run (v1: one per controller; v2: one)."""
+class ControlGroups:
+    """The control groups of one run (v1: one per controller; v2: one), with
+    `create(version, limits)` (memory and processes from a `Limits`),
+    `procs_files()` for `autograder.sandbox.launch` to join, `kill_all()`,
+    `report()` and `remove()`."""
 
     def __init__(self, version, folders):
         self.version, self.folders = version, folders

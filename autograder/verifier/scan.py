@@ -71,12 +71,18 @@ def scan(submitted, sanitised, plan):
             if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade_id") not in plan.locked]
     reader = _Reader()
     for where, source in code:
-        reader.read(where, source)
+        try:
+            reader.read(where, source)
+        except RecursionError:  # code built to be too deep to read is itself worth a look
+            reader.dynamic.append((where, "code nested too deeply to read"))
     flags += [f"{plan.name}: {what} in {where}" for where, what in reader.dynamic]
     targets = [check.target for check in plan.checks if kind_of(check).scanned and check.target]
     reference, frameworks = {}, {}
     for target in targets:
-        reached = reader.reaches(target)
+        try:
+            reached = reader.reaches(target)
+        except RecursionError:
+            reached = set()
         cnnkit = sorted((q for q in reached if is_reference(q)), key=lambda q: (-len(q), q))  # the most specific
         if cnnkit:
             reference[target] = cnnkit[0]
@@ -126,7 +132,7 @@ class _Reader:
         lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
         try:
             tree = ast.parse("\n".join(lines))
-        except SyntaxError:
+        except (SyntaxError, ValueError, RecursionError, MemoryError):  # the kernel reports it; nothing to read
             return
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):

@@ -35,13 +35,41 @@ from autograder.course.course import cell_feedback
 from autograder.pipeline.results import CellResult, SubmissionResult
 from autograder.sandbox.contracts import probe_request, read_probe
 from autograder.verifier.evidence import claim, forgeries, has_cell, read_notebook
-from autograder.verifier.kinds import Context, Verdict, kind_of
+from autograder.verifier.kinds import Context, Verdict, kind_of, zero
 from autograder.verifier.kinds.base import traced_calls
 from autograder.verifier.libraries import STUDENT_CNNKIT
 from autograder.verifier.plan import plan_of
 from autograder.verifier.scan import scan
 
-__all__ = ["Verifier"]
+__all__ = ["Verifier", "plans_of", "retrained_targets"]
+
+
+def plans_of(source_dir, release_dir):
+    """The verification plan of every notebook of an assignment (cheap: no model is built).
+
+    Args:
+        source_dir: the instructor's notebooks of the assignment.
+        release_dir: the released notebooks.
+
+    Returns:
+        Dict of notebook file name -> `NotebookPlan`.
+    """
+    return {path.name: plan_of(path, Path(release_dir) / path.name) for path in sorted(Path(source_dir).glob("*.ipynb"))}
+
+
+def retrained_targets(plans):
+    """The student names whose trained models the verifier never reads (it
+    retrains their architecture itself): their training in the kernel can be
+    skipped under the grader.
+
+    Args:
+        plans: dict of notebook file name -> `NotebookPlan`.
+
+    Returns:
+        A sorted tuple of names.
+    """
+    return tuple(sorted({check.target for plan in plans.values() for check in plan.checks
+                         if kind_of(check).retrained and check.target}))
 
 
 @dataclass(eq=False)
@@ -60,6 +88,9 @@ class Verifier:
             (a Gradescope bundle carries them, so as not to train again).
         data_path: the seizure data the grader trains on (None:
             `$CNNKIT_DATA` or the stand-in).
+        announce: callable `(event, text)` told of each training under the
+            budget, `event` being `"trained"` (it ran now) or `"reused"` (its
+            recorded result was read), or None.
     """
 
     plans: dict
@@ -68,6 +99,7 @@ class Verifier:
     references: dict = field(default_factory=dict)
     reference_files: list = field(default_factory=list)
     data_path: object = None
+    announce: object = None
 
     @classmethod
     def for_assignment(cls, source_dir, release_dir, secret, data_path=None):
@@ -86,9 +118,7 @@ class Verifier:
         Returns:
             A `Verifier`.
         """
-        plans = {path.name: plan_of(path, Path(release_dir) / path.name)
-                 for path in sorted(Path(source_dir).glob("*.ipynb"))}
-        verifier = cls(plans, secret, data_path=data_path)
+        verifier = cls(plans_of(source_dir, release_dir), secret, data_path=data_path)
         for work in verifier.needs():
             if work.at_start:  # cheap, and a broken reference stops the run before anything is graded
                 work.run(verifier)
@@ -135,11 +165,35 @@ class Verifier:
         """
         key = name if seed is None else (name, seed)
         if key not in self.references:
-            path = reference_result_file(name, self.data_path, test=self.held_out,
-                                         **({} if seed is None else {"seed": seed}))
+            what = f"the reference {name}" + ("" if seed is None else f" on the grader's seed {seed}")
+            path = self.recorded(what, lambda announce: reference_result_file(
+                name, self.data_path, test=self.held_out, announce=announce, **({} if seed is None else {"seed": seed})))
             self.references[key] = float(json.loads(path.read_text())["accuracy"])
             self.reference_files.append(path)
         return self.references[key]
+
+    def recorded(self, what, compute):
+        """The result of a training under the budget, announced as trained or reused.
+
+        Args:
+            what: the training in words (`the reference spec on the grader's seed 12`).
+            compute: callable taking an `announce` callback (called when a
+                training starts) and returning the result.
+
+        Returns:
+            What `compute` returned.
+        """
+        trained = []
+
+        def started():
+            trained.append(what)
+            if self.announce is not None:
+                self.announce("trained", f"training {what} under the budget")
+
+        result = compute(started)
+        if not trained and self.announce is not None:
+            self.announce("reused", f"{what}: recorded result reused")
+        return result
 
     def train_references(self):
         """Trains (or reads from the cache) every trained reference the plans
@@ -197,7 +251,7 @@ class Verifier:
         Returns:
             A `SubmissionResult` with verified scores, flags and the kernel's claims.
         """
-        cells, flags, claims, notebooks = [], [], {}, {}
+        cells, flags, claims, notebooks = [], list(execution.flags), {}, {}
         for template in templates:
             name = template.name
             stem = name[:-len(".ipynb")]
@@ -273,4 +327,8 @@ class Verifier:
             result = CheckResult(check.name, check.points, total=1)
             result.messages.append(f"0: {reported['missing']} when the notebook has run")
             return Verdict.of(result)
-        return kind.verdict(check, reported, context)
+        try:
+            return kind.verdict(check, reported, context)
+        except Exception as error:  # what this submission handed in broke the check: its cell alone, for review
+            why = f"the grader could not judge `{check.target}` ({type(error).__name__}: {str(error)[:160]})"
+            return zero(check, why, (f"{why}: review it",))

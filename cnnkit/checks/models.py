@@ -361,6 +361,9 @@ class UnsafeModel(ValueError):
     """A model file that may not be loaded: it holds code or unknown layers."""
 
 
+MAX_CONFIG_BYTES = 2 * 1000**2  # a course model's config is tens of kB
+MAX_CONFIG_DEPTH = 48  # a model nested in a model nested in ... stays far below
+MAX_CONFIG_OBJECTS = 4000  # layers, initialisers, regularisers and the like, together
 _UNSAFE_CLASSES = {"Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"}
 _MODEL_FILES = {"config.json", "metadata.json", "model.weights.h5"}
 
@@ -391,9 +394,20 @@ def load_model_safely(path):
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
+            if archive.getinfo("config.json").file_size > MAX_CONFIG_BYTES:
+                raise UnsafeModel(f"the model's config is over {MAX_CONFIG_BYTES // 1000**2} MB: not a model of "
+                                  "this course's size")
             config = json.loads(archive.read("config.json"))
+    except UnsafeModel:
+        raise
+    except RecursionError:
+        raise UnsafeModel(f"the model's config is nested more than {MAX_CONFIG_DEPTH} deep") from None
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
         raise UnsafeModel(f"not a Keras model file ({type(error).__name__}: {error})") from None
+    depth, objects = _shape_of(config)
+    if depth > MAX_CONFIG_DEPTH or objects > MAX_CONFIG_OBJECTS:
+        raise UnsafeModel(f"the model's config is nested {depth} deep with {objects} objects (at most "
+                          f"{MAX_CONFIG_DEPTH} and {MAX_CONFIG_OBJECTS}): not a model of this course's size")
     extra = sorted(n for n in names - _MODEL_FILES if not n.startswith("assets/"))
     if extra:
         raise UnsafeModel(f"the model file holds unexpected files: {', '.join(extra[:3])}")
@@ -416,6 +430,20 @@ def load_model_safely(path):
     loss = (config.get("compile_config") or {}).get("loss")
     from_logits = loss.get("config", {}).get("from_logits") if isinstance(loss, dict) else None
     return model, {"from_logits": from_logits}
+
+
+def _shape_of(tree):
+    """(depth, objects) of a nested config, read without recursion (stops counting past the limits)."""
+    deepest, objects, stack = 0, 0, [(tree, 1)]
+    while stack and deepest <= MAX_CONFIG_DEPTH and objects <= MAX_CONFIG_OBJECTS:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, dict):
+            objects += "class_name" in node
+            stack += [(child, depth + 1) for child in node.values() if isinstance(child, (dict, list))]
+        elif isinstance(node, list):
+            stack += [(child, depth + 1) for child in node if isinstance(child, (dict, list))]
+    return deepest, objects
 
 
 def _objects(tree):

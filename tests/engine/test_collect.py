@@ -104,3 +104,58 @@ def test_the_hash_changes_with_the_content_only():
 def test_a_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such folder or zip"):
         collect(tmp_path, "cnn", EXPECTED, tmp_path / "nope.zip")
+
+
+def _zip(path, entries):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return path
+
+
+def test_a_bad_crc_refuses_that_entry_and_the_rest_is_collected(tmp_path):
+    path = _zip(tmp_path / "lms.zip", {"ann/01_convolution.ipynb": _nb("correlate2d"),
+                                       "bob/01_convolution.ipynb": _nb("correlate2d", "convolve2d")})
+    data = bytearray(path.read_bytes())
+    offset = data.find(b"bob/01_convolution.ipynb") + len("bob/01_convolution.ipynb")  # bob's compressed bytes
+    data[offset + 4] ^= 0xFF
+    path.write_bytes(bytes(data))
+    found = collect(tmp_path, "cnn", EXPECTED, path)
+    assert [s.student for s in found.submissions] == ["ann"]
+    assert any("bob" in r.where and ("unreadable" in r.reason or "Error" in r.reason) for r in found.refused), \
+        found.refused
+
+
+def test_a_zip_bomb_is_refused_before_it_is_read(tmp_path):
+    bomb = _nb("correlate2d")[:-1] + b', "padding": "' + b"0" * 40_000_000 + b'"}'
+    path = _zip(tmp_path / "lms.zip", {"ann/01_convolution.ipynb": _nb("correlate2d"),
+                                       "eve/01_convolution.ipynb": bomb})
+    assert path.stat().st_size < 200_000
+    found = collect(tmp_path, "cnn", EXPECTED, path)
+    assert [s.student for s in found.submissions] == ["ann"]
+    assert any("eve" in r.where and "zip bomb" in r.reason for r in found.refused), found.refused
+
+
+def test_no_file_can_take_another_students_identity(tmp_path):
+    """A flat file named for a student and that student's own folder: both refused, and said so."""
+    path = _zip(tmp_path / "lms.zip", {"victim/01_convolution.ipynb": _nb("correlate2d"),
+                                       "victim_01_convolution.ipynb": _nb("correlate2d", "convolve2d"),
+                                       "ann/01_convolution.ipynb": _nb("correlate2d")})
+    found = collect(tmp_path, "cnn", EXPECTED, path)
+    assert [s.student for s in found.submissions] == ["ann"]
+    claims = [r for r in found.refused if "claim 01_convolution.ipynb of student victim" in r.reason]
+    assert len(claims) == 2, found.refused
+
+
+def test_a_deeply_nested_file_is_not_taken_for_a_notebook_and_stops_nothing(tmp_path):
+    path = _zip(tmp_path / "lms.zip", {"ann/01_convolution.ipynb": _nb("correlate2d"),
+                                       "ann/extra.ipynb": b'{"cells": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"})
+    found = collect(tmp_path, "cnn", EXPECTED, path)
+    assert set(found.submissions[0].notebooks) == {"01_convolution.ipynb"}
+    assert [r.where for r in found.refused] == ["lms.zip:ann/extra.ipynb"]  # (compressed too well, too)
+    flat = tmp_path / "flat"  # in a folder, no compression to give it away: not recognised as a notebook
+    (flat / "ann").mkdir(parents=True)
+    (flat / "ann" / "01_convolution.ipynb").write_bytes(_nb("correlate2d"))
+    (flat / "ann" / "extra.ipynb").write_bytes(b'{"cells": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    found = collect(tmp_path, "cnn", EXPECTED, flat)
+    assert any("not one of the assignment's notebooks" in r.reason for r in found.refused), found.refused

@@ -1,36 +1,43 @@
 """The recipes of docs/instructors.md, proved: a new graded NumPy function and a
 new kind of check, added to a temporary course and graded end to end by
-`cnnkit grade` (real nbgrader, real kernels in the sandbox, the verifier).
+`cnnkit grade` (real nbgrader, real kernels in the sandbox, the verifier in
+its trusted worker processes).
 
 - The function (`relu`) is one `GradedFunction` registered in
   `cnnkit.checks.GRADED` and a hidden test calling `check_function`.
 - The kind (`even`: is `fn(-x) == fn(x)`?) is one `Kind` subclass registered
   with the verifier, and a hidden test calling its check.
 
-Here both are registered in the test process only, where the grader runs;
-the kernel never knows them, so its own test cells fail and claim nothing:
-the verifier's verdict is the score.
+Both live in the course's own `cnnkit_checks.py` (the route for one course;
+in the kit they are the same lines in `cnnkit/checks/functions.py` and a
+module of `autograder/verifier/kinds/`). The kernel never knows them, so its
+own test cells fail and claim nothing: the verifier's verdict is the score.
 """
 
 import shutil
 import textwrap
 
 import nbformat
-import numpy as np
 import pytest
 
 from autograder import grade
 from autograder.course.course import Course
 from autograder.sandbox.limits import Limits
-from autograder.verifier.kinds import Check, Kind, Verdict, registered
-from autograder.verifier.kinds.function import output_of
-from cnnkit.checks import GRADED, CheckResult, Mistake
-from cnnkit.checks.functions import GradedFunction, Misconception
+from autograder.verifier.kinds import KINDS
+from cnnkit.checks import GRADED
 from tests.engine.conftest import REPO, _cell
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
-RELU = GradedFunction(
+COURSE_CHECKS = '''
+import numpy as np
+
+from autograder.verifier.kinds import Check, Kind, Verdict, register
+from autograder.verifier.kinds.function import output_of
+from cnnkit.checks import GRADED, CheckResult, Mistake
+from cnnkit.checks.functions import GradedFunction, Misconception
+
+GRADED["relu"] = GradedFunction(
     lambda x: np.maximum(x, 0.0), lambda rng: {"x": rng.standard_normal(int(rng.integers(1, 9)))},
     (Misconception("absolute value instead of ReLU", "ReLU zeroes the negative inputs; abs turns them positive.",
                    lambda x: np.abs(x)),),
@@ -39,7 +46,7 @@ RELU = GradedFunction(
 
 
 def check_even(fn, *, points=1.0, samples=4):
-    """The new kind's check, as a hidden test calls it (only the grader knows it here)."""
+    """The new kind's check, as a hidden test calls it."""
     raise NotImplementedError
 
 
@@ -66,6 +73,10 @@ class Even(Kind):
         if same < half:
             result.messages.append(Mistake("not even", "f(-x) differs from f(x)"))
         return Verdict.of(result)
+
+
+register(Even())
+'''
 
 
 def _source():
@@ -117,17 +128,19 @@ def test_a_new_graded_function_and_a_new_kind_grade_end_to_end(tmp_path, monkeyp
     (root / "solutions" / "ext").mkdir(parents=True)
     nbformat.write(_source(), root / "solutions" / "ext" / "ext.ipynb")
     shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    (root / "cnnkit_checks.py").write_text(COURSE_CHECKS)
     Course(root).api().generate_assignment("ext", force=True, create=True)
     _submit(root, "right", "np.maximum(x, 0.0)", "x * x")
     _submit(root, "wrong", "np.abs(x)", "x * x * x")
-    monkeypatch.setitem(GRADED, "relu", RELU)
+    monkeypatch.setitem(GRADED, "relu", None)  # the course's checks register into these; removed afterwards
+    monkeypatch.setitem(KINDS, "even", None)
     monkeypatch.setenv("CNNKIT_COURSE_SECRET", "extending")
-    with registered(Even()):
-        run = grade("ext", course=root, workers=1, progress=False, limits=Limits(timeout=120, cell_timeout=30),
-                    echo=lambda line: None)
+    run = grade("ext", course=root, workers=1, progress=False, limits=Limits(timeout=120, cell_timeout=30),
+                echo=lambda line: None)
     right, wrong = ({cell.grade_id: cell for cell in run.results[s].cells} for s in ("right", "wrong"))
     assert run.results["right"].status == "graded" and run.results["right"].score == 3.0, right
     assert 0 < wrong["relu_tests"].score < 2.0, wrong["relu_tests"].feedback
-    assert dict(wrong["relu_tests"].misconceptions) == {"absolute value instead of ReLU": RELU.misconceptions[0].message}
+    assert dict(wrong["relu_tests"].misconceptions) == {
+        "absolute value instead of ReLU": "ReLU zeroes the negative inputs; abs turns them positive."}
     assert wrong["square_tests"].score == 0.0 and "Likely mistake (not even)" in wrong["square_tests"].feedback
     assert run.results["wrong"].flags == (), "the kernel claims nothing it could not: no flag"

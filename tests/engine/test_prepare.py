@@ -68,3 +68,15 @@ def test_a_missing_notebook_is_listed(prepared_for):
     submission = Submission("ann", {}, "h", "test")
     prepared = prepare(submission, templates_of(course.course, "mini"), assignment="mini", db_url=course.course.db_url)
     assert prepared.missing == ("mini.ipynb",)
+
+
+@pytest.mark.parametrize("depth", [200, 100_000])
+def test_a_notebook_nested_too_deeply_is_malformed_and_stops_nothing(prepared_for, depth):
+    run, course = prepared_for
+    notebook = json.loads(json.dumps(course.notebook()))
+    notebook["metadata"]["deep"] = json.loads("[" * 150 + "]" * 150) if depth < 1000 else None
+    text = json.dumps(notebook)
+    if depth >= 1000:  # past the JSON parser's own recursion limit
+        text = text.replace('"deep": null', '"deep": ' + "[" * depth + "]" * depth)
+    prepared = run(text)
+    assert "nested more than" in prepared.malformed["mini.ipynb"] and not prepared.notebooks

@@ -78,24 +78,24 @@ def test_a_changed_submission_is_graded_again_and_force_grades_all(mini_course):
 
 
 def test_a_fault_of_the_verifier_is_this_submissions_alone_and_graded_again_next_run(mini_course, monkeypatch):
-    from autograder.verifier.verifier import Verifier
+    from autograder.pipeline.trusted import TrustedWorker, TrustedWorkerError
 
     _fill(mini_course)
-    verify = Verifier.verify
+    call = TrustedWorker.call
 
-    def failing_for_s1(self, execution, *args, **kwargs):
-        if execution.student == "s1":
-            raise MemoryError("the reference could not be trained")
-        return verify(self, execution, *args, **kwargs)
+    def failing_for_s1(self, method, *args, **kwargs):  # as the verifier's process reports an error of its own
+        if method == "verify" and args[0].student == "s1":
+            raise TrustedWorkerError("MemoryError: the reference could not be trained")
+        return call(self, method, *args, **kwargs)
 
-    monkeypatch.setattr(Verifier, "verify", failing_for_s1)
+    monkeypatch.setattr(TrustedWorker, "call", failing_for_s1)
     first = grade("mini", course=mini_course.root, limits=LIMITS, progress=False, echo=lambda line: None)
     spoilt = first.results["s1"]
     assert spoilt.status == "crashed" and spoilt.score == 0
     assert spoilt.flags == ("grader error: the grader could not verify it (MemoryError: the reference could not be "
                             "trained)",)
     assert first.results["s5"].score == 2, "the other submissions are graded as usual"
-    monkeypatch.setattr(Verifier, "verify", verify)
+    monkeypatch.setattr(TrustedWorker, "call", call)
     second = grade("mini", course=mini_course.root, limits=LIMITS, progress=False, echo=lambda line: None)
     assert second.graded == ["s1"], "only the spoilt result is graded again; the others are kept"
     assert second.results["s1"].status == "graded" and second.results["s1"].score == 2

@@ -252,6 +252,9 @@ class Kind:
             target's code.
         numpy_only: whether the target must use NumPy only.
         held_out: whether its verdicts need the held-out rows.
+        retrained: whether the verifier retrains the target's architecture
+            itself, so that the student's own training of it is never read
+            (and is skipped under the grader).
     """
 
     name = ""
@@ -262,6 +265,7 @@ class Kind:
     scanned = False
     numpy_only = False
     held_out = False
+    retrained = False
 
     def read(self, call, grade_id, points, stubs):
         """The `Check` a graded cell holds, from its hidden test's call.

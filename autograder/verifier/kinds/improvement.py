@@ -32,6 +32,7 @@ class Improvement(Kind):
     action = "build"
     claims = False  # under the grader the cell scores nothing itself
     held_out = True
+    retrained = True
 
     def read(self, call, grade_id, points, stubs):
         cut = call.value("error_cut")
@@ -59,8 +60,12 @@ class Improvement(Kind):
         seeds = improvement_seeds(verifier.secret)
         try:
             with silenced():
-                accuracies = [budget_accuracy(lambda: keras.models.clone_model(model), seed, verifier.data_path,
-                                              test=verifier.held_out) for seed in seeds]
+                accuracies = [verifier.recorded(
+                    f"{context.student}'s {check.target} architecture on the grader's seed {seed}",
+                    lambda announce, seed=seed: budget_accuracy(lambda: keras.models.clone_model(model), seed,
+                                                                verifier.data_path, test=verifier.held_out,
+                                                                announce=announce))
+                    for seed in seeds]
         except Exception as error:  # the architecture loads but does not train (a shape only known at fit time)
             return zero(check, f"the architecture could not be trained under the budget: {type(error).__name__}: "
                                f"{str(error)[:160]}")

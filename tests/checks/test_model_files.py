@@ -1,0 +1,38 @@
+"""Model files are read as hostile data: a config built to be deep or large is
+refused before Keras sees it, with a reason, and never raises anything else."""
+
+import json
+import zipfile
+
+import pytest
+
+from cnnkit.checks.models import MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, UnsafeModel, load_model_safely
+
+pytestmark = [pytest.mark.keras]
+
+
+def _model_file(path, config):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", config)
+        archive.writestr("metadata.json", "{}")
+    return path
+
+
+@pytest.mark.parametrize("depth", [MAX_CONFIG_DEPTH + 5, 200_000])
+def test_a_config_nested_too_deeply_is_refused(tmp_path, depth):
+    config = '{"class_name": "Sequential", "config": ' + "[" * depth + "]" * depth + "}"
+    with pytest.raises(UnsafeModel, match="nested"):
+        load_model_safely(_model_file(tmp_path / "deep.keras", config))
+
+
+def test_a_config_too_large_is_refused_before_it_is_parsed(tmp_path):
+    config = json.dumps({"class_name": "Sequential", "config": {"pad": "x" * (MAX_CONFIG_BYTES + 1)}})
+    with pytest.raises(UnsafeModel, match="over"):
+        load_model_safely(_model_file(tmp_path / "large.keras", config))
+
+
+def test_a_config_of_too_many_objects_is_refused(tmp_path):
+    layers = [{"class_name": "Dense", "module": "keras.layers", "config": {"units": 1}} for _ in range(5000)]
+    with pytest.raises(UnsafeModel, match="objects"):
+        load_model_safely(_model_file(tmp_path / "many.keras", json.dumps({"class_name": "Sequential",
+                                                                             "config": {"layers": layers}})))

@@ -1,0 +1,90 @@
+"""The verifier's trainings are tasks of trusted worker processes: never in the
+coordinator (it does not even load Keras) nor in a sandbox; one training per
+architecture and seed for the whole class (students who share an architecture
+wait on one training); recorded in the course; and the same scores and feedback
+whether the class is graded on one worker, two, or a Dask cluster, from cold
+records each time.
+
+The class: alice and bob hand in the solution's seizure notebook (one
+"improve it" architecture for two students); carol's improved model is the
+spec CNN itself, whose trainings on the grader's seeds are the references'.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from autograder.course.course import ASSIGNMENT, REPO, Course
+from autograder.frontends.examples import NB3, UNTRAINED, Example, build_submission
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+CLASS = (Example("alice", "the solution", notebooks=(NB3,)),
+         Example("bob", "the solution", notebooks=(NB3,)),
+         Example("carol", "the spec CNN as the improved model", notebooks=(NB3,),
+                 answers={"build_improved_model": "def build_improved_model():\n    return build_spec_cnn()",
+                          "train_improved": UNTRAINED}))
+GRADE = """
+import json, sys
+from autograder.engine import grade
+from autograder.pipeline.cluster import scheduler_for
+
+course, where = sys.argv[1], sys.argv[2]
+with scheduler_for("local" if where == "dask" else None) as scheduler:
+    run = grade("cnn", course=course, workers=None if where == "dask" else int(where), scheduler=scheduler,
+                progress=False, echo=lambda line: print(line, file=sys.stderr))
+print(json.dumps({"keras": "keras" in sys.modules, "trainings": dict(run.trainings),
+                  "cells": {s: [[c.grade_id, c.score, c.feedback] for c in r.cells] for s, r in run.results.items()},
+                  "statuses": {s: r.status for s, r in run.results.items()}}))
+"""
+
+
+def _graded(root, where):
+    course = root / f"course-{where}"
+    for folder in ("solutions", "assignments"):
+        shutil.copytree(REPO / folder, course / folder)
+    shutil.copy(REPO / "nbgrader_config.py", course)
+    work = Course(course)
+    for example in CLASS:
+        work.submit(example.student, build_submission(example, work))
+    env = {key: value for key, value in __import__("os").environ.items()
+           if key not in ("CNNKIT_DATA", "CNNKIT_CACHE", "CNNKIT_CHECK_SEED")}
+    env["CNNKIT_COURSE_SECRET"] = "verification-tasks"
+    out = subprocess.run([sys.executable, "-c", GRADE, str(course), where], capture_output=True, text=True, env=env,
+                         timeout=1500, cwd=REPO)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    return json.loads(out.stdout.strip().splitlines()[-1]), out.stderr, course
+
+
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory):
+    return _graded(tmp_path_factory.mktemp("tasks"), "2")
+
+
+def test_the_coordinator_never_trains_nor_loads_keras(two_workers):
+    graded, _, _ = two_workers
+    assert graded["keras"] is False
+    assert set(graded["statuses"].values()) == {"graded"}
+
+
+def test_one_training_per_architecture_and_seed_for_the_class(two_workers):
+    graded, log, course = two_workers
+    # the spec CNN on the assignment's seed and on the grader's two seeds, and the solution's architecture on those
+    # two seeds: carol's spec CNN and bob's copy of alice's architecture reuse them
+    assert graded["trainings"]["trained"] == 5, log
+    assert graded["trainings"]["reused"] >= 4, log
+    announced = [line for line in log.splitlines() if "under the budget" in line and "training " in line]
+    assert len(announced) == 5 and len({line.split(": ", 1)[1] for line in announced}) == 5, announced
+    assert len(list((course / ".cnnkit" / "trained").glob("trained-*.json"))) == 5, "recorded in the course"
+    carol = dict((grade_id, score) for grade_id, score, _ in graded["cells"]["carol"])
+    assert carol["improved_trained_tests"] == 0, "the spec CNN is no improvement on itself"
+    assert graded["cells"]["alice"] == [[c[0], c[1], c[2]] for c in graded["cells"]["bob"]]
+
+
+@pytest.mark.parametrize("where", ["1", "dask"])
+def test_the_same_scores_and_feedback_wherever_it_ran_from_cold_records(two_workers, tmp_path, where):
+    graded, _, _ = two_workers
+    again, log, _ = _graded(tmp_path, where)
+    assert again["cells"] == graded["cells"], log
