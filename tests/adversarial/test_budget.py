@@ -79,3 +79,26 @@ def test_an_architecture_that_beats_the_spec_reference_gets_credit(verifier, tmp
 
     result, _ = _verify(verifier, _report(gap_cnn(), tmp_path, "gap"))
     assert np.mean(result.evidence["accuracies"]) > 0.5 and result.score > 0
+
+
+def test_weights_smuggled_in_an_initialiser_get_nothing_and_are_flagged(verifier, tmp_path):
+    import keras
+    from keras import layers
+
+    rng = np.random.default_rng(0)
+    smuggled = keras.Sequential([keras.Input((178, 1)), layers.Flatten(),
+                                 layers.Dense(5, kernel_initializer=keras.initializers.Constant(rng.normal(size=(178, 5))))])
+    result, flags = _verify(verifier, _report(smuggled, tmp_path, "smuggled"))
+    assert result.score == 0.0 and "Constant initialiser holding an array" in result.feedback()
+    assert any("carries weights of its own" in flag for flag in flags)
+
+
+def test_a_frozen_layer_is_trained_all_the_same(verifier, tmp_path):
+    """Freezing a layer (to keep smuggled weights, say) changes nothing: the grader trains every weight."""
+    from cnnkit.models import gap_cnn
+
+    frozen = gap_cnn()
+    frozen.layers[0].trainable = False
+    plain, _ = _verify(verifier, _report(gap_cnn(), tmp_path, "plain"))
+    result, _ = _verify(verifier, _report(frozen, tmp_path, "frozen"))
+    assert result.evidence["accuracies"] == plain.evidence["accuracies"]

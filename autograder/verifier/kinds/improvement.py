@@ -7,7 +7,9 @@ it against the budget, retrains a clone of it with the assignment's one
 procedure on seeds drawn from the course secret, and compares its held-out
 accuracy with the reference's trained on the same seeds
 (`cnnkit.checks.models.improvement_verdict`). Weights the student trained,
-for however long, play no part.
+for however long, play no part: every weight is trained from Keras' own
+initialisation (frozen layers are trained too), and an architecture whose
+initialisers carry arrays (weights smuggled into the config) gets nothing.
 """
 
 from __future__ import annotations
@@ -57,17 +59,50 @@ class Improvement(Kind):
             check_budget(model)
         except BudgetError as error:
             return zero(check, str(error))
+        smuggled = _array_initialisers(model.get_config())
+        if smuggled:
+            why = (f"the architecture carries weights of its own (a {smuggled[0]} initialiser holding an array): the "
+                   "grader trains every weight from Keras' own random initialisation")
+            return zero(check, why, (f"`{check.target}`: {why}",))
+
+        def fresh():  # the architecture alone: a clone, every layer trained
+            clone = keras.models.clone_model(model)
+            for layer in _layers(clone):
+                layer.trainable = True
+            return clone
+
         seeds = improvement_seeds(verifier.secret)
         try:
             with silenced():
                 accuracies = [verifier.recorded(
                     f"{context.student}'s {check.target} architecture on the grader's seed {seed}",
-                    lambda announce, seed=seed: budget_accuracy(lambda: keras.models.clone_model(model), seed,
-                                                                verifier.data_path, test=verifier.held_out,
-                                                                announce=announce))
+                    lambda announce, seed=seed: budget_accuracy(fresh, seed, verifier.data_path,
+                                                                test=verifier.held_out, announce=announce))
                     for seed in seeds]
         except Exception as error:  # the architecture loads but does not train (a shape only known at fit time)
             return zero(check, f"the architecture could not be trained under the budget: {type(error).__name__}: "
                                f"{str(error)[:160]}")
         references = [verifier.trained_reference(check.name, seed) for seed in seeds]
         return Verdict.of(improvement_verdict(accuracies, references, points=check.points, error_cut=check.margin))
+
+
+def _array_initialisers(config):
+    """The class names of initialisers in a model's config that hold arrays (a scalar constant is a setting)."""
+    found, stack = [], [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            value = node.get("config", {}).get("value") if isinstance(node.get("config"), dict) else None
+            if str(node.get("module", "")).startswith("keras.initializers") and isinstance(value, (list, dict)):
+                found.append(str(node.get("class_name")))
+            stack += list(node.values())
+        elif isinstance(node, list):
+            stack += node
+    return found
+
+
+def _layers(model):
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from _layers(layer)
