@@ -39,8 +39,9 @@ import numpy as np
 
 from cnnkit.seeds import derive_seed
 
-__all__ = ["BUDGET", "GRADING_ENV", "IMPROVEMENT", "SEED", "BudgetError", "Cost", "StudentData", "architecture_key", "budget_accuracy",
-           "budget_optimizer", "check_budget", "exploring", "grading_data", "held_out", "improvement_seeds", "model_cost", "reference_accuracy",
+__all__ = ["BUDGET", "GRADING_ENV", "IMPROVEMENT", "SEED", "BudgetError", "Cost", "StudentData", "TrainingFailed",
+           "architecture_key", "budget_accuracy", "budget_optimizer", "check_budget", "exploring", "grading_data",
+           "held_out", "improvement_seeds", "model_cost", "recorded_accuracy", "reference_accuracy",
            "reference_result_file", "seizure_data", "train_under_budget", "training_key", "training_setup",
            "write_student_data"]
 
@@ -86,6 +87,11 @@ class StudentData:
 
 class BudgetError(ValueError):
     """A model over the assignment's budget; the message says which limit and by how much."""
+
+
+class TrainingFailed(RuntimeError):
+    """A training under the budget that gave no model to score (its loss became NaN or infinite); recorded
+    like a result, so that it is not tried again."""
 
 
 @dataclass(frozen=True)
@@ -353,7 +359,7 @@ def reference_accuracy(model="spec", path=None):
     """
     if grading():
         return None
-    return float(json.loads(reference_result_file(model, path).read_text())["accuracy"])
+    return recorded_accuracy(reference_result_file(model, path))
 
 
 def reference_result_file(model="spec", path=None, test=None, seed=SEED, announce=None):
@@ -407,7 +413,25 @@ def budget_accuracy(build, seed, path=None, test=None, announce=None):
         BudgetError: if the model does not fit the budget.
         RuntimeError: under `cnnkit grade`, in the sandbox.
     """
-    return float(json.loads(_accuracy_file(build, seed, path, test, announce).read_text())["accuracy"])
+    return recorded_accuracy(_accuracy_file(build, seed, path, test, announce))
+
+
+def recorded_accuracy(path):
+    """The accuracy a training's record holds.
+
+    Args:
+        path: a record made by `reference_result_file` or `budget_accuracy`.
+
+    Returns:
+        The accuracy, a float.
+
+    Raises:
+        TrainingFailed: if the record is of a training that failed.
+    """
+    record = json.loads(path.read_text())
+    if record.get("failed"):
+        raise TrainingFailed(record["failed"])
+    return float(record["accuracy"])
 
 
 def training_setup():
@@ -466,14 +490,18 @@ def _accuracy_file(build, seed, path, test, announce=None):
         from cnnkit.quiet import silenced
 
         with silenced():
-            model, _ = train_under_budget(build, splits.train.x, splits.train.y, seed=seed)
+            model, history = train_under_budget(build, splits.train.x, splits.train.y, seed=seed)
             scores = model.predict(splits.test.x, batch_size=512, verbose=0)
-        accuracy = float(np.mean(np.argmax(scores, axis=-1) == splits.test.y))
+        losses = history.get("loss", [])
+        bad = next((epoch for epoch, loss in enumerate(losses, start=1) if not np.isfinite(loss)), None)
+        outcome = ({"failed": f"the loss became {losses[bad - 1]} in epoch {bad} of {len(losses)} (an output that "
+                              "overflows?)"} if bad is not None
+                   else {"accuracy": float(np.mean(np.argmax(scores, axis=-1) == splits.test.y))})
         import keras
 
         partial = cache.with_suffix(f".{os.getpid()}.part")
-        partial.write_text(json.dumps({"accuracy": accuracy, "architecture": architecture_key(build()),
-                                       "seed": int(seed), "budget": BUDGET, "setup": training_setup(),
+        partial.write_text(json.dumps({**outcome, "architecture": architecture_key(build()), "seed": int(seed),
+                                       "budget": BUDGET, "setup": training_setup(),
                                        "backend": keras.backend.backend(), "keras": keras.__version__}))
         partial.replace(cache)
     return cache

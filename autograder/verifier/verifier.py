@@ -20,14 +20,13 @@ what needs a person's eyes.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
 from cnnkit import models as reference_models
-from cnnkit.assignment import grading_data, reference_result_file
+from cnnkit.assignment import grading_data, recorded_accuracy, reference_result_file
 from cnnkit.checks.report import CheckResult
 from cnnkit.seeds import derive_seed, student_seed
 
@@ -168,7 +167,7 @@ class Verifier:
             what = f"the reference {name}" + ("" if seed is None else f" on the grader's seed {seed}")
             path = self.recorded(what, lambda announce: reference_result_file(
                 name, self.data_path, test=self.held_out, announce=announce, **({} if seed is None else {"seed": seed})))
-            self.references[key] = float(json.loads(path.read_text())["accuracy"])
+            self.references[key] = recorded_accuracy(path)
             self.reference_files.append(path)
         return self.references[key]
 

@@ -102,3 +102,18 @@ def test_a_frozen_layer_is_trained_all_the_same(verifier, tmp_path):
     plain, _ = _verify(verifier, _report(gap_cnn(), tmp_path, "plain"))
     result, _ = _verify(verifier, _report(frozen, tmp_path, "frozen"))
     assert result.evidence["accuracies"] == plain.evidence["accuracies"]
+
+
+def test_an_architecture_whose_loss_overflows_gets_nothing_with_the_reason(verifier, tmp_path):
+    """A training that fails (its loss becomes NaN or infinite) zeroes that cell with the reason, and is recorded
+    as failed: a regrade reads the failure instead of training again."""
+    import keras
+    from keras import layers
+
+    overflowing = keras.Sequential([keras.Input((178, 1)), layers.Flatten(),
+                                    layers.Dense(16, activation="exponential", kernel_initializer="ones"),
+                                    layers.Dense(16, activation="exponential"), layers.Dense(5)])
+    result, _ = _verify(verifier, _report(overflowing, tmp_path, "overflowing"))
+    assert result.score == 0.0 and "could not be trained" in result.feedback() and "the loss became" in result.feedback()
+    again, _ = _verify(verifier, _report(overflowing, tmp_path, "again"))
+    assert again.feedback() == result.feedback()
