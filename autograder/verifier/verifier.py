@@ -286,7 +286,7 @@ class Verifier:
                                             "0: this graded cell was deleted from the notebook"))
                     continue
                 context = Context(prepared.student, self, probe, report, cell, claimed,
-                                  texts.get(check.grade_id, ""), execution.reason)
+                                  texts.get(check.grade_id, ""), execution.reason, plan)
                 verdict = self._verdict(check, context)
                 flags += [f"{name}: {flag}" for flag in verdict.flags]
                 if claimed is not None and claimed - verdict.score > 0.5 * check.points:

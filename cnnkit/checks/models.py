@@ -23,7 +23,7 @@ from cnnkit.checks.functions import reference_used
 from cnnkit.checks.report import CheckResult, Mistake, case_seed
 from cnnkit.quiet import silenced
 
-__all__ = ["UnsafeModel", "check_improvement", "check_model_spec", "check_train_eval_mode",
+__all__ = ["UnsafeModel", "budget_steps", "check_improvement", "check_model_spec", "check_train_eval_mode",
            "check_trained_model", "improvement_verdict", "load_model_safely", "mode_verdict", "model_spec",
            "probe_model", "spec_verdict", "trained_verdict"]
 
@@ -294,9 +294,9 @@ def check_improvement(model, build_fn, data, reference_accuracy, *, points=1.0, 
             result.messages.append(f"the model could not predict on (rows, 178, 1) inputs: {type(error).__name__}")
             return result.emit()
     result = improvement_verdict([accuracy], [reference_accuracy], points=points, error_cut=error_cut)
-    if steps is not None and steps > _budget_steps():
+    if steps is not None and steps > budget_steps():
         result.passed = 0
-        result.messages.insert(0, f"0: the model was trained for {steps:,} steps; the budget allows {_budget_steps():,} "
+        result.messages.insert(0, f"0: the model was trained for {steps:,} steps; the budget allows {budget_steps():,} "
                                   f"({BUDGET['epochs']} epochs of {BUDGET['batch_size']} rows): train it with "
                                   "cnnkit.assignment.train_under_budget")
     return result.emit()
@@ -351,12 +351,6 @@ def _steps_trained(model):
         return None
 
 
-def _budget_steps():
-    """Gradient steps the budget allows on the notebook's training rows."""
-    rows = len(_splits(None, announce=False).train.y)
-    return BUDGET["epochs"] * -(-rows // BUDGET["batch_size"])
-
-
 class UnsafeModel(ValueError):
     """A model file that may not be loaded: it holds code or unknown layers."""
 
@@ -381,7 +375,9 @@ def load_model_safely(path):
 
     Returns:
         `(model, notes)`: the `keras.Model` and a dict of what the file says
-        about its training (`from_logits`: the loss's setting, or None).
+        about its training: `from_logits` (the loss's setting, or None) and
+        `steps` (the optimizer's count of gradient steps, or None when the
+        file holds no optimizer state).
 
     Raises:
         UnsafeModel: naming what was refused.
@@ -429,7 +425,37 @@ def load_model_safely(path):
         raise UnsafeModel(f"the model could not be loaded safely: {type(error).__name__}: {str(error)[:200]}") from None
     loss = (config.get("compile_config") or {}).get("loss")
     from_logits = loss.get("config", {}).get("from_logits") if isinstance(loss, dict) else None
-    return model, {"from_logits": from_logits}
+    return model, {"from_logits": from_logits, "steps": _steps_recorded(path)}
+
+
+def _steps_recorded(path):
+    """The gradient steps a saved optimizer counted (its first variable, `iterations`), or None."""
+    import io
+    import zipfile
+
+    import h5py
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            weights = archive.read("model.weights.h5")
+        with h5py.File(io.BytesIO(weights), "r") as handle:
+            iterations = handle.get("optimizer/vars/0")
+            return int(iterations[()]) if iterations is not None and iterations.shape == () else None
+    except Exception:  # no optimizer state, or one this reader does not know: nothing to say
+        return None
+
+
+def budget_steps(path=None):
+    """The gradient steps the budget allows on the assignment's training rows.
+
+    Args:
+        path: the seizure data (as `cnnkit.assignment.seizure_data`).
+
+    Returns:
+        `BUDGET["epochs"]` times the batches of `BUDGET["batch_size"]` rows in one epoch.
+    """
+    rows = len(_splits(path, announce=False).train.y)
+    return BUDGET["epochs"] * -(-rows // BUDGET["batch_size"])
 
 
 def _shape_of(tree):

@@ -19,8 +19,6 @@ check its hidden test calls (`kind_called`); everything else asks
 
 from __future__ import annotations
 
-import contextlib
-
 from autograder.verifier.kinds.base import (BoundCall, Check, Context, Kind, ModelProblem, ReferenceModel,
                                             ReferenceTraining, Verdict, load_model, zero)
 from autograder.verifier.kinds.block import Block
@@ -29,6 +27,7 @@ from autograder.verifier.kinds.improvement import Improvement
 from autograder.verifier.kinds.invariance import Invariance
 from autograder.verifier.kinds.mode import Mode
 from autograder.verifier.kinds.outputs import FromOutputs
+from autograder.verifier.kinds.registry import KINDS, kind_called, kind_of, register, registered
 from autograder.verifier.kinds.spec import Spec
 from autograder.verifier.kinds.trained import Trained
 
@@ -36,59 +35,7 @@ __all__ = ["FROM_OUTPUTS", "KINDS", "BoundCall", "Check", "Context", "Kind", "Mo
            "ReferenceTraining", "Verdict",
            "kind_called", "kind_of", "load_model", "register", "registered", "zero"]
 
-KINDS = {}
 FROM_OUTPUTS = FromOutputs.name  # the kind of a graded cell that calls no cnnkit check
-
-
-def register(kind):
-    """Adds a kind to the registry (replacing one of the same name).
-
-    Args:
-        kind: a `Kind` instance with a `name` (and a `check` for the plan to
-            find it by).
-
-    Returns:
-        The kind.
-
-    Raises:
-        ValueError: if the kind has no name.
-    """
-    if not kind.name:
-        raise ValueError(f"Invalid kind. Expected a `Kind` with a name. Received {kind!r}.")
-    KINDS[kind.name] = kind
-    return kind
-
-
-@contextlib.contextmanager
-def registered(kind):
-    """A kind in the registry for the length of a `with` block (tests, one-off courses)."""
-    previous = KINDS.get(kind.name)
-    register(kind)
-    try:
-        yield kind
-    finally:
-        if previous is None:
-            del KINDS[kind.name]
-        else:
-            KINDS[kind.name] = previous
-
-
-def kind_of(check):
-    """The registered `Kind` of a `Check`.
-
-    Raises:
-        KeyError: if no kind of that name is registered.
-    """
-    return KINDS[check.kind]
-
-
-def kind_called(function_name):
-    """The kind whose cnnkit check has this name (`check_function` -> `function`), or None."""
-    for kind in KINDS.values():
-        if kind.check is not None and kind.check.__name__ == function_name:
-            return kind
-    return None
-
 
 for _kind in (Function(), Spec(), Trained(), Mode(), Block(), Invariance(), Improvement(), FromOutputs()):
     register(_kind)

@@ -152,6 +152,7 @@ class Context:
         claim: the score the kernel's own outputs claim for it, or None.
         cell_text: the cell's own output text.
         stopped: why the run stopped, if it did ("").
+        plan: the notebook's `autograder.verifier.plan.NotebookPlan`, or None.
     """
 
     student: str
@@ -162,6 +163,7 @@ class Context:
     claim: float | None = None
     cell_text: str = ""
     stopped: str = ""
+    plan: object = None
 
 
 def default_of(function, parameter):
@@ -255,6 +257,9 @@ class Kind:
         retrained: whether the verifier retrains the target's architecture
             itself, so that the student's own training of it is never read
             (and is skipped under the grader).
+        builds_architecture: whether the target is the student's builder of
+            the architecture of a reference model (a trained model of that
+            reference must be that architecture).
     """
 
     name = ""
@@ -266,6 +271,7 @@ class Kind:
     numpy_only = False
     held_out = False
     retrained = False
+    builds_architecture = False
 
     def read(self, call, grade_id, points, stubs):
         """The `Check` a graded cell holds, from its hidden test's call.

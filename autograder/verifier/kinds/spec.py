@@ -23,6 +23,7 @@ class Spec(Kind):
     target = "model"
     action = "build"
     scanned = True
+    builds_architecture = True
 
     def read(self, call, grade_id, points, stubs):
         return Check(grade_id, points, self.name, call.name("model"), call.called("reference"))

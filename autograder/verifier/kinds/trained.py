@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnkit.assignment import reference_accuracy
-from cnnkit.checks.models import NEVER_TRAINED, check_trained_model, trained_verdict
+from cnnkit import models
+from cnnkit.assignment import BUDGET, reference_accuracy
+from cnnkit.checks.models import NEVER_TRAINED, budget_steps, check_trained_model, model_spec, trained_verdict
 from cnnkit.checks.report import Mistake
 from cnnkit.quiet import silenced
 
-from autograder.verifier.kinds.base import Check, Kind, ModelProblem, ReferenceTraining, Verdict, default_of, load_model, zero
+from autograder.verifier.kinds.base import (Check, Kind, ModelProblem, ReferenceTraining, Verdict, default_of, load_model,
+                                            zero)
+from autograder.verifier.kinds.registry import kind_of
 
 __all__ = ["IMPLAUSIBLE_MARGIN", "Trained", "reference_of"]
 
@@ -53,6 +56,9 @@ class Trained(Kind):
         except ModelProblem as problem:
             return zero(check, problem.message, (problem.message,) if problem.refused else ())
         model = loaded.model
+        problem = self._not_what_was_asked(check, loaded, context)
+        if problem:
+            return zero(check, problem, (f"`{check.target}`: {problem}",))
         reference = verifier.trained_reference(check.name)
         try:
             with silenced():
@@ -75,8 +81,42 @@ class Trained(Kind):
             result.messages.insert(0, Mistake(*LOGITS))
         return Verdict.of(result, flags)
 
+    def _not_what_was_asked(self, check, loaded, context):
+        """Why the trained model cannot be scored as the asked one ("" when it can): it is not the architecture
+        the student's own builder of this reference builds, or it was trained past the budget."""
+        built = _builder_model(check, context)
+        if built is not None:
+            mine, asked = model_spec(loaded.model), model_spec(built)
+            if mine != asked:
+                where = next((i for i, (a, b) in enumerate(zip(mine, asked)) if a != b), min(len(mine), len(asked)))
+                return (f"the trained model is not the model your builder builds (layer {where + 1} differs, or the "
+                        "count of layers): train the model your builder returns")
+        steps, allowed = loaded.notes.get("steps"), budget_steps(context.verifier.data_path)
+        if steps is not None and steps > allowed:
+            return (f"the model was trained for {steps:,} gradient steps; the budget allows {allowed:,} "
+                    f"({BUDGET['epochs']} epochs of {BUDGET['batch_size']} rows on the training rows)")
+        return ""
+
 
 def reference_of(call):
     """The reference model a check compares with: `reference_accuracy("spec")`'s model, or its default."""
     reference = call.inner("reference_accuracy", reference_accuracy)
     return reference.value("model") if reference else default_of(reference_accuracy, "model")
+
+
+def _builder_model(check, context):
+    """The model the student's own builder of this check's reference builds (as the probe saved it), or None."""
+    if context.plan is None:
+        return None
+    reference = model_spec(models.build(check.name))
+    for other in context.plan.checks:
+        if not kind_of(other).builds_architecture:
+            continue
+        if model_spec(context.verifier.reference_model(other.name)) != reference:
+            continue
+        reported = context.probe.results.get(other.grade_id)
+        try:
+            return load_model(context.probe, reported).model if isinstance(reported, dict) else None
+        except ModelProblem:  # the builder's own check says what is wrong with it
+            return None
+    return None
