@@ -192,7 +192,7 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
             for job, outcome in finished:
                 if isinstance(outcome, Stopped):
                     continue
-                graded = outcome if isinstance(outcome, Graded) else Graded(grader._fault(job, _lost(job), outcome))
+                graded = outcome if isinstance(outcome, Graded) else Graded(grader.fault(job, _lost(job), outcome))
                 with stopping.deferred():  # a Ctrl-C waits for this submission's record to be whole
                     record(graded.result, assignment=assignment, db_url=course.db_url, log=log,
                            autograded_dir=course.root / "autograded", execution=graded.execution,

@@ -128,7 +128,7 @@ class SlotGrader:
             probes = worker.call("requests", student, tuple(prepared.notebooks), call_seconds=self.call_seconds,
                                  timeout=REQUEST_SECONDS, notes=notes)
         except TrustedWorkerError as error:
-            return Graded(self._fault(job, Execution(student, "crashed", "", worker=slot.worker), error))
+            return Graded(self.fault(job, Execution(student, "crashed", "", worker=slot.worker), error))
         self._check()
         prepared = dataclasses.replace(prepared, probes=probes)
         execution = (execute(prepared, self.limits, slot, cancel=self._stop, **self.inputs) if prepared.notebooks
@@ -145,7 +145,7 @@ class SlotGrader:
             result = self._too_big(job, execution)
         except TrustedWorkerError as error:
             self._check()
-            result = self._fault(job, execution, error)
+            result = self.fault(job, execution, error)
         return Graded(result, execution, prepared, trainings)
 
     def stop(self):
@@ -177,7 +177,7 @@ class SlotGrader:
         return SubmissionResult(job.student, status, reason, cells, flags, execution.seconds, execution.worker,
                                 execution.device, job.submission.digest, grader_fault=fault)
 
-    def _fault(self, job, execution, error):
+    def fault(self, job, execution, error):
         """A fault of the grader's own: this submission's alone, and graded again by the next run."""
         reason = f"the grader could not verify it ({str(error)[:200]})"
         return self._zeroed(job, execution, "crashed", reason, (GRADER_ERROR + reason,), fault=reason)

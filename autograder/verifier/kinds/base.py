@@ -333,6 +333,10 @@ class ModelProblem(Exception):
         super().__init__(message)
         self.message, self.refused = message, refused
 
+    def verdict(self, check):
+        """No credit for `check`, with this problem as the reason (and as a flag when the file was refused)."""
+        return zero(check, self.message, (self.message,) if self.refused else ())
+
 
 def load_model(probe, reported):
     """The model a probe result names, loaded without running its code.

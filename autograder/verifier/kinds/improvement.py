@@ -54,7 +54,7 @@ class Improvement(Kind):
         try:
             model = load_model(context.probe, reported).model
         except ModelProblem as problem:
-            return zero(check, problem.message, (problem.message,) if problem.refused else ())
+            return problem.verdict(check)
         try:
             check_budget(model)
         except BudgetError as error:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from cnnkit.checks.blocks import check_shift_invariance, invariance_verdict
 from cnnkit.quiet import silenced
 
-from autograder.verifier.kinds.base import Check, Kind, ModelProblem, Verdict, load_model, zero
+from autograder.verifier.kinds.base import Check, Kind, ModelProblem, Verdict, load_model
 
 __all__ = ["Invariance"]
 
@@ -35,7 +35,7 @@ class Invariance(Kind):
         try:
             loaded = load_model(context.probe, reported)
         except ModelProblem as problem:
-            return zero(check, problem.message, (problem.message,) if problem.refused else ())
+            return problem.verdict(check)
         with silenced():
             result = invariance_verdict(loaded.model, points=check.points,
                                         seed=context.verifier.seed(context.student, check.name) % 2**31,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from cnnkit.checks.models import check_model_spec, spec_verdict
 
-from autograder.verifier.kinds.base import Check, Kind, ModelProblem, ReferenceModel, Verdict, load_model, zero
+from autograder.verifier.kinds.base import Check, Kind, ModelProblem, ReferenceModel, Verdict, load_model
 
 __all__ = ["Spec"]
 
@@ -38,6 +38,6 @@ class Spec(Kind):
         try:
             loaded = load_model(context.probe, reported)
         except ModelProblem as problem:
-            return zero(check, problem.message, (problem.message,) if problem.refused else ())
+            return problem.verdict(check)
         reference = context.verifier.reference_model(check.name)
         return Verdict.of(spec_verdict(loaded.model, reference, points=check.points))

@@ -54,7 +54,7 @@ class Trained(Kind):
         try:
             loaded = load_model(context.probe, reported)
         except ModelProblem as problem:
-            return zero(check, problem.message, (problem.message,) if problem.refused else ())
+            return problem.verdict(check)
         model = loaded.model
         problem = self._not_what_was_asked(check, loaded, context)
         if problem:
