@@ -165,7 +165,7 @@ def _run_trainings(architectures):
     """Trains each architecture once per grader seed by the budget's procedure; prints the seconds."""
     import keras  # noqa: F401 (the builders' globals)
 
-    from cnnkit import models
+    from cnnkit.reference import models
     from cnnkit.assignment import grading_data, improvement_seeds, train_under_budget, _splits
     from cnnkit.quiet import silenced
 

@@ -18,7 +18,7 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 import numpy as np
 import pandas as pd
 
-from cnnkit.parity import OPS, keras_layer
+from cnnkit.reference.parity import OPS, keras_layer
 
 # (label, op, input shape, kernel shape or None, config)
 SIZES = [

@@ -18,7 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pandas as pd
 
-from cnnkit import models
+from cnnkit.reference import models
 from cnnkit.data import load_table, split
 from cnnkit.training import train
 

@@ -1,39 +1,16 @@
-"""cnnkit: reference implementations and checks for a course on convolutional networks.
+"""cnnkit: the course's library for a chapter on convolutional networks.
 
-The reference operations are NumPy only; importing `cnnkit` does not import
-Keras. Data loading, models, training and checks live in their own modules.
+What students use lives here: the data (`cnnkit.data`), the training
+budget and its procedure (`cnnkit.assignment`), device set-up
+(`cnnkit.devices`), training helpers (`cnnkit.training`) and the
+explorations' architectures (`cnnkit.explorations`). Importing `cnnkit`
+does not import Keras.
+
+The grader's reference implementations (`cnnkit.reference`) and checks
+(`cnnkit.checks`) are the grader's alone: the student's kit is built
+without them (`cnnkit student-kit`) and no sandbox shows them.
 """
-
-from cnnkit.architecture import (
-    ParameterCounts,
-    compare_with_dense,
-    conv_parameter_count,
-    dense_parameter_count,
-    locally_connected_parameter_count,
-    receptive_field,
-)
-from cnnkit.conv import conv1d, conv2d, convolve2d, correlate2d, output_length
-from cnnkit.normalization import batch_norm, dropout
-from cnnkit.pooling import average_pool1d, average_pool2d, max_pool1d, max_pool2d
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ParameterCounts",
-    "average_pool1d",
-    "average_pool2d",
-    "batch_norm",
-    "compare_with_dense",
-    "conv1d",
-    "conv2d",
-    "conv_parameter_count",
-    "convolve2d",
-    "correlate2d",
-    "dense_parameter_count",
-    "dropout",
-    "locally_connected_parameter_count",
-    "max_pool1d",
-    "max_pool2d",
-    "output_length",
-    "receptive_field",
-]
+__all__ = ["__version__"]

@@ -351,7 +351,7 @@ def reference_accuracy(model="spec", path=None):
     kernel: under `cnnkit grade` it returns None.
 
     Args:
-        model: `"spec"` or `"strong"` (see `cnnkit.models.build`).
+        model: `"spec"` or `"strong"` (see `cnnkit.reference.models.build`).
         path: as `seizure_data`.
 
     Returns:
@@ -367,7 +367,7 @@ def reference_result_file(model="spec", path=None, test=None, seed=SEED, announc
     recordings, trained (once) with `train_under_budget` if missing.
 
     Args:
-        model: a reference model's short name (see `cnnkit.models.build`).
+        model: a reference model's short name (see `cnnkit.reference.models.build`).
         path: as `seizure_data`.
         test: a `cnnkit.data.Part` to evaluate on instead of the table's own
             test recordings (the grader's held-out rows).
@@ -387,7 +387,7 @@ def reference_result_file(model="spec", path=None, test=None, seed=SEED, announc
     Raises:
         RuntimeError: under `cnnkit grade`, in the sandbox.
     """
-    from cnnkit import models
+    from cnnkit.reference import models
 
     return _accuracy_file(lambda: models.build(model), seed, path, test, announce)
 

@@ -24,7 +24,7 @@ FORCE_CPU_ENV = "CNNKIT_FORCE_CPU"
 # Where Keras' backends differ, in one place. The reference semantics are TensorFlow's (and JAX's): with
 # padding="same", AveragePooling averages only the real inputs of a window. Under PyTorch, Keras' AveragePooling
 # treats the padded positions its own way (windows reaching into the padding disagree; windows inside the input
-# agree). The assignment and the checks follow the reference; `cnnkit.parity` compares such a layer only on
+# agree). The assignment and the checks follow the reference; `cnnkit.reference.parity` compares such a layer only on
 # windows inside the input.
 AVERAGE_POOLING_COUNTS_PADDING = frozenset({"torch"})
 # Under PyTorch, Keras (3.15) makes the variables of a model built inside `keras.device(...)` non-leaf tensors, so

@@ -113,7 +113,7 @@ def train(model, splits, *, epochs=30, batch_size=64, learning_rate=1e-3, patien
     Args:
         model: a callable that builds a fresh `keras.Model` (called after
             seeding, so initial weights are repeatable; e.g.
-            `lambda: cnnkit.models.build("spec")`), or a built model.
+            `lambda: cnnkit.reference.models.build("spec")`), or a built model.
         splits: a `cnnkit.data.Splits`.
         epochs: int, most epochs to run.
         batch_size: int, rows per gradient step.

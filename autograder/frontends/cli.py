@@ -139,7 +139,7 @@ def _parser():
 def _compare(args):
     import pandas as pd
 
-    from cnnkit.parity import parity_report
+    from cnnkit.reference.parity import parity_report
 
     rows = parity_report(cases=args.cases, seed=args.seed)
     table = pd.DataFrame(
@@ -181,7 +181,7 @@ def _train(args):
 
     import pandas as pd
 
-    from cnnkit import models
+    from cnnkit.reference import models
     from cnnkit.data import load_table, split
     from cnnkit.devices import configure
     from cnnkit.training import plot_confusion, plot_history, train

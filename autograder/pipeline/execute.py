@@ -1,9 +1,18 @@
-"""Stage 2c, execute: run a prepared submission in its own sandbox.
+"""Stage 2c, execute: run a prepared submission in its own sandbox, then
+probe its graded definitions in probe sandboxes.
 
 `execute` takes plain data (a `Prepared` and the limits) and returns plain
 data (an `Execution`), so the same function runs in a local worker thread or
-on a Dask worker on another machine. What comes back from the sandbox is
+on a Dask worker on another machine. What comes back from a sandbox is
 untrusted: sizes are capped and only the expected files are read.
+
+The notebooks run in one sandbox, one kernel each, as the student ran them;
+the trained models their variables hold are saved there after the last
+cell. Everything else the verifier asks (functions called on its cases,
+builders, blocks, prediction functions) is probed in a fresh sandbox per
+notebook and library world (`autograder.sandbox.replay`): it replays the
+notebook's code and probes each definition right after the student cell
+that made it, where no process of the kernel's sandbox can reach.
 """
 
 from __future__ import annotations
@@ -13,7 +22,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.sandbox.contracts import JOB_FILE, STATUS_FILE, Job, Status, read_report_lines
+from autograder.sandbox.contracts import (JOB_FILE, REPLAY_FILE, RESULT_FILE, STATUS_FILE, WORLDS, Job, Replay, Status,
+                                         read_report_lines)
 from autograder.sandbox.isolation import SANDBOX_UID, run_sandboxed
 
 __all__ = ["Execution", "Slot", "execute"]
@@ -21,6 +31,9 @@ __all__ = ["Execution", "Slot", "execute"]
 EVIDENCE_DIR = "cnnkit_evidence"
 MAX_EVIDENCE_FILES = 16
 MAX_EVIDENCE_BYTES = 64 * 1000**2
+MAX_PROBE_FILES = 64
+MAX_PROBE_FILE = 32 * 1000**2
+_ENDED_EARLY = "the grading process in the sandbox ended early"
 _KERNEL_ARGUMENTS = ["--HistoryManager.hist_file=:memory:", "--IPKernelApp.log_level=ERROR"]
 
 
@@ -79,7 +92,8 @@ class Execution:
 
 def execute(prepared, limits, slot, *, env=None, binds=(), cancel=None):
     """Runs every well-formed notebook of a submission in one sandbox, then
-    the verifier's probes (`prepared.probes`) in the same kernels.
+    the verifier's probes (`prepared.probes`): `save` in the same kernels,
+    the rest in probe sandboxes that replay each notebook's code.
 
     Args:
         prepared: an `autograder.pipeline.prepare.Prepared` with notebooks to run.
@@ -103,15 +117,22 @@ def execute(prepared, limits, slot, *, env=None, binds=(), cancel=None):
         if slot.gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = str(slot.gpu)
             devices = tuple(str(p) for p in sorted(Path("/dev").glob("nvidia*")))
+        saves = _kernel_requests(prepared.probes)
         run = run_sandboxed(["python", "-m", "autograder.sandbox.runner", "/job", "/out"], job_dir=job_dir, out_dir=out_dir,
                             limits=limits, cpus=slot.cpus, env=env, binds=binds, devices=devices,
-                            stdin=json.dumps(prepared.probes).encode(),  # never written in the sandbox
+                            stdin=json.dumps(saves).encode(),  # never written in the sandbox
                             cancel=cancel)
         status = Status.read(_read_text(out_dir / STATUS_FILE, limit=1000**2))
         notebooks = {name: text for name in prepared.notebooks
                      if (text := _read_text(out_dir / name, limit=limits.max_output + 16 * 1000**2)) is not None}
         evidence = _read_evidence(out_dir / EVIDENCE_DIR)
-        probed = read_report_lines(run.stdout, prepared.notebooks)
+        probed = {name: _requested(files, saves.get(name))
+                  for name, files in read_report_lines(run.stdout, prepared.notebooks).items()}
+    for name, world, replay in _replays(prepared, limits):
+        if cancel is not None and cancel.is_set():
+            break
+        files = _replayed(replay, limits, slot, env, binds, devices, cancel)
+        probed[name] = _merged(probed.get(name, {}), _requested(files, {"requests": replay.requests}))
     outcome, reason = _outcome(run, status, limits, prepared)
     hit = tuple(name for name, flag in (("memory", run.memory_exceeded), ("processes", run.processes_exceeded),
                                         ("time", outcome == "timeout"), ("output", outcome == "output-limit")) if flag)
@@ -120,6 +141,13 @@ def execute(prepared, limits, slot, *, env=None, binds=(), cancel=None):
     flags = ((f"{run.stdout_dropped:,} bytes beyond what the grader reads reached the runner's report channel "
               "(something in the sandbox wrote to the grader's pipe): dropped, review it",)
              if run.stdout_dropped else ())
+    foreign = len([line for line in bytes(run.stdout).splitlines() if line.strip()]) - len(saves)
+    if foreign > 0:
+        flags += (f"{foreign} line(s) the runner did not write reached its report channel (something in the "
+                  "sandbox wrote to the grader's pipe): ignored, review it",)
+    if outcome == "crashed" and reason.startswith(_ENDED_EARLY) and not run.processes_exceeded:
+        flags += (f"{reason}; the runner never ends on its own, so something in the sandbox (the student's code) "
+                  "likely killed it: review it",)
     return Execution(prepared.student, outcome, reason, notebooks, evidence, probed, run.seconds, slot.worker,
                      slot.device, run.peak_memory, hit, flags)
 
@@ -143,9 +171,92 @@ def _outcome(run, status, limits, prepared):
     finished = [name for name in prepared.notebooks if name in reports]
     if run.returncode != 0 or len(finished) < len(prepared.notebooks):
         last = run.stderr.strip().splitlines()[-1][:160] if run.stderr.strip() else ""
-        return "crashed", (f"the grading process in the sandbox ended early (exit status {run.returncode}) after "
+        return "crashed", (f"{_ENDED_EARLY} (exit status {run.returncode}) after "
                            f"{len(finished)} of {len(prepared.notebooks)} notebook(s)" + (f": {last}" if last else ""))
     return "graded", ""
+
+
+def _kernel_requests(probes):
+    """The part of each notebook's probe request its kernel carries out: `save`."""
+    kept = {}
+    for name, request in probes.items():
+        saves = [item for item in request["requests"] if item["action"] == "save"]
+        if saves:
+            kept[name] = {**request, "requests": saves}
+    return kept
+
+
+def _replays(prepared, limits):
+    """`(notebook, world, Replay)` for each notebook and library world with something to probe there."""
+    import nbformat
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    transformer = TransformerManager()
+    for name, request in prepared.probes.items():
+        calls = [item for item in request["requests"] if item["action"] != "save"]
+        if not calls or name not in prepared.notebooks:
+            continue
+        cells = []
+        for cell in nbformat.reads(prepared.notebooks[name], as_version=4).cells:
+            if cell.cell_type == "code":
+                try:
+                    code = transformer.transform_cell(cell.source)
+                except Exception:  # noqa: BLE001 - left as written; the replay reports its error as the notebook would
+                    code = cell.source
+                cells.append((code, not cell.metadata.get("nbgrader", {}).get("locked", False)))
+        for world in WORLDS:
+            items = tuple(item for item in calls if bool(item.get("numpy")) == (world == "numpy"))
+            if items:
+                yield name, world, Replay(name, world, tuple(cells), items, request["call_seconds"],
+                                          limits.cell_timeout)
+
+
+def _replayed(replay, limits, slot, env, binds, devices, cancel):
+    """The files one probe sandbox left in `/out` (untrusted; sizes capped)."""
+    with tempfile.TemporaryDirectory(prefix="cnnkit-probe-") as scratch:
+        job_dir, out_dir = Path(scratch) / "job", Path(scratch) / "out"
+        job_dir.mkdir()
+        out_dir.mkdir()
+        (job_dir / REPLAY_FILE).write_text(replay.to_json())
+        (job_dir / "passwd").write_text(f"student:x:{SANDBOX_UID}:{SANDBOX_UID}:student:/home/student:/bin/sh\n")
+        run_sandboxed(["python", "-m", "autograder.sandbox.replay", "/job", "/out"], job_dir=job_dir,
+                      out_dir=out_dir, limits=limits, cpus=slot.cpus, env=env, binds=binds,
+                      devices=devices if replay.world != "numpy" else (), cancel=cancel, world=replay.world)
+        files = {}
+        for path in sorted(out_dir.iterdir())[:MAX_PROBE_FILES]:
+            if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_PROBE_FILE:
+                files[path.name] = path.read_bytes()
+        return files
+
+
+def _requested(files, request):
+    """Only what a probe was asked for: results and model files of its own request ids."""
+    if not request:
+        return {}
+    ids = {item["id"] for item in request["requests"]}
+    kept = {name: content for name, content in files.items() if _model_of(name, ids)}
+    if RESULT_FILE in files:
+        try:
+            results = json.loads(files[RESULT_FILE])
+        except ValueError:
+            results = None
+        if isinstance(results, dict):
+            kept[RESULT_FILE] = json.dumps({key: value for key, value in results.items() if key in ids}).encode()
+    return kept
+
+
+def _model_of(name, ids):
+    """Whether a file name is a model the probe saves for one of `ids` (`ID.keras`, `ID-N.keras`)."""
+    stem = name[:-len(".keras")] if name.endswith(".keras") else None
+    return stem is not None and (stem in ids or stem.rsplit("-", 1)[0] in ids)
+
+
+def _merged(first, second):
+    """Two probes' files as one: their results together, their model files side by side."""
+    merged = {**first, **second}
+    if RESULT_FILE in first and RESULT_FILE in second:
+        merged[RESULT_FILE] = json.dumps({**json.loads(first[RESULT_FILE]), **json.loads(second[RESULT_FILE])}).encode()
+    return merged
 
 
 def _write_job(job_dir, prepared, limits):

@@ -1,4 +1,4 @@
-"""The three JSON contracts between the grader and its sandbox, in one place.
+"""The JSON contracts between the grader and its sandboxes, in one place.
 
 Everything that crosses the sandbox's wall is plain JSON (and `.keras` model
 files), never a pickle, and everything that comes back is read as untrusted:
@@ -7,12 +7,14 @@ files), never a pickle, and everything that comes back is read as untrusted:
    notebooks to run and under which per-cell limits (`Job`);
 2. **the status** (`status.json`, written by the runner to `/out`): how each
    notebook's run ended (`Status`);
-3. **the probe**: its *request* (what to call, build or save, with the
-   grader's cases) reaches the runner on standard input, one per notebook;
-   the probe writes its *results* to `PROBE_DIR/RESULT_FILE` in the kernel,
-   and the runner sends them back, with the model files, as one *report line*
-   per notebook on its standard output (`report_line`, `read_report_lines`,
-   `read_probe`).
+3. **the probe**: its *request* says what to call, build or save, with
+   the grader's cases (`probe_request`). Saving the trained models a
+   notebook's variables hold happens in its kernel: those requests reach the
+   runner on standard input, and the runner sends the results back as one
+   *report line* per notebook on its standard output (`report_line`,
+   `read_report_lines`). Everything else is probed in a probe sandbox of its
+   own, which replays the notebook's code (`Replay`, `replay.json` at
+   `/job`) and leaves its results in `/out`; `read_probe` reads either.
 
 This module imports only the standard library (NumPy where values are
 encoded), so that the runner inside the sandbox can use it.
@@ -26,11 +28,15 @@ import json
 import zlib
 from dataclasses import dataclass, field
 
-__all__ = ["ACTIONS", "CALL_SECONDS", "JOB_FILE", "MAX_RESULT_BYTES", "OUTCOMES", "PROBE_DIR", "RESULT_FILE",
-           "STATUS_FILE", "Job", "NotebookStatus", "ProbeReport", "Status", "decode_value", "encode_value",
+__all__ = ["ACTIONS", "CALL_SECONDS", "JOB_FILE", "MAX_RESULT_BYTES", "OUTCOMES", "PROBE_DIR", "REPLAY_FILE",
+           "RESULT_FILE", "STATUS_FILE", "WORLDS", "Job", "Replay", "NotebookStatus", "ProbeReport", "Status", "decode_value", "encode_value",
            "probe_request", "read_probe", "read_report_lines", "report_line"]
 
 JOB_FILE = "job.json"
+REPLAY_FILE = "replay.json"
+# What a probe sandbox shows: `numpy` (NumPy exercises: no other library importable) or `keras` (the kit's
+# environment without the grader's references).
+WORLDS = ("numpy", "keras")
 STATUS_FILE = "status.json"
 PROBE_DIR = ".cnnkit-probe"
 RESULT_FILE = "result.json"
@@ -73,6 +79,40 @@ class Job:
         data = json.loads(text)
         return cls(tuple(data["notebooks"]), float(data["cell_timeout"]), int(data["max_output"]),
                    tuple(data.get("kernel_arguments", ())))
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What a probe sandbox is asked to do (`replay.json`).
+
+    Attributes:
+        notebook: the notebook's file name.
+        world: one of `WORLDS`.
+        cells: tuple of `(python_source, by_the_student)`, the notebook's
+            code cells in order (magics already turned into plain Python).
+        requests: the probe requests to carry out (no `save`), each with a
+            `function`.
+        call_seconds: how long one call may take.
+        cell_seconds: how long one replayed cell may take.
+    """
+
+    notebook: str
+    world: str
+    cells: tuple
+    requests: tuple
+    call_seconds: float
+    cell_seconds: float
+
+    def to_json(self):
+        return json.dumps({"notebook": self.notebook, "world": self.world, "cells": [list(c) for c in self.cells],
+                           "requests": list(self.requests), "call_seconds": self.call_seconds,
+                           "cell_seconds": self.cell_seconds})
+
+    @classmethod
+    def from_json(cls, text):
+        data = json.loads(text)
+        return cls(data["notebook"], data["world"], tuple((str(c), bool(s)) for c, s in data["cells"]),
+                   tuple(data["requests"]), float(data["call_seconds"]), float(data["cell_seconds"]))
 
 
 # -------------------------------------------------------------------- status
@@ -139,7 +179,8 @@ def probe_request(requests, *, call_seconds=CALL_SECONDS):
     Args:
         requests: list of dicts, each with `action` (one of `ACTIONS`), `id`
             (the graded cell's grade id) and what the action needs:
-            `call`: `function`, `cases` (lists of encoded arguments), `trace`;
+            `call`: `function`, `cases` (lists of encoded arguments), `numpy`
+            (True: probed where only NumPy can be imported);
             `build`: `function`, `input_shape`; `block`: `function`, `cases`
             (`input_shape` and the arguments after the input tensor);
             `save`: `variable`; `predict`: `function`, `model` (base64 of a

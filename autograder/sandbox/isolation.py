@@ -32,6 +32,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import threading
 import time
 import uuid
@@ -66,13 +67,15 @@ class Mechanisms:
     def line(self, limits):
         """The limits in force and how, in one line."""
         if self.namespaces:
-            parts = ["bubblewrap namespaces (read-only system, no course files, no network, own process tree)"]
+            parts = ["bubblewrap namespaces (read-only system, no course files, no network, own process tree, "
+                     "no grader references; NumPy exercises probed where only NumPy exists)"]
         elif _drops_privileges(self):
             parts = [f"NO namespaces (bubblewrap missing or refused): runs as unprivileged uid {SANDBOX_UID}, so "
-                     "files private to the grader are out of reach, but world-readable files and the network are "
-                     "not isolated"]
+                     "files private to the grader are out of reach, but world-readable files (the grader's references "
+                     "among them) and the network are not isolated"]
         else:
-            parts = ["NO namespaces (bubblewrap missing or refused): files and network are not isolated" +
+            parts = ["NO namespaces (bubblewrap missing or refused): files (the grader's references among them) and "
+                     "network are not isolated" +
                      (f" (runs as root: uid {SANDBOX_UID} cannot run this Python)" if os.geteuid() == 0 else "")]
         if self.cgroup:
             parts.append(f"cgroup v{self.cgroup}: memory {format_size(limits.memory)}, "
@@ -130,7 +133,7 @@ def detect():
 
 
 def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, binds=(), devices=(), mechanisms=None,
-                  stdin=b"", cancel=None):
+                  stdin=b"", cancel=None, world="keras"):
     """Runs `command` in a sandbox and waits for it, at most `limits.timeout`.
 
     Args:
@@ -147,6 +150,10 @@ def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, bin
         stdin: bytes for the command's standard input.
         cancel: a `threading.Event`; once set, the run is ended within half
             a second (the grader is stopping).
+        world: which libraries the sandbox shows: `keras` (the kit's
+            environment, without the grader's references) or `numpy` (the
+            standard library and NumPy only). Without namespaces neither
+            can be enforced (`Mechanisms.line` says so).
 
     Returns:
         A `SandboxRun`. Every process of the run has ended when it returns.
@@ -156,7 +163,7 @@ def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, bin
     environment = _environment(limits, env or {})
     home = None
     if mechanisms.namespaces:
-        full = _bwrap_command(command, job_dir, out_dir, limits, environment, binds, devices)
+        full = _bwrap_command(command, job_dir, out_dir, limits, environment, binds, devices, world)
         popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     else:
         home = Path(job_dir).parent / "home"
@@ -307,7 +314,7 @@ def _environment(limits, extra):
     return {**env, **extra}
 
 
-def _bwrap_command(command, job_dir, out_dir, limits, environment, binds, devices):
+def _bwrap_command(command, job_dir, out_dir, limits, environment, binds, devices, world="keras"):
     args = ["bwrap", "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session",
             "--clearenv", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox",
             "--proc", "/proc", "--dev", "/dev",
@@ -323,7 +330,12 @@ def _bwrap_command(command, job_dir, out_dir, limits, environment, binds, device
     for etc in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "ssl", "fonts", "localtime", "mime.types"):
         if (Path("/etc") / etc).exists():
             args += ["--ro-bind", f"/etc/{etc}", f"/etc/{etc}"]
-    for path in _python_paths():
+    for path in _python_paths(world):
+        args += ["--ro-bind", path, path]
+    hidden, shown = hidden_paths(world)
+    for path in hidden:
+        args += ["--perms", "0555", "--tmpfs", path]
+    for path in shown:
         args += ["--ro-bind", path, path]
     for host, inside in binds:
         args += ["--ro-bind", str(host), inside]
@@ -336,15 +348,52 @@ def _bwrap_command(command, job_dir, out_dir, limits, environment, binds, device
     return args + ["--"] + list(command)
 
 
-@functools.lru_cache(maxsize=1)
-def _python_paths():
-    """The Python installation, the environment and the kit's packages: nothing else of the host."""
+@functools.lru_cache(maxsize=2)
+def _python_paths(world):
+    """The Python installation, the environment and the kit's sandbox-side code: nothing else of the host.
+
+    Of `autograder`, only its `sandbox` package (the runner, the replay, the probe and their contracts);
+    of `cnnkit`, the student's modules (`hidden_paths` hides the rest); in the NumPy world no cnnkit at all.
+    """
     import autograder
     import cnnkit
 
-    paths = {sys.base_prefix, sys.prefix, str(Path(autograder.__file__).parent), str(Path(cnnkit.__file__).parent)}
+    kit = Path(autograder.__file__).parent
+    paths = {sys.base_prefix, sys.prefix, str(kit / "__init__.py"), str(kit / "sandbox")}
+    if world != "numpy":
+        paths.add(str(Path(cnnkit.__file__).parent))
     inside = [p for p in paths if any(p != q and p.startswith(q + os.sep) for q in paths)]
     return sorted(paths - set(inside))
+
+
+@functools.lru_cache(maxsize=2)
+def hidden_paths(world="keras"):
+    """What a sandbox shows empty, and what it shows again inside those.
+
+    Always hidden: the grader's references and checks (`cnnkit.reference`,
+    `cnnkit.checks`). In the NumPy world, every installed package is hidden
+    but NumPy.
+
+    Args:
+        world: `keras` or `numpy` (see `run_sandboxed`).
+
+    Returns:
+        `(hidden, shown)`: tuples of absolute paths.
+    """
+    import cnnkit
+
+    package = Path(cnnkit.__file__).parent
+    hidden = [str(package / "reference"), str(package / "checks")]
+    shown = []
+    if world == "numpy":
+        import numpy
+
+        sites = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
+                 sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})["purelib"]}
+        hidden = sorted(s for s in sites if Path(s).is_dir())
+        numpy_dir = Path(numpy.__file__).parent
+        shown = [str(p) for p in (numpy_dir, numpy_dir.with_name("numpy.libs")) if p.is_dir()]
+    return tuple(hidden), tuple(shown)
 
 
 def _rlimits(limits, fallback):

@@ -1,15 +1,20 @@
-"""The probe: the only code of the grader's that runs in a student's kernel.
+"""The probe: the grader's code that calls a student's definitions.
 
-After a notebook's cells have run, the runner (`autograder.sandbox.runner`)
-reads this file's source and runs it in the same kernel, in a namespace of
-its own, then calls `main(request, globals())` with the notebook's probe
-request (see `autograder.sandbox.contracts.probe_request`). It carries out
-each request in turn:
+It runs in two places, always beside student code and never trusted:
+
+- in a probe sandbox (`autograder.sandbox.replay`), a fresh process that
+  replays one notebook's code and calls `main` right after the student
+  cell that made a graded definition: functions, builders, blocks and
+  prediction functions are probed there;
+- in the notebook's own kernel, after its last cell (`autograder.sandbox.runner`
+  runs this file's source there): only `save`, the trained models the
+  notebook's cells left in its variables.
+
+`main(request, namespace)` carries out each request of a probe request (see
+`autograder.sandbox.contracts.probe_request`) in turn:
 
 - `call`: the student's function on the grader's cases, positionally (as the
-  stub declares it), each call under a time limit; NumPy exercises under a
-  profiler that records which of cnnkit, Keras, TensorFlow, PyTorch or JAX
-  they entered;
+  stub declares it), each call under a time limit;
 - `build`: a builder's model, built on the given input shape and saved;
 - `block`: a block function applied to `keras.Input`s, each model saved;
 - `save`: the model a variable holds, saved;
@@ -26,31 +31,35 @@ without running submission code.
 """
 
 import base64
-import gc
 import json
 import os
 import signal
 import sys
 import zlib
 
-WATCHED = ("cnnkit", "keras", "tensorflow", "torch", "jax")
 FOLDER = ".cnnkit-probe"
 
 
-def main(request, namespace):
-    """Carries out a notebook's probe request and writes the results.
+def main(request, namespace, results=None):
+    """Carries out a probe request and writes the results.
 
     Args:
         request: dict with `call_seconds` and `requests` (see
             `autograder.sandbox.contracts.probe_request`).
-        namespace: the kernel's globals, where the student's names live.
+        namespace: the globals where the student's names live.
+        results: the results of earlier requests, updated and written with
+            this one's (default: none).
+
+    Returns:
+        The results (a dict keyed by request id).
     """
-    results = {}
+    results = {} if results is None else results
     seconds = request["call_seconds"]
     for item in request["requests"]:
         ACTIONS[item["action"]](item, namespace, results, seconds)
         _write(results)
     _write(results)
+    return results
 
 
 def _call_cases(item, namespace, results, seconds):
@@ -62,7 +71,7 @@ def _call_cases(item, namespace, results, seconds):
         if outputs and outputs[-1].get("hung"):
             outputs.append(dict(outputs[-1]))  # a function that hangs once is not waited for again
             continue
-        report = _call(fn, [_decode(a) for a in args], seconds, trace=item.get("trace", False))
+        report = _call(fn, [_decode(a) for a in args], seconds)
         if "value" in report:
             report["value"] = _encode(report["value"])
         outputs.append(report)
@@ -79,8 +88,7 @@ def _build(item, namespace, results, seconds):
             report["file"] = _save(report.pop("value"), item["id"], item.get("input_shape"))
         except BaseException as error:
             report = {"error": "the model could not be built or saved: %s: %s" % (type(error).__name__,
-                                                                                   str(error)[:200]),
-                      "calls": report["calls"]}
+                                                                                   str(error)[:200])}
     results[item["id"]] = report
 
 
@@ -101,7 +109,7 @@ def _build_blocks(item, namespace, results, seconds):
                 report["file"] = _save(report.pop("value"), "%s-%d" % (item["id"], index))
             except BaseException as error:
                 report = {"error": "the block could not be saved: %s: %s" % (type(error).__name__, str(error)[:200]),
-                          "calls": report["calls"]}
+    }
         outputs.append(report)
     results[item["id"]] = {"outputs": outputs}
 
@@ -149,32 +157,12 @@ def _stop(*_):
     raise _Stop()
 
 
-def _call(fn, args, seconds, trace=False):
-    """`fn(*args)` within `seconds`: a dict with `value` or `error`, and the watched modules it entered."""
-    seen = set()
-
-    def profile(frame, event, arg):
-        if event == "call":
-            module = frame.f_globals.get("__name__") or ""
-        elif event == "c_call":
-            module = getattr(arg, "__module__", None) or ""
-        else:
-            return
-        top = module.split(".")[0]
-        if top in WATCHED:
-            seen.add(module if top == "cnnkit" else top)
-
+def _call(fn, args, seconds):
+    """`fn(*args)` within `seconds`: a dict with `value` or `error`."""
     previous = signal.signal(signal.SIGALRM, _stop)
     signal.setitimer(signal.ITIMER_REAL, seconds)
-    if trace:  # NumPy exercises only: Keras code runs ten times slower under a profiler
-        # No garbage collection while profiling: the collector's callbacks (JAX registers one whenever Keras
-        # imports it) would run inside the student's call and read as calls into a framework.
-        gc.disable()
-        sys.setprofile(profile)
     try:
-        value = fn(*args)
-        sys.setprofile(None)
-        report = {"value": value}
+        report = {"value": fn(*args)}
     except _Stop:
         report = {"error": "did not return within %d s (an endless loop?)" % seconds, "hung": True}
     except NotImplementedError:
@@ -182,11 +170,8 @@ def _call(fn, args, seconds, trace=False):
     except BaseException as error:
         report = {"error": "raised %s: %s" % (type(error).__name__, str(error)[:200])}
     finally:
-        sys.setprofile(None)
-        gc.enable()
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    report["calls"] = sorted(seen)
     return report
 
 

@@ -15,17 +15,18 @@ score: what this process writes is untrusted data for the grader.
 Each notebook is saved after every cell, so that what ran before a stop is
 kept even when the grader kills the whole sandbox.
 
-After a notebook's cells, the grader's *probe* runs in the same kernel: it
-calls the student's functions on the grader's cases and saves the models
+After a notebook's cells, the grader's *probe* runs in the same kernel for
+one thing only: saving the trained models the notebook's variables hold
 (see `autograder.sandbox.probe`, whose source this process reads from the
-kit and runs in the kernel). Probe requests arrive on standard input, read
+kit and runs in the kernel). Functions, builders and blocks are never probed
+here: a probe sandbox of their own replays the notebook's code
+(`autograder.sandbox.replay`). Save requests arrive on standard input, read
 before any kernel starts, and the probe's report leaves on standard output,
 one JSON line per notebook (the contracts are in
-`autograder.sandbox.contracts`): kernels start with their output sent to /dev/null, and
-this process makes itself non-dumpable, so that no kernel (same user) can
-read its memory or write to its descriptors. Nothing a kernel writes to
-`/out` can pass for the probe's report. When a kernel died, a fresh one
-re-runs the cells before the fatal one, then the probe.
+`autograder.sandbox.contracts`): kernels start with their output sent to
+/dev/null, and this process makes itself non-dumpable. A line on that pipe
+that this process did not write is flagged by the grader. When a kernel
+died, a fresh one re-runs the cells before the fatal one, then the probe.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ FRAMEWORKS = ("keras", "tensorflow", "torch", "jax")
 
 
 def is_reference(qualified):
-    """Whether a qualified name (`cnnkit.conv.conv2d`) is part of cnnkit's reference.
+    """Whether a qualified name (`cnnkit.reference.conv.conv2d`) is part of cnnkit's reference.
 
     Args:
         qualified: a dotted name.

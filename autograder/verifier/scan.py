@@ -4,7 +4,7 @@ The grader parses the code the student wrote (the notebook's unlocked code
 cells) with Python's `ast` and looks for three things:
 
 - **the reference**: a graded function, model builder or predictor that
-  reaches cnnkit's reference implementations (`cnnkit.conv2d`, `cnnkit.models`,
+  reaches cnnkit's reference implementations (`cnnkit.reference.conv2d`, `cnnkit.reference.models`,
   `cnnkit.checks`, ... under any name, directly or through the student's own
   helpers). Only `cnnkit.assignment`, `cnnkit.data`, `cnnkit.devices` and
   `cnnkit.training` are the student's to use. Such a check scores 0.
@@ -179,13 +179,13 @@ class _Reader:
                     self.functions.setdefault(target.id, []).append(node.value)
 
     def qualify(self, node):
-        """`cnnkit.conv2d` for `c.conv2d` when `c` is `cnnkit`; None when unknown."""
+        """`cnnkit.reference.conv2d` for `c.conv2d` when `c` is `cnnkit`; None when unknown."""
         if isinstance(node, ast.Name):
             return self.aliases.get(node.id)
         if isinstance(node, ast.Attribute):
             base = self.qualify(node.value)
             return f"{base}.{node.attr}" if base else None
-        if isinstance(node, ast.Call):  # functools.partial(cnnkit.conv2d, ...), getattr(cnnkit, ...)
+        if isinstance(node, ast.Call):  # functools.partial(cnnkit.reference.conv2d, ...), getattr(cnnkit, ...)
             return self.qualify(node.func) if not node.args else (self.qualify(node.args[0]) or self.qualify(node.func))
         return None
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import nbformat
 
-from cnnkit import models as reference_models
+from cnnkit.reference import models as reference_models
 from cnnkit.assignment import grading_data, recorded_accuracy, reference_result_file
 from cnnkit.checks.report import CheckResult
 from cnnkit.seeds import derive_seed, student_seed
@@ -35,8 +35,8 @@ from autograder.pipeline.results import CellResult, SubmissionResult
 from autograder.sandbox.contracts import probe_request, read_probe
 from autograder.verifier.evidence import claim, forgeries, has_cell, read_notebook
 from autograder.verifier.kinds import Context, Verdict, kind_of, zero
-from autograder.verifier.kinds.base import traced_calls
-from autograder.verifier.libraries import STUDENT_CNNKIT
+from autograder.verifier.kinds.base import denied_imports
+from autograder.verifier.libraries import is_reference
 from autograder.verifier.plan import plan_of
 from autograder.verifier.scan import scan
 
@@ -139,10 +139,10 @@ class Verifier:
         return derive_seed(self.secret, student, label)
 
     def reference_model(self, name):
-        """A reference model of `cnnkit.models` (built once).
+        """A reference model of `cnnkit.reference.models` (built once).
 
         Args:
-            name: its function's name in `cnnkit.models` (`spec_cnn`, `lenet5`, ...).
+            name: its function's name in `cnnkit.reference.models` (`spec_cnn`, `lenet5`, ...).
 
         Returns:
             The `keras.Model`.
@@ -156,7 +156,7 @@ class Verifier:
         budget (once per data, architecture and seed, then read from the cache).
 
         Args:
-            name: the reference's short name (see `cnnkit.models.build`).
+            name: the reference's short name (see `cnnkit.reference.models.build`).
             seed: the training seed (None: the assignment's own).
 
         Returns:
@@ -270,7 +270,7 @@ class Verifier:
             flags += list(report.flags) if report else []
             probe = read_probe(execution.probes.get(name, {}))
             needs_probe = plan and any(kind_of(check).action for check in plan.checks)
-            if needs_probe and probe.problem:
+            if needs_probe and probe.problem and execution.status == "graded":  # no stop explains it
                 flags.append(f"{name}: {probe.problem}")
             present = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in ran.cells} if ran else {}
             flags += [f"{name}: {forgery}" for forgery in forgeries(ran)] if ran else []
@@ -309,7 +309,7 @@ class Verifier:
         reported = context.probe.results.get(check.grade_id)
         borrowed = context.scan.reference.get(check.target) if context.scan else None
         if isinstance(reported, dict):
-            used = [c for c in traced_calls(reported) if c.split(".")[0] == "cnnkit" and not c.startswith(STUDENT_CNNKIT)]
+            used = [m for m in denied_imports(reported) if is_reference(m) or m == "cnnkit"]
             if used and not borrowed:
                 borrowed = used[0]
         if borrowed:

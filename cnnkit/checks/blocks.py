@@ -11,7 +11,7 @@ student code (the grader loads them from `.keras` files in safe mode):
   nested `Sequential` is read layer by layer.
 - **numbers**: the model's weights are replaced by random ones drawn from
   the check's seed, and its output (in inference mode) is compared with what
-  NumPy's reference ops (`cnnkit.conv1d`, `cnnkit.batch_norm`) compute from
+  NumPy's reference ops (`cnnkit.reference.conv1d`, `cnnkit.reference.batch_norm`) compute from
   those same weights, or, for the head, with its own output on shifted rows.
 """
 
@@ -342,20 +342,20 @@ def _output_problem(model, paths, shape, rng):
 
 def _run(steps, x):
     """The steps' forward pass in NumPy (inference mode), from each layer's own weights."""
-    import cnnkit
+    import cnnkit.reference
 
     x = np.asarray(x, dtype=np.float64)
     for step in steps:
         if step.kind == "conv":
             weights = [np.asarray(w) for w in step.operation.get_weights()]
             s = step.settings
-            x = cnnkit.conv1d(x, weights[0], weights[1] if len(weights) > 1 else None, strides=s["strides"],
+            x = cnnkit.reference.conv1d(x, weights[0], weights[1] if len(weights) > 1 else None, strides=s["strides"],
                               padding=s["padding"], dilation_rate=s["dilation_rate"])
         elif step.kind == "bn":
             layer = step.operation
             values = {v.path.split("/")[-1]: np.asarray(v.numpy() if hasattr(v, "numpy") else v) for v in layer.weights}
             channels = x.shape[-1]
-            x = cnnkit.batch_norm(x, values.get("gamma", np.ones(channels)), values.get("beta", np.zeros(channels)),
+            x = cnnkit.reference.batch_norm(x, values.get("gamma", np.ones(channels)), values.get("beta", np.zeros(channels)),
                                   values["moving_mean"], values["moving_variance"], False, float(step.settings["epsilon"]))
         elif step.kind == "relu":
             x = np.maximum(x, 0.0)

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-import cnnkit
+import cnnkit.reference
 from cnnkit.checks.report import CheckResult, Mistake, case_seed, encode_array
 from cnnkit.quiet import silenced
-from cnnkit.conv import _pad_amounts
+from cnnkit.reference.conv import _pad_amounts
 
 __all__ = ["GRADED", "GradedFunction", "Misconception", "call_positionally", "check_function", "draw_cases", "judge",
            "reference_used"]
@@ -177,12 +177,12 @@ def reference_used(fn, depth=2):
         depth: how many levels of called functions to follow.
 
     Returns:
-        A name such as `"cnnkit.conv.conv2d"`, or None.
+        A name such as `"cnnkit.reference.conv.conv2d"`, or None.
 
     Looks at the global names in `fn`'s code (and nested code, and the
     functions it calls, `depth` levels down). A determined student can hide
     a call; the trusted verifier is the real guard. This catches the plain
-    `return cnnkit.conv2d(...)`.
+    `return cnnkit.reference.conv2d(...)`.
     """
 
     own_module = getattr(fn, "__module__", None) or ""
@@ -541,7 +541,7 @@ def _standardise_edges(rng):
 
 
 def _conv2d_layer(x, kernel, bias, stride, padding):
-    return cnnkit.conv2d(x, kernel, bias, strides=stride, padding=padding)
+    return cnnkit.reference.conv2d(x, kernel, bias, strides=stride, padding=padding)
 
 
 def _same_pads(x, window, stride, reverse=False):
@@ -576,15 +576,15 @@ def _pool_pads_reversed(op, kind):
 
 
 def _max_pool2d(x, pool_size, stride, padding):
-    return cnnkit.max_pool2d(x, pool_size, stride, padding)
+    return cnnkit.reference.max_pool2d(x, pool_size, stride, padding)
 
 
 def _average_pool2d(x, pool_size, stride, padding):
-    return cnnkit.average_pool2d(x, pool_size, stride, padding)
+    return cnnkit.reference.average_pool2d(x, pool_size, stride, padding)
 
 
 def _max_pool1d(x, pool_size, stride, padding):
-    return cnnkit.max_pool1d(x, pool_size, stride, padding)
+    return cnnkit.reference.max_pool1d(x, pool_size, stride, padding)
 
 
 def _average_with_padding_counted(x, pool_size, stride, padding):
@@ -598,11 +598,11 @@ def _standardise(signals, mean, std):
 
 
 def _locally_connected(out_height, out_width, kernel_size, in_channels, filters):
-    return cnnkit.locally_connected_parameter_count(out_height * out_width, (kernel_size,) * 2, in_channels, filters)
+    return cnnkit.reference.locally_connected_parameter_count(out_height * out_width, (kernel_size,) * 2, in_channels, filters)
 
 
 def _batch_norm(x, gamma, beta, moving_mean, moving_var, training):
-    return cnnkit.batch_norm(x, gamma, beta, moving_mean, moving_var, bool(training))
+    return cnnkit.reference.batch_norm(x, gamma, beta, moving_mean, moving_var, bool(training))
 
 
 def _batch_norm_variant(mode=None, per_row=False, epsilon_outside=False, ddof=0):
@@ -621,7 +621,7 @@ def _batch_norm_variant(mode=None, per_row=False, epsilon_outside=False, ddof=0)
 
 
 def _dropout(x, rate, training, noise):
-    return cnnkit.dropout(x, rate, bool(training), noise)
+    return cnnkit.reference.dropout(x, rate, bool(training), noise)
 
 
 _CHANNELS_FIRST = "the output is channels-first (batch, channels, height, width); Keras is channels-last (batch, height, width, channels)."
@@ -639,7 +639,7 @@ def _valid_window_at_origin(image, kernel):
     """The textbook sum with the wrong index offset: the full convolution's
     first outputs instead of `out[i, j] = (x * k)[i + kh - 1, j + kw - 1]`."""
     kh, kw = np.shape(kernel)
-    full = cnnkit.convolve2d(image, kernel, mode="full")
+    full = cnnkit.reference.convolve2d(image, kernel, mode="full")
     return full[:np.shape(image)[0] - kh + 1, :np.shape(image)[1] - kw + 1]
 
 
@@ -654,7 +654,7 @@ def _conv2d_symmetric_same(x, kernel, bias, stride, padding):
 def _conv2d_one_axis_stride(axis):
     def variant(x, kernel, bias, stride, padding):
         strides = (stride, 1) if axis == 0 else (1, stride)
-        return cnnkit.conv2d(x, kernel, bias, strides=strides, padding=padding)
+        return cnnkit.reference.conv2d(x, kernel, bias, strides=strides, padding=padding)
     return variant
 
 
@@ -691,35 +691,35 @@ _DROPOUT_EVAL = "dropout is left on at evaluation: with training=False the layer
 
 GRADED = {
     "correlate2d": GradedFunction(
-        lambda image, kernel: cnnkit.correlate2d(image, kernel), _image_and_kernel,
+        lambda image, kernel: cnnkit.reference.correlate2d(image, kernel), _image_and_kernel,
         (Misconception("kernel flipped", "cross-correlation does not flip the kernel; your output is the convolution.",
-                       lambda image, kernel: cnnkit.convolve2d(image, kernel)),
+                       lambda image, kernel: cnnkit.reference.convolve2d(image, kernel)),
          Misconception("integer output buffer", _INT_BUFFER,
-                       _truncated(lambda image, kernel: cnnkit.correlate2d(image, kernel)))),
+                       _truncated(lambda image, kernel: cnnkit.reference.correlate2d(image, kernel)))),
         edges=_fixed(_image_edges), kinds=_image_kinds),
     "convolve2d": GradedFunction(
-        lambda image, kernel: cnnkit.convolve2d(image, kernel), _image_and_kernel,
+        lambda image, kernel: cnnkit.reference.convolve2d(image, kernel), _image_and_kernel,
         (Misconception("kernel not flipped", "convolution flips the kernel (k[::-1, ::-1]) before sliding it; "
                        "your output equals the cross-correlation.",
-                       lambda image, kernel: cnnkit.correlate2d(image, kernel)),
+                       lambda image, kernel: cnnkit.reference.correlate2d(image, kernel)),
          Misconception("kernel flipped along one axis only", _ONE_AXIS_FLIP,
-                       lambda image, kernel: cnnkit.correlate2d(image, np.asarray(kernel)[::-1, :])),
+                       lambda image, kernel: cnnkit.reference.correlate2d(image, np.asarray(kernel)[::-1, :])),
          Misconception("kernel flipped along one axis only", _ONE_AXIS_FLIP,
-                       lambda image, kernel: cnnkit.correlate2d(image, np.asarray(kernel)[:, ::-1])),
+                       lambda image, kernel: cnnkit.reference.correlate2d(image, np.asarray(kernel)[:, ::-1])),
          Misconception("index offset", "the sum is right but starts at the wrong place: in 'valid' mode "
                        "out[i, j] = (x * k)[i + kh - 1, j + kw - 1], the first position where the kernel fits "
                        "inside the image.", _valid_window_at_origin),
          Misconception("integer output buffer", _INT_BUFFER,
-                       _truncated(lambda image, kernel: cnnkit.convolve2d(image, kernel)))),
+                       _truncated(lambda image, kernel: cnnkit.reference.convolve2d(image, kernel)))),
         edges=_fixed(_image_edges), kinds=_image_kinds),
     "output_length": GradedFunction(
-        lambda n, kernel_size, stride, padding: cnnkit.output_length(n, kernel_size, stride, padding),
+        lambda n, kernel_size, stride, padding: cnnkit.reference.output_length(n, kernel_size, stride, padding),
         _output_length_case,
         (Misconception("output size without its + 1", "the count misses its + 1: 'valid' gives "
                        "floor((n - k) / s) + 1 (in general floor((n + 2p - k) / s) + 1) and 'same' gives ceil(n / s).",
                        lambda n, kernel_size, stride, padding: (n - kernel_size) // stride if padding == "valid" else n // stride),
          Misconception("stride ignored", _STRIDE,
-                       lambda n, kernel_size, stride, padding: cnnkit.output_length(n, kernel_size, 1, padding))),
+                       lambda n, kernel_size, stride, padding: cnnkit.reference.output_length(n, kernel_size, 1, padding))),
         edges=_fixed(_length_edges), kinds=_length_kinds),
     "conv2d_layer": GradedFunction(
         _conv2d_layer, _layer_case,
@@ -746,7 +746,7 @@ GRADED = {
                        lambda signal, kernel: np.convolve(signal, kernel))),
         edges=_fixed(_signal_edges), kinds=_signal_kinds),
     "conv_params": GradedFunction(
-        lambda kernel_size, in_channels, filters: cnnkit.conv_parameter_count((kernel_size,) * 2, in_channels, filters),
+        lambda kernel_size, in_channels, filters: cnnkit.reference.conv_parameter_count((kernel_size,) * 2, in_channels, filters),
         _params_case,
         (Misconception("bias missing", "each filter also has one bias.",
                        lambda kernel_size, in_channels, filters: kernel_size**2 * in_channels * filters),
@@ -756,7 +756,7 @@ GRADED = {
                        lambda kernel_size, in_channels, filters: kernel_size * in_channels * filters + filters)),
         edges=_fixed(_params_edges), kinds=_params_kinds),
     "dense_params": GradedFunction(
-        lambda in_features, units: cnnkit.dense_parameter_count(in_features, units), _dense_case,
+        lambda in_features, units: cnnkit.reference.dense_parameter_count(in_features, units), _dense_case,
         (Misconception("bias missing", "each unit also has one bias.", lambda in_features, units: in_features * units),),
         edges=_fixed(_dense_edges), kinds=_dense_kinds),
     "locally_connected_params": GradedFunction(
@@ -773,7 +773,7 @@ GRADED = {
                        out_height * out_width * (kernel_size**2 * filters + filters))),
         edges=_fixed(_local_edges), kinds=_local_kinds),
     "receptive_field": GradedFunction(
-        lambda layers: cnnkit.receptive_field([tuple(layer) for layer in layers]), _field_case,
+        lambda layers: cnnkit.reference.receptive_field([tuple(layer) for layer in layers]), _field_case,
         (Misconception("strides ignored", "each layer widens the field by (k - 1) times the *product of the strides "
                        "before it*, not by k - 1: after a stride-2 layer, one step of the next layer spans 2 inputs.",
                        lambda layers: 1 + sum(k - 1 for k, _ in layers)),
@@ -832,7 +832,7 @@ GRADED = {
     "max_pool1d": GradedFunction(
         _max_pool1d, lambda rng: _pool_case(rng, one_d=True),
         (Misconception("average instead of max", "max pooling keeps the largest value of each window; yours averages.",
-                       lambda x, pool_size, stride, padding: cnnkit.average_pool1d(x, pool_size, stride, padding)),
+                       lambda x, pool_size, stride, padding: cnnkit.reference.average_pool1d(x, pool_size, stride, padding)),
          Misconception("stride ignored", _STRIDE, lambda x, pool_size, stride, padding: _max_pool1d(x, pool_size, 1, padding)),
          Misconception("padding off by one", _PADDING, _pool_pads_reversed(_max_pool1d, "max")),
          Misconception("zero padding in max pooling", _ZERO_PAD_MAX, _max_pool_zero_padding(_max_pool1d))),

@@ -78,7 +78,7 @@ def check_model_spec(model, reference, *, points=1.0):
     Args:
         model: the student's `keras.Model`, or better the function that
             builds it (then its warnings are kept off the cell's stderr).
-        reference: the reference `keras.Model` (e.g. `cnnkit.models.spec_cnn()`).
+        reference: the reference `keras.Model` (e.g. `cnnkit.reference.models.spec_cnn()`).
         points: float, the most this check gives.
 
     Returns:

@@ -56,7 +56,7 @@ ATTACKS = {
                            "display({'application/vnd.cnnkit.evidence+json': {'check': 'conv2d_layer', 'score': 4, "
                            "'points': 4}}, raw=True)\nprint('[conv2d_layer] 4 / 4 points (10/10 passed)')"),
     # (f) cnnkit's reference under another name, plainly and hidden behind importlib
-    "borrow-reference": _nb1("borrow-reference", "from cnnkit import conv2d as my_conv\nimport importlib",
+    "borrow-reference": _nb1("borrow-reference", "from cnnkit.reference import conv2d as my_conv\nimport importlib",
                              conv2d_layer="def conv2d_layer(x, kernel, bias, stride, padding):\n"
                                           "    return my_conv(x, kernel, bias, strides=stride, padding=padding)",
                              correlate2d="def correlate2d(image, kernel):\n"
@@ -135,7 +135,7 @@ def test_each_attack_scores_zero_on_what_it_attacks_and_is_flagged(batch, studen
 
 def test_a_kernel_cannot_pass_anything_off_as_the_probe_report(batch):
     result = batch["results"]["plant-report"]
-    assert result.status == "crashed" and any("probe did not report" in flag for flag in result.flags)
+    assert result.status == "crashed" and any("likely killed it" in flag for flag in result.flags)
     notebook = nbformat.read(batch["work"].root / "autograded" / "plant-report" / "cnn" / NB1, as_version=4)
     printed = "".join(output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", []))
     assert "runner stdout refused" in printed and "injected" not in printed
@@ -152,7 +152,7 @@ def test_forged_claims_are_shown_beside_the_verified_score(batch):
 def test_the_reference_under_another_name_is_named(batch):
     result = batch["results"]["borrow-reference"]
     feedback = _cells(result)["conv2d_layer_tests"].feedback
-    assert "uses cnnkit's reference (cnnkit.conv2d)" in feedback
+    assert "uses cnnkit's reference (cnnkit.reference.conv2d)" in feedback
     assert any("importlib" in flag for flag in result.flags)
     assert any("`correlate2d` calls cnnkit's reference" in flag for flag in result.flags)
 

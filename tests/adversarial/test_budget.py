@@ -40,7 +40,7 @@ def _verify(verifier, probe):
 def test_weights_trained_past_the_budget_change_nothing(verifier, tmp_path):
     import keras
 
-    from cnnkit.models import gap_cnn
+    from cnnkit.reference.models import gap_cnn
 
     fresh = gap_cnn()
     overtrained = gap_cnn()
@@ -75,7 +75,7 @@ def test_a_model_holding_code_is_refused_and_flagged(verifier, tmp_path):
 
 def test_an_architecture_that_beats_the_spec_reference_gets_credit(verifier, tmp_path):
     """On the stand-in the held-out references above are set to 50%: a trained GAP CNN does better."""
-    from cnnkit.models import gap_cnn
+    from cnnkit.reference.models import gap_cnn
 
     result, _ = _verify(verifier, _report(gap_cnn(), tmp_path, "gap"))
     assert np.mean(result.evidence["accuracies"]) > 0.5 and result.score > 0
@@ -95,7 +95,7 @@ def test_weights_smuggled_in_an_initialiser_get_nothing_and_are_flagged(verifier
 
 def test_a_frozen_layer_is_trained_all_the_same(verifier, tmp_path):
     """Freezing a layer (to keep smuggled weights, say) changes nothing: the grader trains every weight."""
-    from cnnkit.models import gap_cnn
+    from cnnkit.reference.models import gap_cnn
 
     frozen = gap_cnn()
     frozen.layers[0].trainable = False

@@ -35,7 +35,7 @@ def verifier(tmp_path_factory):
 
 
 def _verdict(verifier, trained, folder):
-    from cnnkit.models import spec_cnn
+    from cnnkit.reference.models import spec_cnn
 
     spec_cnn().save(folder / "built.keras")  # what the student's builder builds: the spec CNN
     trained.save(folder / "trained.keras")
@@ -46,7 +46,7 @@ def _verdict(verifier, trained, folder):
 
 
 def test_the_spec_cnn_trained_by_the_budget_keeps_its_credit(verifier, data, tmp_path):
-    from cnnkit.models import spec_cnn
+    from cnnkit.reference.models import spec_cnn
 
     model, _ = train_under_budget(spec_cnn, *data, seed=0)
     verdict = _verdict(verifier, model, tmp_path)
@@ -69,7 +69,7 @@ def test_another_architecture_in_its_place_gets_nothing_and_is_flagged(verifier,
 def test_the_spec_cnn_trained_past_the_budget_gets_nothing_and_is_flagged(verifier, data, tmp_path):
     import keras
 
-    from cnnkit.models import spec_cnn
+    from cnnkit.reference.models import spec_cnn
 
     model = spec_cnn()
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))

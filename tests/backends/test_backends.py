@@ -88,7 +88,7 @@ SAVE = """
     import sys
     import numpy as np
     import keras
-    from cnnkit import models
+    from cnnkit.reference import models
     keras.utils.set_random_seed(0)
     model = models.spec_cnn()
     model.save(sys.argv[1] if len(sys.argv) > 1 else {path!r})
@@ -100,7 +100,7 @@ SAVE = """
 GRADE = """
     import numpy as np
     import keras
-    from cnnkit import models
+    from cnnkit.reference import models
     from cnnkit.checks.models import load_model_safely, spec_verdict
     model, _ = load_model_safely({path!r})
     x, y = np.load({path!r} + ".x.npy"), np.load({path!r} + ".y.npy")

@@ -18,7 +18,7 @@ def _layers():
 
 
 def reference(x, filters, kernel_size):
-    from cnnkit.models import residual_block
+    from cnnkit.reference.models import residual_block
 
     return residual_block(x, filters, kernel_size)
 
@@ -128,7 +128,7 @@ def test_models_loaded_from_files_get_the_same_verdict(tmp_path):
 def test_global_pooling_heads_are_invariant_and_flatten_heads_are_not(capsys):
     import keras
 
-    from cnnkit.models import gap_cnn, spec_cnn
+    from cnnkit.reference.models import gap_cnn, spec_cnn
 
     layers = _layers()
 

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-import cnnkit
+import cnnkit.reference
 from cnnkit.checks import GRADED, check_function, decode_array, encode_array
 from cnnkit.checks.functions import call_positionally, draw_cases, judge
 from cnnkit.checks.report import SEED_ENV, case_seed
@@ -62,7 +62,7 @@ def test_the_fixed_cases_alone_catch_every_misconception(name, mistake):
 
 def test_parameter_names_do_not_matter(capsys):
     def conv2d_layer(inputs, w, b, s, pad):  # the stub's order, the student's own names
-        return cnnkit.conv2d(inputs, w, b, strides=s, padding=pad)
+        return cnnkit.reference.conv2d(inputs, w, b, strides=s, padding=pad)
 
     score, _ = _run(capsys, "conv2d_layer", _without_reference(conv2d_layer, "conv2d"), points=4, seed=2)
     assert score == 4.0
@@ -70,10 +70,10 @@ def test_parameter_names_do_not_matter(capsys):
 
 def test_lists_and_integer_outputs_count_as_arrays(capsys):
     def output_length(n, k, s, p):
-        return int(cnnkit.output_length(n, k, s, p))
+        return int(cnnkit.reference.output_length(n, k, s, p))
 
     def correlate2d(image, kernel):
-        return cnnkit.correlate2d(image, kernel).tolist()
+        return cnnkit.reference.correlate2d(image, kernel).tolist()
 
     assert _run(capsys, "output_length", _without_reference(output_length, "output_length"), seed=1)[0] == 1.0
     assert _run(capsys, "correlate2d", _without_reference(correlate2d, "correlate2d"), seed=1)[0] == 1.0
@@ -93,7 +93,7 @@ def test_crashing_function_is_feedback_not_a_crash(capsys):
 
 
 def test_partial_credit_is_the_share_of_kinds_of_case_passed(capsys):
-    reference = cnnkit.output_length
+    reference = cnnkit.reference.output_length
 
     def valid_only(n, kernel_size, stride, padding):
         return reference(n, kernel_size, stride, padding) if padding == "valid" else -1
@@ -113,7 +113,7 @@ def test_student_noise_never_reaches_stderr(capfd):
         print("debug", file=sys.stderr)
         os.write(2, b"C-level log line\n")
         warnings.warn("slow loop")
-        return cnnkit.correlate2d(np.asarray(image), np.asarray(kernel)[::-1, ::-1])
+        return cnnkit.reference.correlate2d(np.asarray(image), np.asarray(kernel)[::-1, ::-1])
 
     score = check_function("convolve2d", _without_reference(noisy), points=1, seed=0)
     captured = capfd.readouterr()
@@ -132,12 +132,12 @@ def _without_reference(fn, *names):
 
 def test_calling_the_reference_is_flagged(capsys):
     def convolve2d(image, kernel):
-        return cnnkit.convolve2d(image, kernel)
+        return cnnkit.reference.convolve2d(image, kernel)
 
     score, out = _run(capsys, "convolve2d", convolve2d, points=2, seed=0)
     assert score == 0.0 and "uses cnnkit's reference (cnnkit)" in out and "flagged for review" in out
-    score, out = _run(capsys, "convolve2d", cnnkit.convolve2d, points=2, seed=0)
-    assert score == 0.0 and "(cnnkit.conv.convolve2d)" in out
+    score, out = _run(capsys, "convolve2d", cnnkit.reference.convolve2d, points=2, seed=0)
+    assert score == 0.0 and "(cnnkit.reference.conv.convolve2d)" in out
 
 
 def test_unknown_check_name():

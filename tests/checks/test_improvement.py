@@ -74,7 +74,7 @@ def test_the_budget_refuses_what_does_not_fit_with_one_clear_reason(model, messa
 
 
 def test_the_solution_and_the_references_fit_the_budget():
-    from cnnkit import models
+    from cnnkit.reference import models
 
     for name in models.MODELS:
         check_budget(models.build(name))
@@ -87,7 +87,7 @@ def tiny():
 
 
 def test_one_procedure_trains_exactly_the_budget_and_repeats_under_a_seed(tiny):
-    from cnnkit.models import gap_cnn
+    from cnnkit.reference.models import gap_cnn
 
     x, y = tiny
     first, history = train_under_budget(gap_cnn, x, y, seed=3)
@@ -110,7 +110,7 @@ def test_the_learning_rate_decays_to_zero_over_the_budget():
 
 
 def test_a_model_instead_of_its_builder_is_refused_by_name(tiny):
-    from cnnkit.models import gap_cnn
+    from cnnkit.reference.models import gap_cnn
 
     with pytest.raises(ValueError, match=r"Argument `build` must be a function that builds the model"):
         train_under_budget(gap_cnn(), *tiny)
@@ -121,7 +121,7 @@ def test_the_architecture_key_ignores_names_and_weights_but_not_layers(tmp_path)
     from keras import layers
 
     from cnnkit.checks.models import load_model_safely
-    from cnnkit.models import gap_cnn, spec_cnn
+    from cnnkit.reference.models import gap_cnn, spec_cnn
 
     built_elsewhere = keras.Sequential([keras.Input((178, 1)), layers.Conv1D(6, 5, activation="relu", name="mine"),
                                         layers.MaxPooling1D(2), layers.Conv1D(16, 5, activation="relu"),
@@ -137,7 +137,7 @@ def test_the_architecture_key_ignores_names_and_weights_but_not_layers(tmp_path)
 def test_in_a_graded_kernel_the_procedure_still_trains(tiny, monkeypatch):
     """A student may train the spec model with the helper: its trained weights are graded, so it must train."""
     import cnnkit.assignment as assignment
-    from cnnkit.models import gap_cnn
+    from cnnkit.reference.models import gap_cnn
 
     monkeypatch.setenv(assignment.GRADING_ENV, "1")
     model, history = train_under_budget(gap_cnn, *tiny, seed=0)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from cnnkit import models
+from cnnkit.reference import models
 from cnnkit.checks import check_model_spec, check_train_eval_mode, check_trained_model, model_spec
 from cnnkit.data import Part
 
@@ -148,4 +148,4 @@ def test_building_with_the_reference_model_is_flagged(capsys):
         return models.spec_cnn()
 
     assert check_model_spec(build_spec_cnn, models.spec_cnn(), points=2) == 0.0
-    assert "cnnkit's reference (cnnkit.models)" in capsys.readouterr().out
+    assert "cnnkit's reference (cnnkit.reference.models)" in capsys.readouterr().out

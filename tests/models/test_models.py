@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from cnnkit import models
+from cnnkit.reference import models
 
 pytestmark = pytest.mark.keras
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cnnkit.parity import OPS, keras_forward, reference_as_keras
+from cnnkit.reference.parity import OPS, keras_forward, reference_as_keras
 
 pytestmark = pytest.mark.keras
 

@@ -4,7 +4,7 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from cnnkit import models
+from cnnkit.reference import models
 from cnnkit.data import make_synthetic, split
 from cnnkit.training import plot_confusion, plot_history, train
 

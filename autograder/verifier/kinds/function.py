@@ -3,8 +3,8 @@
 The hidden test calls `cnnkit.checks.check_function(name, fn)`. The verifier
 draws that student's cases (the fixed edge cases and random ones seeded from
 the course secret and the student id), has the probe call the student's
-function on them positionally (as the stub declares it, under a profiler
-that records any framework it enters), and judges the outputs against the
+function on them positionally (as the stub declares it, in a probe sandbox
+where only NumPy can be imported), and judges the outputs against the
 reference it computes itself (`cnnkit.checks.functions.judge`).
 """
 
@@ -13,8 +13,7 @@ from __future__ import annotations
 from cnnkit.checks.functions import check_function, draw_cases, judge
 
 from autograder.sandbox.contracts import decode_value, encode_value
-from autograder.verifier.kinds.base import Check, Kind, Verdict, traced_calls
-from autograder.verifier.libraries import FRAMEWORKS
+from autograder.verifier.kinds.base import Check, Kind, Verdict, denied_imports
 
 __all__ = ["Function", "output_of"]
 
@@ -44,13 +43,13 @@ class Function(Kind):
     def request(self, check, verifier, student):
         cases = self.cases(check, verifier, student)
         return {"function": check.target, "cases": [[encode_value(v) for v in case.values()] for case in cases],
-                "trace": True}
+                "numpy": True}
 
     def verdict(self, check, reported, context):
-        frameworks = [c for c in traced_calls(reported) if c.split(".")[0] in FRAMEWORKS]
+        libraries = [m for m in denied_imports(reported) if m.split(".")[0] != "numpy"]
         scanned = context.scan is not None and check.target in context.scan.frameworks
-        flags = ([f"`{check.target}` should use NumPy only but called {frameworks[0]} when graded"]
-                 if frameworks and not scanned else [])
+        flags = ([f"`{check.target}` should use NumPy only but tried to import {libraries[0]} when graded "
+                  "(only NumPy is importable there)"] if libraries and not scanned else [])
         cases = self.cases(check, context.verifier, context.student)
         outputs = reported.get("outputs") if isinstance(reported.get("outputs"), list) else []
         pairs = []

@@ -1,6 +1,6 @@
 """A model built to a spec, compared with the reference layer by layer.
 
-The hidden test calls `cnnkit.checks.check_model_spec(build, cnnkit.models.NAME())`.
+The hidden test calls `cnnkit.checks.check_model_spec(build, cnnkit.reference.models.NAME())`.
 The probe builds the student's model and saves it; the verifier loads it
 without running submission code and compares it with the reference model it
 builds itself (`cnnkit.checks.models.spec_verdict`).

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnkit import models
+from cnnkit.reference import models
 from cnnkit.assignment import BUDGET, reference_accuracy
 from cnnkit.checks.models import NEVER_TRAINED, budget_steps, check_trained_model, model_spec, trained_verdict
 from cnnkit.checks.report import Mistake

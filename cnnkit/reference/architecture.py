@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 from cnnkit._validation import check_choice, check_positive_ints
-from cnnkit.conv import _check_fits, _output_length
+from cnnkit.reference.conv import _check_fits, _output_length
 
 __all__ = [
     "ParameterCounts",

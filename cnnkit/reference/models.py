@@ -11,6 +11,7 @@ logits (no softmax): train with `from_logits=True` losses, as
 from __future__ import annotations
 
 from cnnkit._validation import check_positive_ints
+from cnnkit.explorations import _sizes, bn_cnn, mlp_baseline, wider_cnn
 
 __all__ = ["MODELS", "bn_cnn", "build", "gap_cnn", "lenet5", "mlp_baseline", "receptive_field_of", "residual_block",
            "residual_cnn", "spec_cnn", "strong_cnn", "wider_cnn"]
@@ -87,69 +88,8 @@ def gap_cnn(input_length=178, num_classes=5):
     )
 
 
-def wider_cnn(input_length=178, num_classes=5):
-    """The spec CNN with four times the filters and wider early kernels.
-
-    Layers: Conv1D(24, 9) -> ReLU -> MaxPooling1D(2) -> Conv1D(64, 5) ->
-    ReLU -> MaxPooling1D(2) -> Flatten -> Dense(64) -> ReLU -> Dense(num_classes).
-
-    Args:
-        input_length: int, samples per row.
-        num_classes: int, outputs (logits).
-
-    Returns:
-        An uncompiled `keras.Model` mapping (batch, input_length, 1) to logits.
-
-    Raises:
-        ValueError: if a size is not a positive int.
-    """
-    import keras
-    from keras import layers
-
-    length, classes = _sizes(input_length, num_classes)
-    return keras.Sequential(
-        [keras.Input((length, 1)),
-         layers.Conv1D(24, 9, activation="relu"), layers.MaxPooling1D(2),
-         layers.Conv1D(64, 5, activation="relu"), layers.MaxPooling1D(2),
-         layers.Flatten(),
-         layers.Dense(64, activation="relu"),
-         layers.Dense(classes)],
-        name="wider_cnn",
-    )
 
 
-def bn_cnn(input_length=178, num_classes=5):
-    """The spec CNN with batch normalisation after each convolution.
-
-    Layers: [Conv1D(6, 5, no bias) -> BatchNormalization -> ReLU ->
-    MaxPooling1D(2)], then the same with 16 filters, Flatten -> Dense(128)
-    -> ReLU -> Dense(num_classes). The batch normalisations' momentum is
-    0.9 (Keras' default is 0.99), so that their moving averages, which
-    evaluation uses, catch up within a short training.
-
-    Args:
-        input_length: int, samples per row.
-        num_classes: int, outputs (logits).
-
-    Returns:
-        An uncompiled `keras.Model` mapping (batch, input_length, 1) to logits.
-
-    Raises:
-        ValueError: if a size is not a positive int.
-    """
-    import keras
-    from keras import layers
-
-    length, classes = _sizes(input_length, num_classes)
-    blocks = []
-    for filters in (6, 16):
-        blocks += [layers.Conv1D(filters, 5, use_bias=False), layers.BatchNormalization(momentum=0.9), layers.ReLU(),
-                   layers.MaxPooling1D(2)]
-    return keras.Sequential(
-        [keras.Input((length, 1)), *blocks, layers.Flatten(),
-         layers.Dense(128, activation="relu"), layers.Dense(classes)],
-        name="bn_cnn",
-    )
 
 
 def residual_block(x, filters, kernel_size=3, momentum=0.99):
@@ -259,30 +199,6 @@ def strong_cnn(input_length=178, num_classes=5):
     )
 
 
-def mlp_baseline(input_length=178, num_classes=5):
-    """A dense baseline that ignores the order of samples: no convolution.
-
-    Args:
-        input_length: int, samples per row.
-        num_classes: int, outputs (logits).
-
-    Returns:
-        An uncompiled `keras.Model` mapping (batch, input_length, 1) to logits.
-
-    Raises:
-        ValueError: if a size is not a positive int.
-    """
-    import keras
-    from keras import layers
-
-    length, classes = _sizes(input_length, num_classes)
-    return keras.Sequential(
-        [keras.Input((length, 1)), layers.Flatten(),
-         layers.Dense(256, activation="relu"), layers.Dropout(0.3),
-         layers.Dense(128, activation="relu"), layers.Dropout(0.3),
-         layers.Dense(classes)],
-        name="mlp_baseline",
-    )
 
 
 def lenet5(input_shape=(32, 32, 1), num_classes=10):
@@ -329,7 +245,7 @@ def receptive_field_of(model):
     """Receptive field, in input steps, of a Sequential model's last layer.
 
     Counts every layer with a window along the steps (Conv1D, pooling) in
-    order, as `cnnkit.receptive_field` does; a global pooling sees
+    order, as `cnnkit.reference.receptive_field` does; a global pooling sees
     everything, so the field of the layers before it is returned.
 
     Args:
@@ -342,7 +258,7 @@ def receptive_field_of(model):
         ValueError: if `model` is not Sequential (a graph's field depends on
             its paths).
     """
-    from cnnkit.architecture import receptive_field
+    from cnnkit.reference.architecture import receptive_field
 
     if type(model).__name__ != "Sequential":
         raise ValueError(f"Argument `model` must be a keras.Sequential; received a {type(model).__name__} (the "
@@ -357,10 +273,6 @@ def receptive_field_of(model):
     return receptive_field(windows) if windows else 1
 
 
-def _sizes(input_length, num_classes):
-    (length,) = check_positive_ints(input_length, name="input_length", n=1)
-    (classes,) = check_positive_ints(num_classes, name="num_classes", n=1)
-    return length, classes
 
 
 MODELS = {"spec": spec_cnn, "gap": gap_cnn, "wider": wider_cnn, "bn": bn_cnn, "residual": residual_cnn,

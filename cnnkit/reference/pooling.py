@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnkit._validation import PADDINGS_2D, check_array, check_choice, check_positive_ints
-from cnnkit.conv import _check_fits, _output_length, _pad_amounts
+from cnnkit.reference.conv import _check_fits, _output_length, _pad_amounts
 
 __all__ = ["max_pool1d", "max_pool2d", "average_pool1d", "average_pool2d"]
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnkit.conv import conv1d, conv2d
-from cnnkit.pooling import average_pool1d, average_pool2d, max_pool1d, max_pool2d
+from cnnkit.reference.conv import conv1d, conv2d
+from cnnkit.reference.pooling import average_pool1d, average_pool2d, max_pool1d, max_pool2d
 
 __all__ = ["OPS", "ParityRow", "keras_forward", "parity_report", "random_case", "reference_as_keras"]
 

@@ -1,0 +1,147 @@
+"""Runs inside a probe sandbox: replay one notebook's code in a fresh
+process and probe each graded definition right after the student cell that
+made it.
+
+Started by `autograder.pipeline.execute` as
+`python -m autograder.sandbox.replay /job /out`, in a sandbox of its own
+(never the one where the notebook's kernel ran), with `/job/replay.json`
+(see `autograder.sandbox.contracts.Replay`): the notebook's code cells, already
+turned into plain Python by the grader, which of them are the student's,
+and the probe requests of the graded names.
+
+The rule that decides which definition is graded: a graded name is probed
+as it stands right after the last student cell (a solution cell or one the
+student added) that binds it, before any later cell runs; so a helper name
+that a later cell rebinds, or a demonstration cell that reuses a name, no
+longer changes what is graded. A name that no student cell binds is probed
+after the replay (it may be missing).
+
+The replay runs each cell with `exec`, without Jupyter: no kernel, no
+hooks of the notebook's kernel, no message channel. Training is skipped
+(`keras.Model.fit` returns an empty history): trained weights are judged
+from the kernel's own run, definitions here. In the NumPy world (NumPy
+exercises) the sandbox shows no other library, so a NumPy exercise cannot
+hand its work to Keras or anything else. The results and models land in
+`/out`; nothing here decides a score.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+from autograder.sandbox import probe
+from autograder.sandbox.contracts import REPLAY_FILE, Replay
+
+__all__ = ["main"]
+
+
+class _CellTimeout(BaseException):
+    pass
+
+
+class _NoShell:
+    """What `get_ipython()` returns in a replay: magics and shell escapes do nothing."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+def main(argv=None):
+    """Replays the notebook and probes its graded names; exit status 0.
+
+    Args:
+        argv: `[JOB, OUT]`, default `sys.argv[1:]`.
+
+    Returns:
+        0.
+    """
+    job_dir, out_dir = (Path(p) for p in (argv or sys.argv[1:]))
+    replay = Replay.from_json((job_dir / REPLAY_FILE).read_text())
+    _quiet()
+    if replay.world == "keras":
+        _skip_training()
+    Path(probe.FOLDER).mkdir(exist_ok=True)
+    namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": _NoShell,
+                 "display": lambda *args, **kwargs: None}
+    wanted = _requests_by_name(replay.requests)
+    results, probed = {}, set()
+    last_student = max((i for i, cell in enumerate(replay.cells) if cell[1]), default=-1)
+    for index, (code, student) in enumerate(replay.cells[:last_student + 1]):
+        before = {name: namespace.get(name) for name in wanted}
+        _run_cell(code, index, namespace, replay.cell_seconds)
+        if student:
+            for name in wanted:
+                if namespace.get(name) is not None and namespace.get(name) is not before[name]:
+                    _probe(wanted[name], namespace, results, replay.call_seconds, out_dir)
+                    probed.add(name)
+    for name in wanted:
+        if name not in probed:
+            _probe(wanted[name], namespace, results, replay.call_seconds, out_dir)
+    return 0
+
+
+def _requests_by_name(requests):
+    """The probe requests grouped by the student name they call (in order)."""
+    wanted = {}
+    for item in requests:
+        wanted.setdefault(item["function"], []).append(item)
+    return wanted
+
+
+def _run_cell(code, index, namespace, seconds):
+    """One cell, within `seconds`; its errors end the cell only, as in a notebook."""
+    def stop(*_):
+        raise _CellTimeout()
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        exec(compile(code, f"<cell {index}>", "exec"), namespace)
+    except BaseException:  # noqa: BLE001 - the student's errors are the student's; the replay goes on
+        pass
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _probe(items, namespace, results, seconds, out_dir):
+    """Probes one name's requests now and copies what the probe wrote to `/out`."""
+    probe.main({"call_seconds": seconds, "requests": items}, namespace, results)
+    for path in Path(probe.FOLDER).iterdir():
+        if path.is_file() and not path.is_symlink() and path.suffix != ".part" and not path.stem.endswith("-input"):
+            shutil.copy(path, out_dir / (path.name + ".part"))
+            os.replace(out_dir / (path.name + ".part"), out_dir / path.name)
+
+
+def _skip_training():
+    """`fit` returns an empty history at once: the replay is for definitions, not weights."""
+    try:
+        import keras
+    except ImportError:
+        return
+
+    def fit(self, *args, **kwargs):
+        history = keras.callbacks.History()
+        history.history = {}
+        self.history = history
+        return history
+
+    keras.Model.fit = fit
+
+
+def _quiet():
+    """The student's prints go nowhere: the grader reads only `/out`."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

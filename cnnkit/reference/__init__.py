@@ -1,0 +1,40 @@
+"""The grader's reference implementations: convolution, pooling,
+normalisation, parameter counts, receptive fields and the graded models.
+
+Only the grader imports this package: it is absent from every sandbox
+where student code runs and from the student's kit, so that nothing but a
+student's own code can compute a graded answer. The operations are NumPy
+only; importing it does not import Keras.
+"""
+
+from cnnkit.reference.architecture import (
+    ParameterCounts,
+    compare_with_dense,
+    conv_parameter_count,
+    dense_parameter_count,
+    locally_connected_parameter_count,
+    receptive_field,
+)
+from cnnkit.reference.conv import conv1d, conv2d, convolve2d, correlate2d, output_length
+from cnnkit.reference.normalization import batch_norm, dropout
+from cnnkit.reference.pooling import average_pool1d, average_pool2d, max_pool1d, max_pool2d
+
+__all__ = [
+    "ParameterCounts",
+    "average_pool1d",
+    "average_pool2d",
+    "batch_norm",
+    "compare_with_dense",
+    "conv1d",
+    "conv2d",
+    "conv_parameter_count",
+    "convolve2d",
+    "correlate2d",
+    "dense_parameter_count",
+    "dropout",
+    "locally_connected_parameter_count",
+    "max_pool1d",
+    "max_pool2d",
+    "output_length",
+    "receptive_field",
+]
