@@ -124,6 +124,11 @@ def _parser():
                                                        "assignments/)")
     check.set_defaults(run=_check)
 
+    kit = commands.add_parser(
+        "student-kit", help="write the package students install (no reference answers, no hidden checks)")
+    kit.add_argument("destination", help="a new folder for the kit (then: pip install DESTINATION)")
+    kit.set_defaults(run=_student_kit)
+
     demo = commands.add_parser(
         "demo", help="release, then autograde the example submissions and print their scores")
     demo.add_argument("--course", default=None, help="course directory (default: this repository)")
@@ -202,6 +207,14 @@ def _train(args):
                   for (name, v), (_, t) in zip(result.validation.rows(), result.test.rows())]
     print(pd.DataFrame(table_rows, columns=["metric", "validation", "test"]).to_string(index=False))
     print(f"{result.epochs} epochs in {result.seconds:.1f} s; model and plots in {out}/")
+
+
+def _student_kit(args):
+    from autograder.frontends.student_kit import student_kit
+
+    kit = student_kit(args.destination)
+    print(f"student kit written to {kit} (install with: pip install {kit})")
+    return 0
 
 
 def _release(args):
