@@ -100,8 +100,10 @@ class Cost:
 
     Attributes:
         parameters: int, the model's weights (trainable or not).
-        multiply_adds: int, each layer's weights times the positions they are
-            applied at (a convolution's kernel at every output step), summed.
+        multiply_adds: int, summed over every layer: a weighted layer's weights
+            times the positions they are applied at (a convolution's kernel at
+            every output step), a pooling layer's outputs times its window,
+            any other layer one per number in and out.
         activations: int, the numbers every layer outputs, summed.
     """
 
@@ -118,23 +120,63 @@ class Cost:
                 if value > BUDGET[key]]
 
 
+# How each kind of layer costs, per row. Weighted layers: their weights times the positions they are applied at.
+_WEIGHTED = {"Conv1D", "Conv2D", "Conv3D", "SeparableConv1D", "SeparableConv2D", "DepthwiseConv1D",
+             "DepthwiseConv2D", "Conv1DTranspose", "Conv2DTranspose", "Dense", "EinsumDense", "BatchNormalization",
+             "LayerNormalization", "GroupNormalization", "PReLU"}
+_RECURRENT = {"LSTM", "GRU", "SimpleRNN", "Bidirectional"}  # weights times the input's steps
+_POOLING = {"MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D"}  # outputs times the window
+# Everything else that is counted: about one operation per number in and out.
+_ELEMENTWISE = {"ReLU", "LeakyReLU", "ELU", "Softmax", "Activation", "Dropout", "SpatialDropout1D",
+                "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
+                "Flatten", "Reshape", "Permute", "RepeatVector", "Identity", "Rescaling", "UpSampling1D",
+                "UpSampling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
+                "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+                "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "UnitNormalization"}
+
+
 def model_cost(model):
     """The cost of a built Keras model (see `Cost`).
+
+    Every layer counts: a weighted layer its weights times the positions it
+    is applied at, a pooling layer its outputs times its window, any other
+    layer of Keras' own one operation per number in and out.
 
     Args:
         model: a built `keras.Model`.
 
     Returns:
         A `Cost`.
+
+    Raises:
+        BudgetError: for a layer whose cost cannot be counted (say, `Dot`,
+            `Attention`, a custom or `Lambda` layer).
     """
     multiply_adds = activations = 0
     for layer in _leaf_layers(model):
-        if type(layer).__name__ == "InputLayer":
+        kind = type(layer).__name__
+        if kind == "InputLayer":
             continue
         shape = tuple(d or 1 for d in layer.output.shape[1:])
         activations += int(np.prod(shape))
-        multiply_adds += int(layer.count_params()) * int(np.prod(shape[:-1]))
+        multiply_adds += _layer_cost(layer, kind, shape)
     return Cost(int(model.count_params()), multiply_adds, activations)
+
+
+def _layer_cost(layer, kind, shape):
+    outputs, positions = int(np.prod(shape)), int(np.prod(shape[:-1]))
+    if kind in _WEIGHTED:
+        return int(layer.count_params()) * positions
+    if kind in _RECURRENT:
+        steps = int(np.prod([d or 1 for d in layer.input.shape[1:-1]]))
+        return int(layer.count_params()) * steps
+    if kind in _POOLING:
+        return outputs * int(np.prod(layer.pool_size))
+    if kind in _ELEMENTWISE:
+        inputs = layer.input if isinstance(layer.input, (list, tuple)) else [layer.input]
+        return outputs + sum(int(np.prod([d or 1 for d in tensor.shape[1:]])) for tensor in inputs)
+    raise BudgetError(f"the grader cannot count what a {kind} layer costs: build the model from Keras' "
+                      "convolution, pooling, normalisation, dropout, merge and dense layers")
 
 
 def check_budget(model, input_length=178, num_classes=5):

@@ -50,9 +50,27 @@ def test_cost_counts_weights_times_the_positions_they_are_applied_at():
     model = _sequential(layers.Conv1D(4, 3), layers.Flatten(), layers.Dense(5))
     cost = model_cost(model)
     conv = (3 * 1 * 4 + 4) * 176
+    flatten = 176 * 4 + 176 * 4  # one per number in and out
     dense = 176 * 4 * 5 + 5
-    assert cost.parameters == model.count_params() and cost.multiply_adds == conv + dense
+    assert cost.parameters == model.count_params() and cost.multiply_adds == conv + flatten + dense
     assert cost.activations == 176 * 4 + 176 * 4 + 5
+
+
+def test_weightless_layers_count_too_and_what_cannot_be_counted_is_refused():
+    import keras
+    from keras import layers
+
+    # upsampling then a pooling window as long as the row: no weights, a cost that grows with the square of the size
+    wide = _sequential(layers.UpSampling1D(64), layers.MaxPooling1D(2000, strides=1, padding="same"),
+                       layers.GlobalAveragePooling1D(), layers.Dense(5))
+    assert model_cost(wide).multiply_adds >= 178 * 64 * 2000
+    with pytest.raises(BudgetError, match="multiply-adds per row, over the budget"):
+        check_budget(wide)
+    inputs = keras.Input((178, 1))
+    features = layers.Conv1D(8, 3, padding="same")(inputs)
+    products = layers.Dot(axes=2)([features, features])
+    with pytest.raises(BudgetError, match="cannot count what a Dot layer costs"):
+        check_budget(keras.Model(inputs, layers.Dense(5)(layers.Flatten()(products))))
 
 
 @pytest.mark.parametrize("model, message", [
