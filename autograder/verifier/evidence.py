@@ -18,7 +18,7 @@ from nbgrader.utils import determine_grade
 
 from cnnkit.checks import EVIDENCE_MIME
 
-__all__ = ["claim", "forgeries", "has_cell", "read_notebook"]
+__all__ = ["claim", "denials", "forgeries", "has_cell", "read_notebook"]
 
 _QUIET = logging.getLogger("autograder.verifier.evidence")
 _QUIET.addHandler(logging.NullHandler())
@@ -65,6 +65,39 @@ def forgeries(notebook):
             text = output.get("text", "") if output.get("output_type") == "stream" else ""
             if _FEEDBACK_LOOKALIKE.search(text if isinstance(text, str) else "".join(text)):
                 found.append(f"cell {index + 1} prints text that imitates the grader's feedback")
+    return list(dict.fromkeys(found))
+
+
+# What the sandbox says when it denies something: a write outside the scratch folder, a signal to a process
+# that is not the student's, a read of a hidden path, the network.
+_DENIED = re.compile(r"\[Errno (?:1|13|30|101|111|-2|-3)\] (?:Operation not permitted|Permission denied|"
+                     r"Read-only file system|Network is unreachable|Connection refused|Name or service not known|"
+                     r"Temporary failure in name resolution)[^\n]{0,120}")
+
+
+def denials(notebook):
+    """What the sandbox denied the notebook's cells, as they reported it (an error, or a caught one printed).
+
+    Args:
+        notebook: the executed notebook (nbformat).
+
+    Returns:
+        A list of one-line findings (`cell 3 was denied by the sandbox: ...`).
+    """
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                text = f"{output.get('ename', '')}: {output.get('evalue', '')}"
+            else:
+                text = output.get("text", "") if output.get("output_type") == "stream" else ""
+                text = text if isinstance(text, str) else "".join(text)
+            match = _DENIED.search(text)
+            if match:
+                found.append(f"cell {index + 1} was denied by the sandbox ({match.group(0)[:160]}): an attempt to "
+                             "reach outside it? review it")
     return list(dict.fromkeys(found))
 
 

@@ -33,7 +33,7 @@ from cnnkit.seeds import derive_seed, student_seed
 from autograder.course.course import cell_feedback
 from autograder.pipeline.results import CellResult, SubmissionResult
 from autograder.sandbox.contracts import probe_request, read_probe
-from autograder.verifier.evidence import claim, forgeries, has_cell, read_notebook
+from autograder.verifier.evidence import claim, denials, forgeries, has_cell, read_notebook
 from autograder.verifier.kinds import Context, Verdict, kind_of, zero
 from autograder.verifier.kinds.base import denied_imports
 from autograder.verifier.libraries import is_reference
@@ -273,7 +273,7 @@ class Verifier:
             if needs_probe and probe.problem and execution.status == "graded":  # no stop explains it
                 flags.append(f"{name}: {probe.problem}")
             present = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in ran.cells} if ran else {}
-            flags += [f"{name}: {forgery}" for forgery in forgeries(ran)] if ran else []
+            flags += [f"{name}: {finding}" for finding in forgeries(ran) + denials(ran)] if ran else []
             texts = cell_feedback(ran) if ran else {}
             for check in (plan.checks if plan else ()):
                 kind = kind_of(check)

@@ -95,3 +95,22 @@ def test_workers_get_their_own_cores_and_share_the_gpus(monkeypatch):
     made = slots(WorkerPlan(4, 1, 4, ""), gpus=(0, 1))
     assert [s.device for s in made] == ["gpu:0", "gpu:1", "gpu:0", "gpu:1"]
     assert [s.device for s in slots(WorkerPlan(3, 1, 4, ""))] == ["cpu"] * 3
+
+
+def test_what_the_sandbox_denied_is_flagged_with_its_evidence():
+    import nbformat
+
+    from autograder.verifier.evidence import denials
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("open('/out/../x', 'w')", outputs=[nbformat.v4.new_output(
+            "error", ename="OSError", evalue="[Errno 30] Read-only file system: '/usr/x'", traceback=[])]),
+        nbformat.v4.new_code_cell("try: kill\nexcept: print", outputs=[nbformat.v4.new_output(
+            "stream", name="stdout", text="refused [Errno 1] Operation not permitted\n")]),
+        nbformat.v4.new_code_cell("print('fine')", outputs=[nbformat.v4.new_output(
+            "stream", name="stdout", text="fine\n")]),
+    ])
+    found = denials(notebook)
+    assert len(found) == 2
+    assert found[0].startswith("cell 1 was denied by the sandbox ([Errno 30] Read-only file system")
+    assert "cell 2" in found[1] and "Operation not permitted" in found[1]
