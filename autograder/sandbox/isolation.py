@@ -383,7 +383,7 @@ def hidden_paths(world="keras"):
     import cnnkit
 
     package = Path(cnnkit.__file__).parent
-    hidden = [str(package / "reference"), str(package / "checks")]
+    hidden = [str(path) for path in (package / "reference", package / "checks") if path.is_dir()]
     shown = []
     if world == "numpy":
         import numpy

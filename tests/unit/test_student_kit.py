@@ -1,7 +1,9 @@
 """The student's kit holds no implementation of a graded function or model,
-and what the notebooks import from it works without the grader's parts."""
+and what the notebooks import from it, and the self-check, work without the
+grader's parts."""
 
 import re
+import os
 import subprocess
 import sys
 
@@ -16,25 +18,36 @@ GRADED = re.compile(r"def (correlate2d|convolve2d|conv2d|conv1d|output_length|ma
                     r"strong_cnn|standardise|predict_classes)\(")
 
 
+def _isolated(kit, code, *args, cwd):
+    """Runs `code` where only the kit and the installed libraries are importable: this environment's editable
+    install of the whole repository is taken out of the import system first."""
+    prefix = ("import sys\n"
+              "sys.meta_path[:] = [f for f in sys.meta_path if '__editable__' not in getattr(f, '__module__', '')]\n"
+              "sys.path_hooks[:] = [h for h in sys.path_hooks if '__editable__' not in getattr(h, '__module__', '')]\n"
+              "sys.path_importer_cache.clear()\nsys.path.insert(0, sys.argv[1])\n")
+    return subprocess.run([sys.executable, "-c", prefix + code, str(kit), *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, env={**os.environ, "PYTHONPATH": ""})
+
+
 def test_the_kit_holds_no_graded_answer(tmp_path):
     kit = student_kit(tmp_path / "kit")
     sources = {path.relative_to(kit): path.read_text() for path in kit.rglob("*.py")}
     assert sources, "the kit holds the student's modules"
-    assert not any(part in ("reference", "checks") for path in sources for part in path.parts)
+    assert not any(part in ("reference", "checks", "verifier") for path in sources for part in path.parts)
+    assert not any(path.name == "examples.py" for path in sources), "the demo's examples hold answers"
+    assert not list(kit.rglob("*solution*"))
     found = [f"{path}: {match}" for path, text in sources.items() for match in GRADED.findall(text)]
     assert found == []
 
 
 def test_what_the_notebooks_import_works_from_the_kit_alone(tmp_path):
     kit = student_kit(tmp_path / "kit")
-    # -S: no site processing, so that this environment's editable install of the whole kit stays out of reach
-    code = ("import sys, sysconfig; sys.path.insert(0, sys.argv[1]); sys.path.append(sysconfig.get_paths()['purelib'])\n"
-            "from cnnkit.assignment import BUDGET, budget_optimizer, check_budget, exploring, seizure_data, "
+    code = ("from cnnkit.assignment import BUDGET, budget_optimizer, check_budget, exploring, seizure_data, "
             "train_under_budget\nfrom cnnkit.devices import configure\nfrom cnnkit.training import "
             "classification_metrics, compare_architectures\nfrom cnnkit import explorations\nimport cnnkit\n"
             "assert cnnkit.__file__.startswith(sys.argv[1])\n"
             "try:\n    import cnnkit.reference.conv\nexcept ImportError:\n    print('no reference')\n")
-    done = subprocess.run([sys.executable, "-S", "-c", code, str(kit)], capture_output=True, text=True, cwd=tmp_path)
+    done = _isolated(kit, code, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "no reference"
 
@@ -44,3 +57,22 @@ def test_an_existing_folder_is_refused(tmp_path):
     (tmp_path / "kit" / "notes.txt").write_text("mine")
     with pytest.raises(ValueError, match="destination"):
         student_kit(tmp_path / "kit")
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+def test_the_self_check_works_from_the_kit(tmp_path):
+    import nbformat
+
+    from autograder.course.course import REPO, Course
+    from autograder.frontends.examples import EXAMPLES, build_submission
+
+    kit = student_kit(tmp_path / "kit")
+    solution = next(example for example in EXAMPLES if example.student == "solution")
+    nbformat.write(build_submission(solution, Course(REPO))["01_convolution.ipynb"], tmp_path / "01_convolution.ipynb")
+    code = ("import runpy; kit = sys.argv[1]; sys.argv = ['cnnkit', 'check', sys.argv[2]]\n"
+            "import autograder; assert autograder.__file__.startswith(kit)\n"
+            "runpy.run_module('autograder', run_name='__main__')")
+    done = _isolated(kit, code, tmp_path / "01_convolution.ipynb", cwd=tmp_path)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert done.stdout.startswith("READY"), done.stdout
