@@ -260,6 +260,8 @@ class Verifier:
                        "not graded: this notebook was not submitted" if name in prepared.missing else
                        f"not graded: the notebook did not run ({execution.reason})")
                 notebooks[stem] = "malformed" if name in prepared.malformed else "missing" if name in prepared.missing else "not run"
+                if name in prepared.malformed and "nested more than" in prepared.malformed[name]:
+                    flags.append(f"{name}: {prepared.malformed[name]} (built to break a parser?): review it")
                 cells += [CellResult(stem, grade_id, 0.0, points, why) for grade_id, points in template.graded.items()]
                 continue
             notebooks[stem] = "ran"

@@ -57,8 +57,8 @@ class Improvement(Kind):
             return problem.verdict(check)
         try:
             check_budget(model)
-        except BudgetError as error:
-            return zero(check, str(error))
+        except BudgetError as error:  # a person should see what a model the budget refuses tried
+            return zero(check, str(error), (f"`{check.target}`: {error}: 0, review it",))
         smuggled = _array_initialisers(model.get_config())
         if smuggled:
             why = (f"the architecture carries weights of its own (a {smuggled[0]} initialiser holding an array): the "
