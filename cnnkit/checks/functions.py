@@ -20,8 +20,13 @@ from cnnkit.checks.report import CheckResult, Mistake, case_seed, encode_array
 from cnnkit.quiet import silenced
 from cnnkit.reference.conv import _pad_amounts
 
-__all__ = ["GRADED", "GradedFunction", "Misconception", "call_positionally", "check_function", "draw_cases", "judge",
-           "reference_used"]
+__all__ = ["FIXED_DRAWS", "GRADED", "GradedFunction", "Misconception", "call_positionally", "check_function",
+           "draw_cases", "fixed_cases", "judge", "reference_used"]
+
+
+# How many random-looking cases, drawn once from a fixed seed, join the edge cases that decide the points.
+FIXED_DRAWS = 32
+_FIXED_SEED = 20261125
 
 
 @dataclass(frozen=True)
@@ -97,9 +102,26 @@ def check_function(name, student_fn, *, points=1.0, seed=None, cases=10):
     return result.emit()
 
 
+def fixed_cases(name):
+    """The cases every student's function meets, the same for all: the edge
+    cases, then `FIXED_DRAWS` random ones drawn once from a fixed seed. They
+    alone decide the points (see `judge`).
+
+    Args:
+        name: a key of `GRADED`.
+
+    Returns:
+        A list of dicts of arguments, in the stub's parameter order.
+    """
+    graded = GRADED[name]
+    rng = np.random.default_rng(_FIXED_SEED + 1)
+    return [dict(case) for case in (graded.edges() if graded.edges else [])] + \
+        [graded.cases(rng) for _ in range(FIXED_DRAWS)]
+
+
 def draw_cases(name, seed, count=10):
-    """The cases a graded function is checked on: the fixed edge cases, then
-    `count` random ones drawn from `seed`.
+    """The cases a graded function is checked on: the fixed cases (see
+    `fixed_cases`), then `count` random ones drawn from `seed`.
 
     Args:
         name: a key of `GRADED`.
@@ -109,9 +131,8 @@ def draw_cases(name, seed, count=10):
     Returns:
         A list of dicts of arguments, in the stub's parameter order.
     """
-    graded = GRADED[name]
     rng = np.random.default_rng(seed)
-    return [dict(case) for case in (graded.edges() if graded.edges else [])] + [graded.cases(rng) for _ in range(count)]
+    return fixed_cases(name) + [GRADED[name].cases(rng) for _ in range(count)]
 
 
 def call_positionally(fn, case):
@@ -134,6 +155,14 @@ def judge(name, cases, outputs, *, points=1.0):
     Runs only the reference and its wrong variants, never student code, so
     the trusted verifier and the in-kernel check give the same verdict.
 
+    The fixed cases (the first of `cases`, see `draw_cases`) decide the
+    points, so the same code earns the same points for every student. The
+    student's own random cases run too: a kind of case whose fixed cases pass
+    but whose random ones fail is lost as well, and named in
+    `evidence["special_cased"]` (code that special-cases the fixed cases?).
+    A misconception is named only when it explains the evidence: its wrong
+    variant gives every failing output, or fails exactly the kinds that fail.
+
     Args:
         name: a key of `GRADED`.
         cases: list of argument dicts (see `draw_cases`).
@@ -146,27 +175,60 @@ def judge(name, cases, outputs, *, points=1.0):
         every case of that kind matches.
     """
     graded = GRADED[name]
-    failing, mistakes = {}, {}
+    fixed = len(fixed_cases(name))
+    failing, own, wrong = {}, {}, []
     kinds = list(dict.fromkeys(kind for case in cases for kind in graded.kinds_of(case)))
-    for case, (got, error) in zip(cases, outputs):
-        expected = graded.reference(**case)
-        problem = error or _difference(got, expected, graded)
+    expected = [graded.reference(**case) for case in cases]
+    for index, (case, (got, error)) in enumerate(zip(cases, outputs)):
+        problem = error or _difference(got, expected[index], graded)
         if problem is None:
             continue
+        wrong.append((index, got, error))
         for kind in graded.kinds_of(case):
-            failing.setdefault(kind, f"{_describe(case)}: {problem}")
-        mistake = error is None and _misconception(graded, got, case)
-        if mistake:
-            mistakes[mistake.name] = mistake.message
+            (failing if index < fixed else own).setdefault(kind, f"{_describe(case)}: {problem}")
+    special = {kind: why for kind, why in own.items() if kind not in failing}
+    failing.update(special)
     result = CheckResult(name, float(points), passed=len(kinds) - len(failing), total=len(kinds))
-    result.messages = [Mistake(mistake, message) for mistake, message in mistakes.items()]
+    mistake = _explaining(graded, cases, expected, wrong, set(failing))
+    result.messages = [Mistake(mistake.name, mistake.message)] if mistake else []
     if failing:
         result.messages.append("fails on: " + "; ".join(failing))
+        if special:
+            result.messages.append(f"passes the fixed cases of {', '.join(special)} but fails your own random cases "
+                                   "of the same kind: lost all the same, and flagged for review")
         result.messages += list(dict.fromkeys(failing.values()))[:2]
     else:
         result.messages.append("matches the reference on every case")
-    result.evidence = {"failing_kinds": sorted(failing), "kinds": kinds}
+    result.evidence = {"failing_kinds": sorted(failing), "kinds": kinds, "special_cased": sorted(special)}
     return result
+
+
+def _explaining(graded, cases, expected, wrong, failing_kinds):
+    """The misconception that gives every failing output; else the one that fails exactly the failing kinds
+    (and gives at least one failing output); else None."""
+    answered = [(index, got) for index, got, error in wrong if error is None]
+    if not answered:
+        return None
+    outputs = {}
+
+    def variant(mistake, index):  # (two variants may share a name: one per axis)
+        if (id(mistake), index) not in outputs:
+            outputs[id(mistake), index] = mistake.variant(**cases[index])
+        return outputs[id(mistake), index]
+
+    def gives(mistake, index, got):
+        return _difference(got, variant(mistake, index), graded) is None
+
+    for mistake in graded.misconceptions:
+        if len(answered) == len(wrong) and all(gives(mistake, index, got) for index, got in answered):
+            return mistake
+    for mistake in graded.misconceptions:
+        fails = {kind for index, case in enumerate(cases)
+                 if _difference(variant(mistake, index), expected[index], graded) is not None
+                 for kind in graded.kinds_of(case)}
+        if fails == failing_kinds and any(gives(mistake, index, got) for index, got in answered):
+            return mistake
+    return None
 
 
 def reference_used(fn, depth=2):
@@ -205,14 +267,6 @@ def reference_used(fn, depth=2):
             found = reference_used(obj, depth - 1)
             if found:
                 return found
-    return None
-
-
-def _misconception(graded, got, kwargs):
-    """The first misconception whose wrong variant gives exactly `got`, or None."""
-    for mistake in graded.misconceptions:
-        if _difference(got, mistake.variant(**kwargs), graded) is None:
-            return mistake
     return None
 
 
@@ -337,7 +391,7 @@ def _standardise_case(rng):
 
 def _fixed(draw):
     """Edge cases drawn once from a fixed seed (the same for everyone)."""
-    return lambda: draw(np.random.default_rng(20261125))
+    return lambda: draw(np.random.default_rng(_FIXED_SEED))
 
 
 def _integer(*arrays):
@@ -408,7 +462,9 @@ def _layer_edges(rng):
     return [case((2, 6, 7, 2), (3, 3, 2, 3), 1, "valid"), case((1, 6, 6, 1), (3, 3, 1, 2), 1, "same"),
             case((1, 5, 6, 2), (2, 2, 2, 2), 1, "same"), case((1, 7, 6, 1), (4, 2, 1, 2), 2, "same"),
             case((1, 8, 7, 2), (2, 3, 2, 1), 3, "valid"), case((2, 5, 5, 3), (1, 1, 3, 2), 2, "valid"),
-            case((1, 5, 6, 1), (2, 3, 1, 2), 1, "valid", integer=True), case((1, 9, 8, 1), (3, 3, 1, 1), 2, "same")]
+            case((1, 5, 6, 1), (2, 3, 1, 2), 1, "valid", integer=True), case((1, 9, 8, 1), (3, 3, 1, 1), 2, "same"),
+            # a stride that divides the input, 'same' padding, an odd total padding (one more after than before)
+            case((1, 8, 8, 1), (3, 3, 1, 2), 2, "same")]
 
 
 def _signal_kinds(signal, kernel):
@@ -523,6 +579,7 @@ def _pool_edges(one_d):
                 {"x": -rng.uniform(1, 5, shape(5, 6)), "pool_size": 3, "stride": 2, "padding": "same"},
                 {"x": rng.standard_normal(shape(6, 5)), "pool_size": 3, "stride": 1, "padding": "valid"},
                 {"x": rng.standard_normal(shape(7, 8)), "pool_size": 2, "stride": 3, "padding": "valid"},
+                {"x": -rng.uniform(1, 5, shape(7, 7)), "pool_size": 2, "stride": 3, "padding": "same"},
                 {"x": rng.standard_normal(shape(4, 3)), "pool_size": 1, "stride": 1, "padding": "same"},
                 {"x": rng.standard_normal(shape(7, 7)), "pool_size": 2, "stride": 2, "padding": "same"}]
     return draw

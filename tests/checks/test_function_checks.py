@@ -126,7 +126,8 @@ def _without_reference(fn, *names):
     flags a plain call to the reference)."""
     import types
 
-    hidden = types.SimpleNamespace(**{name: getattr(cnnkit, name) for name in names or ("correlate2d",)})
+    hidden = types.SimpleNamespace(reference=types.SimpleNamespace(
+        **{name: getattr(cnnkit.reference, name) for name in names or ("correlate2d",)}))
     return types.FunctionType(fn.__code__, {**fn.__globals__, "cnnkit": hidden})
 
 

@@ -56,7 +56,12 @@ class Function(Kind):
         for index in range(len(cases)):
             item = outputs[index] if index < len(outputs) and isinstance(outputs[index], dict) else {}
             pairs.append(output_of(item))
-        return Verdict.of(judge(check.name, cases, pairs, points=check.points), flags)
+        result = judge(check.name, cases, pairs, points=check.points)
+        special = result.evidence.get("special_cased", [])
+        if special:  # right on the cases everyone meets, wrong on this student's own
+            flags.append(f"`{check.target}` passes the fixed cases of {', '.join(special)} but fails this student's "
+                         "random cases of the same kind: special-cased? review it")
+        return Verdict.of(result, flags)
 
 
 def output_of(item):

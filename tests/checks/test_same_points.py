@@ -1,0 +1,98 @@
+"""Same code, same points: the fixed cases decide what a mistake costs, so
+every student with that mistake loses the same points whatever the course
+secret; and a misconception is named only when it explains the evidence, so
+the name does not depend on the secret either.
+
+Each mistake is real code: the solution's cell with the mistake edited in, as
+the demo's example students are, run here (trusted test code) on the cases
+50 course secrets would draw."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from autograder.course.course import REPO, Course
+from autograder.frontends.examples import EXAMPLES, NB1, NB2, Example, build_submission
+from cnnkit.checks.functions import call_positionally, draw_cases, judge
+from cnnkit.seeds import derive_seed
+
+SECRETS = [f"course-secret-{i}" for i in range(50)]
+BY_NAME = {example.student: example for example in EXAMPLES}
+# The demo's NumPy mistakes, and the graded function each one breaks.
+EXAMPLE_MISTAKES = {"kernel-not-flipped": "convolve2d", "padding-off-by-one": "conv2d_layer",
+                    "stride-ignored": "conv2d_layer", "channels-first": "conv2d_layer",
+                    "average-instead-of-max": "max_pool2d", "bn-batch-statistics-at-eval": "batchnorm_forward",
+                    "dropout-not-scaled": "dropout_forward"}
+# More mistakes students make, each an edit of the solution.
+MORE_MISTAKES = {
+    "dropout-times-keep": ("dropout_forward", NB2, "dropout_forward", "x / (1 - rate)", "x * (1 - rate)"),
+    "dropout-shared-mask": ("dropout_forward", NB2, "dropout_forward", "np.asarray(noise) >= rate",
+                            "np.asarray(noise)[:1] >= rate"),
+    "bn-epsilon-hard-coded": ("batchnorm_forward", NB2, "batchnorm_forward", "np.sqrt(var + epsilon)",
+                              "np.sqrt(var + 1e-5)"),
+    "bn-batch-axis-only": ("batchnorm_forward", NB2, "batchnorm_forward", "axes = tuple(range(x.ndim - 1))",
+                           "axes = 0"),
+    "receptive-field-off-by-one": ("receptive_field", NB2, "receptive_field", "field, jump = 1, 1",
+                                   "field, jump = 0, 1"),
+    "max-pool-zero-padding": ("max_pool2d", NB2, "pool2d", "pool_windows(x, pool_size, stride, padding, -np.inf)",
+                              "pool_windows(x, pool_size, stride, padding, 0.0)"),
+    "flips-rows-only": ("convolve2d", NB1, "convolve2d", "[::-1, ::-1]", "[::-1, :]"),
+}
+
+
+def _student_functions(example):
+    namespace = {"np": np}
+    for notebook in build_submission(example, Course(REPO)).values():
+        for cell in notebook.cells:
+            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+                exec(cell.source, namespace)  # noqa: S102 - the repository's own solution, with one edit
+    return namespace
+
+
+def _mistakes():
+    for student, function in EXAMPLE_MISTAKES.items():
+        yield student, BY_NAME[student], function
+    for student, (function, notebook, grade_id, old, new) in MORE_MISTAKES.items():
+        yield student, Example(student, "", notebooks=(notebook,), edits={grade_id: [(old, new)]}), function
+
+
+@pytest.mark.parametrize("student, example, function", list(_mistakes()), ids=lambda v: v if isinstance(v, str) else "")
+def test_a_mistake_costs_the_same_points_and_gets_the_same_name_under_every_secret(student, example, function):
+    fn = _student_functions(example)[function]
+    verdicts = set()
+    for secret in SECRETS:
+        cases = draw_cases(function, derive_seed(secret, student, function))
+        result = judge(function, cases, [call_positionally(fn, case) for case in cases], points=3.0)
+        verdicts.add((round(result.score, 6), tuple(m.name for m in result.misconceptions),
+                      tuple(result.evidence["special_cased"])))
+    assert len(verdicts) == 1, f"{student}: {sorted(verdicts)}"
+    score, _, special = verdicts.pop()
+    assert score < 3.0, f"{student} lost nothing"
+    assert special == (), f"{student}: an honest mistake read as special-casing ({special})"
+
+
+def test_code_that_special_cases_the_fixed_cases_loses_that_kind_and_says_so():
+    from cnnkit.checks.functions import fixed_cases
+    from cnnkit.reference import correlate2d
+
+    fixed = fixed_cases("correlate2d")
+    known = {case["image"].tobytes(): correlate2d(*case.values()) for case in fixed}
+
+    def memorised(image, kernel):
+        return known.get(np.asarray(image).tobytes(), np.zeros((1, 1)))
+
+    cases = draw_cases("correlate2d", 7)
+    result = judge("correlate2d", cases, [call_positionally(memorised, case) for case in cases], points=2.0)
+    assert result.score <= 2.0 / 3  # only kinds no random case can reach keep their points
+    assert result.evidence["special_cased"], result.evidence
+    assert "fails your own random cases" in result.feedback()
+
+
+def test_the_solution_keeps_full_marks_on_every_secret():
+    functions = _student_functions(replace(BY_NAME["solution"], notebooks=(NB1, NB2)))
+    for function in ("correlate2d", "convolve2d", "conv2d_layer", "max_pool2d", "batchnorm_forward", "dropout_forward"):
+        for secret in SECRETS[:5]:
+            cases = draw_cases(function, derive_seed(secret, "solution", function))
+            result = judge(function, cases, [call_positionally(functions[function], c) for c in cases])
+            assert result.score == 1.0, (function, result.feedback())
