@@ -662,17 +662,19 @@ def _batch_norm(x, gamma, beta, moving_mean, moving_var, training):
     return cnnkit.reference.batch_norm(x, gamma, beta, moving_mean, moving_var, bool(training))
 
 
-def _batch_norm_variant(mode=None, per_row=False, epsilon_outside=False, ddof=0):
+def _batch_norm_variant(mode=None, per_row=False, batch_axis_only=False, epsilon_outside=False, ddof=0,
+                        epsilon=1e-3):
     """A wrong batch normalisation: a fixed mode (`"batch"` or `"moving"` statistics whatever `training`
-    says), statistics per row, epsilon outside the square root, or the unbiased variance."""
+    says), statistics per row or over the batch axis alone, epsilon outside the square root or another
+    epsilon, or the unbiased variance."""
     def variant(x, gamma, beta, moving_mean, moving_var, training):
         x = np.asarray(x, dtype=float)
         if (mode or ("batch" if training else "moving")) == "batch":
-            axes = tuple(range(1, x.ndim)) if per_row else tuple(range(x.ndim - 1))
+            axes = tuple(range(1, x.ndim)) if per_row else (0,) if batch_axis_only else tuple(range(x.ndim - 1))
             mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, ddof=ddof, keepdims=True)
         else:
             mean, var = moving_mean, moving_var
-        scale = np.sqrt(var) + 1e-3 if epsilon_outside else np.sqrt(var + 1e-3)
+        scale = np.sqrt(var) + epsilon if epsilon_outside else np.sqrt(var + epsilon)
         return gamma * (x - mean) / scale + beta
     return variant
 
@@ -840,7 +842,10 @@ GRADED = {
                                               for i, (k, _) in enumerate(layers))),
          Misconception("kernel widths added", "the field is 1 + the sum of (k - 1) * jump, not the sum of the kernel "
                        "widths: two 3-wide layers see 5 inputs, not 6.",
-                       lambda layers: sum(k for k, _ in layers))),
+                       lambda layers: sum(k for k, _ in layers)),
+         Misconception("field starts at 0", "before any layer a unit sees one input: the field starts at 1, then "
+                       "grows by (k - 1) * jump per layer.",
+                       lambda layers: cnnkit.reference.receptive_field([tuple(layer) for layer in layers]) - 1)),
         edges=_fixed(_field_edges), kinds=_field_kinds),
     "batchnorm_forward": GradedFunction(
         _batch_norm, _batch_norm_case,
@@ -851,7 +856,12 @@ GRADED = {
          Misconception("epsilon outside the square root", "epsilon belongs inside the root: "
                        "(x - mean) / sqrt(var + epsilon).", _batch_norm_variant(epsilon_outside=True)),
          Misconception("unbiased variance", "Keras normalises with the biased variance of the batch (divide by n, "
-                       "np.var's default), not by n - 1.", _batch_norm_variant(ddof=1))),
+                       "np.var's default), not by n - 1.", _batch_norm_variant(ddof=1)),
+         Misconception("statistics over the batch axis only", "a channel's statistics are taken over every axis but "
+                       "the channels (the batch and the steps of a sequence), not over the batch axis alone.",
+                       _batch_norm_variant(batch_axis_only=True)),
+         Misconception("epsilon hard-coded", "use the `epsilon` argument (Keras' default is 1e-3), not a number of "
+                       "your own such as 1e-5.", _batch_norm_variant(epsilon=1e-5))),
         edges=_fixed(_batch_norm_edges), kinds=_batch_norm_kinds, rtol=1e-4, atol=1e-4),
     "dropout_forward": GradedFunction(
         _dropout, _dropout_case,
@@ -866,7 +876,15 @@ GRADED = {
          Misconception("mask inverted", "a unit is dropped where its noise is *below* the rate (noise < rate), so "
                        "that a share `rate` of the units is dropped.",
                        lambda x, rate, training, noise: np.where(noise < rate, x / (1 - rate), 0.0) if training
-                       else x)),
+                       else x),
+         Misconception("survivors multiplied by the keep rate", "inverted dropout *divides* the survivors by "
+                       "1 - rate, so that their expected sum stays the same; multiplying shrinks them twice.",
+                       lambda x, rate, training, noise: np.where(noise >= rate, np.asarray(x) * (1 - rate), 0.0)
+                       if training else x),
+         Misconception("one mask for the whole batch", "every row gets a mask of its own (the noise has the shape of "
+                       "x); one row's mask used for the whole batch drops the same units everywhere.",
+                       lambda x, rate, training, noise: np.where(np.asarray(noise)[:1] >= rate,
+                                                                 np.asarray(x) / (1 - rate), 0.0) if training else x)),
         edges=_fixed(_dropout_edges), kinds=_dropout_kinds),
     "max_pool2d": GradedFunction(
         _max_pool2d, _pool_case,

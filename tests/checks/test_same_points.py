@@ -24,7 +24,15 @@ EXAMPLE_MISTAKES = {"kernel-not-flipped": "convolve2d", "padding-off-by-one": "c
                     "stride-ignored": "conv2d_layer", "channels-first": "conv2d_layer",
                     "average-instead-of-max": "max_pool2d", "bn-batch-statistics-at-eval": "batchnorm_forward",
                     "dropout-not-scaled": "dropout_forward"}
-# More mistakes students make, each an edit of the solution.
+# More mistakes students make, each an edit of the solution, and the name its feedback gives.
+NAMES = {"dropout-times-keep": "survivors multiplied by the keep rate", "dropout-shared-mask": "one mask for the whole batch",
+         "bn-epsilon-hard-coded": "epsilon hard-coded", "bn-batch-axis-only": "statistics over the batch axis only",
+         "receptive-field-off-by-one": "field starts at 0", "max-pool-zero-padding": "zero padding in max pooling",
+         "kernel-not-flipped": "kernel not flipped", "padding-off-by-one": "padding off by one",
+         "stride-ignored": "stride ignored", "channels-first": "channels-first layout",
+         "average-instead-of-max": "average instead of max", "dropout-not-scaled": "dropout not scaled",
+         "bn-batch-statistics-at-eval": "batch statistics at evaluation",
+         "flips-rows-only": "kernel flipped along one axis only"}
 MORE_MISTAKES = {
     "dropout-times-keep": ("dropout_forward", NB2, "dropout_forward", "x / (1 - rate)", "x * (1 - rate)"),
     "dropout-shared-mask": ("dropout_forward", NB2, "dropout_forward", "np.asarray(noise) >= rate",
@@ -67,8 +75,9 @@ def test_a_mistake_costs_the_same_points_and_gets_the_same_name_under_every_secr
         verdicts.add((round(result.score, 6), tuple(m.name for m in result.misconceptions),
                       tuple(result.evidence["special_cased"])))
     assert len(verdicts) == 1, f"{student}: {sorted(verdicts)}"
-    score, _, special = verdicts.pop()
+    score, names, special = verdicts.pop()
     assert score < 3.0, f"{student} lost nothing"
+    assert names == ((NAMES[student],) if student in NAMES else ()), f"{student} is named {names}"
     assert special == (), f"{student}: an honest mistake read as special-casing ({special})"
 
 
