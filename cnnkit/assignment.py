@@ -191,8 +191,13 @@ def check_budget(model, input_length=178, num_classes=5):
         The model's `Cost`.
 
     Raises:
-        BudgetError: naming what does not fit.
+        BudgetError: naming what does not fit (a subclassed model, whose
+            layers cannot be read, among them).
     """
+    if not type(model).__module__.startswith("keras"):
+        raise BudgetError(f"the model is a subclass of keras.Model ({type(model).__name__}), whose layers the grader "
+                          "cannot read without running your code: build it with keras.Sequential or the functional "
+                          "API (keras.Input, then layers, then keras.Model(inputs, outputs))")
     try:
         if not model.built:
             model.build((None, input_length, 1))

@@ -424,7 +424,8 @@ def load_model_safely(path):
     except Exception as error:
         raise UnsafeModel(f"the model could not be loaded safely: {type(error).__name__}: {str(error)[:200]}") from None
     loss = (config.get("compile_config") or {}).get("loss")
-    from_logits = loss.get("config", {}).get("from_logits") if isinstance(loss, dict) else None
+    from_logits = (loss.get("config", {}).get("from_logits") if isinstance(loss, dict)
+                   else False if isinstance(loss, str) and "crossentropy" in loss else None)  # a name: Keras' default
     return model, {"from_logits": from_logits, "steps": _steps_recorded(path)}
 
 

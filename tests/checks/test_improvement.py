@@ -160,3 +160,18 @@ def test_in_a_graded_kernel_the_procedure_still_trains(tiny, monkeypatch):
     monkeypatch.setenv(assignment.GRADING_ENV, "1")
     model, history = train_under_budget(gap_cnn, *tiny, seed=0)
     assert len(history["loss"]) == BUDGET["epochs"] and int(np.asarray(model.optimizer.iterations)) > 0
+
+
+def test_a_subclassed_model_is_refused_with_what_to_do_instead():
+    import keras
+
+    class SeizureNet(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.flat, self.out = keras.layers.Flatten(), keras.layers.Dense(5)
+
+        def call(self, x):
+            return self.out(self.flat(x))
+
+    with pytest.raises(BudgetError, match="SeizureNet.*keras.Sequential or the functional API"):
+        check_budget(SeizureNet())

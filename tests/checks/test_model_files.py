@@ -36,3 +36,15 @@ def test_a_config_of_too_many_objects_is_refused(tmp_path):
     with pytest.raises(UnsafeModel, match="objects"):
         load_model_safely(_model_file(tmp_path / "many.keras", json.dumps({"class_name": "Sequential",
                                                                              "config": {"layers": layers}})))
+
+
+@pytest.mark.parametrize("loss, from_logits", [("sparse_categorical_crossentropy", False), ("mse", None)])
+def test_a_loss_given_by_name_says_what_it_reads(tmp_path, loss, from_logits):
+    """A crossentropy named by a string uses Keras' default, probabilities (from_logits=False)."""
+    import keras
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    model.compile(optimizer="adam", loss=loss)
+    model.save(tmp_path / "named.keras")
+    _, notes = load_model_safely(tmp_path / "named.keras")
+    assert notes["from_logits"] is from_logits
