@@ -176,9 +176,18 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
     bar = _bar(len(jobs), progress)
     say = bar.write if progress and jobs else echo
 
+    counting = threading.Lock()
+
     def notes(student, event, text):
+        """A training is work the bar counts: one more to do when it starts, one done when it ends."""
         if event == "trained":
             say(f"{student}: {text}")
+        with counting:
+            if event == "trained":
+                bar.total += 1
+                bar.refresh()
+            elif event == "finished":
+                bar.update(1)
 
     grader = SlotGrader(setup, limits, templates, min(CALL_SECONDS, limits.cell_timeout / 5),
                         # a call of a student function may take a fifth of a cell's time: the probe ends in its cell
@@ -200,7 +209,8 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
                 run.results[job.student] = graded.result
                 run.graded.append(job.student)
                 run.trainings.update(graded.trainings)
-                bar.update(1)
+                with counting:
+                    bar.update(1)
                 bar.set_postfix_str(f"{job.student}: {graded.result.status} "
                                     f"{graded.result.score:g}/{graded.result.max_score:g}")
         except KeyboardInterrupt:
@@ -307,5 +317,5 @@ def _stoppable():
 def _bar(total, enabled):
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="submission", disable=not enabled or total == 0, file=sys.stderr,
+    return tqdm(total=total, unit="task", disable=not enabled or total == 0, file=sys.stderr,
                 dynamic_ncols=True, smoothing=0.3)

@@ -172,7 +172,8 @@ class Verifier:
         return self.references[key]
 
     def recorded(self, what, compute):
-        """The result of a training under the budget, announced as trained or reused.
+        """The result of a training under the budget, announced as it starts
+        (`trained`) and ends (`finished`), or as `reused`.
 
         Args:
             what: the training in words (`the reference spec on the grader's seed 12`).
@@ -190,8 +191,9 @@ class Verifier:
                 self.announce("trained", f"training {what} under the budget")
 
         result = compute(started)
-        if not trained and self.announce is not None:
-            self.announce("reused", f"{what}: recorded result reused")
+        if self.announce is not None:
+            self.announce(*(("finished", f"{what}: trained") if trained else
+                            ("reused", f"{what}: recorded result reused")))
         return result
 
     def train_references(self):
