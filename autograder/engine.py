@@ -205,7 +205,7 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
                 with stopping.deferred():  # a Ctrl-C waits for this submission's record to be whole
                     record(graded.result, assignment=assignment, db_url=course.db_url, log=log,
                            autograded_dir=course.root / "autograded", execution=graded.execution,
-                           prepared=graded.prepared)
+                           prepared=graded.prepared, submitted_at=job.submission.submitted_at)
                 run.results[job.student] = graded.result
                 run.graded.append(job.student)
                 run.trainings.update(graded.trainings)

@@ -32,9 +32,12 @@ def main(argv=None):
 
 
 def _parser():
+    import cnnkit
+
     parser = argparse.ArgumentParser(
         prog="cnnkit", description="Reference ops, seizure models and autograding for a CNN course."
     )
+    parser.add_argument("--version", action="version", version=f"cnnkit {cnnkit.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     compare = commands.add_parser(

@@ -49,12 +49,15 @@ class Submission:
         notebooks: dict of assignment notebook file name -> the file's bytes.
         digest: SHA-256 of the notebooks (names and contents), hex.
         origin: where it was found, for messages.
+        submitted_at: when it was submitted (a naive UTC `datetime`, from
+            nbgrader's `timestamp.txt`), or None when unknown.
     """
 
     student: str
     notebooks: dict
     digest: str
     origin: str
+    submitted_at: object = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,8 @@ def collect(course_root, assignment, expected, submissions=None):
         for parts, read in entries:
             if len(parts) == 3 and parts[1] == assignment and parts[2] in expected:
                 by_student[parts[0]][parts[2]] = read
-        return _collection(by_student, refused, f"student ids: folder names under {root}", root)
+        times = {student: _timestamp(root / student / assignment / "timestamp.txt") for student in by_student}
+        return _collection(by_student, refused, f"student ids: folder names under {root}", root, times)
     path = Path(submissions)
     if not path.exists():
         raise FileNotFoundError(f"no such folder or zip: {path}")
@@ -139,7 +143,19 @@ def collect(course_root, assignment, expected, submissions=None):
     return _collection(by_student, refused, ids_from, path)
 
 
-def _collection(by_student, refused, ids_from, origin):
+def _timestamp(path):
+    """nbgrader's submission time from `timestamp.txt` (naive UTC), or None when absent or unreadable."""
+    from nbgrader.utils import parse_utc
+
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > 200:
+            return None
+        return parse_utc(path.read_text().strip())
+    except (OSError, ValueError, OverflowError, UnicodeDecodeError):
+        return None
+
+
+def _collection(by_student, refused, ids_from, origin, times=None):
     found, total = [], 0
     for student in sorted(by_student):
         notebooks = {}
@@ -156,7 +172,8 @@ def _collection(by_student, refused, ids_from, origin):
                 continue
             notebooks[name] = content
         if notebooks:
-            found.append(Submission(student, notebooks, content_hash(notebooks), f"{origin}/{student}"))
+            found.append(Submission(student, notebooks, content_hash(notebooks), f"{origin}/{student}",
+                                    (times or {}).get(student)))
     return Collection(tuple(found), tuple(refused), ids_from)
 
 

@@ -77,7 +77,7 @@ class ResultsLog:
             os.close(fd)
 
 
-def record(result, *, assignment, db_url, log, autograded_dir, execution=None, prepared=None):
+def record(result, *, assignment, db_url, log, autograded_dir, execution=None, prepared=None, submitted_at=None):
     """Writes one submission's result everywhere it belongs.
 
     Args:
@@ -89,8 +89,10 @@ def record(result, *, assignment, db_url, log, autograded_dir, execution=None, p
         execution: the `Execution` whose notebooks and evidence to keep, if any.
         prepared: the `autograder.pipeline.prepare.Prepared` that went into the
             sandbox, if any.
+        submitted_at: when the student submitted (naive UTC), for the
+            gradebook's lateness; None records the grading time.
     """
-    record_submission(db_url, assignment, result.student, result.by_notebook())
+    record_submission(db_url, assignment, result.student, result.by_notebook(), timestamp=submitted_at)
     folder = Path(autograded_dir) / result.student / assignment
     if execution is not None:
         _write_notebooks(folder, execution)

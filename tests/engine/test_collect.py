@@ -40,6 +40,35 @@ def test_nbgrader_layout(tmp_path):
     assert "folder names" in found.ids_from
 
 
+def test_nbgrader_submission_times_are_read_from_timestamp_txt(tmp_path):
+    from datetime import datetime
+
+    for student, stamp in (("ann", "2026-11-30 17:05:09.123456 UTC"), ("bob", None), ("cat", "not a time")):
+        folder = tmp_path / "submitted" / student / "cnn"
+        folder.mkdir(parents=True)
+        (folder / "01_convolution.ipynb").write_bytes(_nb("correlate2d"))
+        if stamp:
+            (folder / "timestamp.txt").write_text(stamp + "\n")
+    times = {s.student: s.submitted_at for s in collect(tmp_path, "cnn", EXPECTED).submissions}
+    assert times == {"ann": datetime(2026, 11, 30, 17, 5, 9, 123456), "bob": None, "cat": None}
+
+
+def test_the_gradebook_records_when_the_student_submitted(tmp_path):
+    from datetime import datetime
+
+    from nbgrader.api import Gradebook
+
+    from autograder.course.gradebook import record_submission
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url) as gradebook:
+        gradebook.add_assignment("cnn")
+    when = datetime(2026, 11, 30, 17, 5, 9)
+    record_submission(url, "cnn", "ann", {"01_convolution": {}}, timestamp=when)
+    with Gradebook(url) as gradebook:
+        assert gradebook.find_submission("cnn", "ann").timestamp == when
+
+
 def test_a_folder_per_student_from_an_lms(tmp_path):
     (tmp_path / "lms" / "ann").mkdir(parents=True)
     (tmp_path / "lms" / "ann" / "01_convolution.ipynb").write_bytes(_nb("correlate2d"))

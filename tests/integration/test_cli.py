@@ -17,6 +17,13 @@ def cnnkit(*args, env=None):
                           env=environ, cwd=REPO, timeout=600)
 
 
+def test_version_is_one_line_and_exit_0():
+    import cnnkit as kit
+
+    done = cnnkit("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"cnnkit {kit.__version__}"
+
+
 def test_data_info_on_the_stand_in_says_synthetic():
     out = cnnkit("data", "info")
     assert out.returncode == 0, out.stderr
