@@ -128,7 +128,7 @@ def execute(prepared, limits, slot, *, env=None, binds=(), cancel=None):
         evidence = _read_evidence(out_dir / EVIDENCE_DIR)
         probed = {name: _requested(files, saves.get(name))
                   for name, files in read_report_lines(run.stdout, prepared.notebooks).items()}
-    for name, world, replay in _replays(prepared, limits):
+    for name, world, replay in _replays(prepared, limits, status):
         if cancel is not None and cancel.is_set():
             break
         files = _replayed(replay, limits, slot, env, binds, devices, cancel)
@@ -186,8 +186,9 @@ def _kernel_requests(probes):
     return kept
 
 
-def _replays(prepared, limits):
-    """`(notebook, world, Replay)` for each notebook and library world with something to probe there."""
+def _replays(prepared, limits, status):
+    """`(notebook, world, Replay)` for each notebook and library world with something to probe there; a
+    notebook whose run stopped is replayed as far as the cell where it stopped."""
     import nbformat
     from IPython.core.inputtransformer2 import TransformerManager
 
@@ -196,8 +197,11 @@ def _replays(prepared, limits):
         calls = [item for item in request["requests"] if item["action"] != "save"]
         if not calls or name not in prepared.notebooks:
             continue
-        cells = []
-        for cell in nbformat.reads(prepared.notebooks[name], as_version=4).cells:
+        cells, ran = [], status.notebooks.get(name)
+        stop = ran.cell if ran is not None and ran.outcome != "ok" else None
+        for index, cell in enumerate(nbformat.reads(prepared.notebooks[name], as_version=4).cells):
+            if stop is not None and index > stop:
+                break
             if cell.cell_type == "code":
                 try:
                     code = transformer.transform_cell(cell.source)
@@ -208,7 +212,7 @@ def _replays(prepared, limits):
             items = tuple(item for item in calls if bool(item.get("numpy")) == (world == "numpy"))
             if items:
                 yield name, world, Replay(name, world, tuple(cells), items, request["call_seconds"],
-                                          limits.cell_timeout)
+                                          limits.cell_timeout, stopped=stop is not None)
 
 
 def _replayed(replay, limits, slot, env, binds, devices, cancel):

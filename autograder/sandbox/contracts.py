@@ -94,6 +94,9 @@ class Replay:
             `function`.
         call_seconds: how long one call may take.
         cell_seconds: how long one replayed cell may take.
+        stopped: True when the last of `cells` is where the notebook's own
+            run stopped (a cell past its time, the kernel's death, the
+            output limit): replayed briefly, as far as it gets.
     """
 
     notebook: str
@@ -102,17 +105,19 @@ class Replay:
     requests: tuple
     call_seconds: float
     cell_seconds: float
+    stopped: bool = False
 
     def to_json(self):
         return json.dumps({"notebook": self.notebook, "world": self.world, "cells": [list(c) for c in self.cells],
                            "requests": list(self.requests), "call_seconds": self.call_seconds,
-                           "cell_seconds": self.cell_seconds})
+                           "cell_seconds": self.cell_seconds, "stopped": self.stopped})
 
     @classmethod
     def from_json(cls, text):
         data = json.loads(text)
         return cls(data["notebook"], data["world"], tuple((str(c), bool(s)) for c, s in data["cells"]),
-                   tuple(data["requests"]), float(data["call_seconds"]), float(data["cell_seconds"]))
+                   tuple(data["requests"]), float(data["call_seconds"]), float(data["cell_seconds"]),
+                   bool(data.get("stopped", False)))
 
 
 # -------------------------------------------------------------------- status
@@ -126,10 +131,12 @@ class NotebookStatus:
         outcome: one of `OUTCOMES` (what a tampered file says is kept as it
             is, and counts as a stop of no known kind).
         message: why, in words ("" when `ok`; None when the file had none).
+        cell: the index of the cell where the run stopped, or None.
     """
 
     outcome: str = "ok"
     message: str | None = ""
+    cell: int | None = None
 
 
 @dataclass(frozen=True)
@@ -143,7 +150,7 @@ class Status:
     notebooks: dict = field(default_factory=dict)
 
     def to_json(self):
-        return json.dumps({"notebooks": {name: {"outcome": s.outcome, "message": s.message}
+        return json.dumps({"notebooks": {name: {"outcome": s.outcome, "message": s.message, "cell": s.cell}
                                          for name, s in self.notebooks.items()}})
 
     @classmethod
@@ -165,8 +172,9 @@ class Status:
         read = {}
         for name, entry in (notebooks.items() if isinstance(notebooks, dict) else ()):
             if isinstance(entry, dict):
-                message = entry.get("message")
-                read[str(name)] = NotebookStatus(str(entry.get("outcome")), None if message is None else str(message))
+                message, cell = entry.get("message"), entry.get("cell")
+                read[str(name)] = NotebookStatus(str(entry.get("outcome")), None if message is None else str(message),
+                                                 cell if isinstance(cell, int) and not isinstance(cell, bool) else None)
         return cls(read)
 
 

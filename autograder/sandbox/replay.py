@@ -14,7 +14,10 @@ as it stands right after the last student cell (a solution cell or one the
 student added) that binds it, before any later cell runs; so a helper name
 that a later cell rebinds, or a demonstration cell that reuses a name, no
 longer changes what is graded. A name that no student cell binds is probed
-after the replay (it may be missing).
+after the replay (it may be missing). The replay goes no further than the
+notebook's own run did: a notebook stopped at a cell (its time, the kernel's
+death, the output limit) is replayed up to that cell, and a cell past its
+time stops the replay as it stops a notebook.
 
 The replay runs each cell with `exec`, without Jupyter: no kernel, no
 hooks of the notebook's kernel, no message channel. Training is skipped
@@ -38,7 +41,11 @@ from pathlib import Path
 from autograder.sandbox import probe
 from autograder.sandbox.contracts import REPLAY_FILE, Replay
 
-__all__ = ["main"]
+__all__ = ["STOPPED_CELL_SECONDS", "main"]
+
+# The cell where the notebook's own run stopped is replayed this long at most: what it defines before the stop
+# counts, and a loop that stopped the notebook is not waited for a second time.
+STOPPED_CELL_SECONDS = 10
 
 
 class _CellTimeout(BaseException):
@@ -72,9 +79,13 @@ def main(argv=None):
     wanted = _requests_by_name(replay.requests)
     results, probed = {}, set()
     last_student = max((i for i, cell in enumerate(replay.cells) if cell[1]), default=-1)
+    last = len(replay.cells) - 1
     for index, (code, student) in enumerate(replay.cells[:last_student + 1]):
         before = {name: namespace.get(name) for name in wanted}
-        _run_cell(code, index, namespace, replay.cell_seconds)
+        seconds = min(replay.cell_seconds, STOPPED_CELL_SECONDS) if replay.stopped and index == last else \
+            replay.cell_seconds
+        if not _run_cell(code, index, namespace, seconds):
+            break  # past its time, as in a notebook: no later cell runs
         if student:
             for name in wanted:
                 if namespace.get(name) is not None and namespace.get(name) is not before[name]:
@@ -95,7 +106,11 @@ def _requests_by_name(requests):
 
 
 def _run_cell(code, index, namespace, seconds):
-    """One cell, within `seconds`; its errors end the cell only, as in a notebook."""
+    """One cell, within `seconds`; its errors end the cell only, as in a notebook.
+
+    Returns:
+        False when the cell ran past its time (the replay stops there), else True.
+    """
     def stop(*_):
         raise _CellTimeout()
 
@@ -103,11 +118,14 @@ def _run_cell(code, index, namespace, seconds):
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         exec(compile(code, f"<cell {index}>", "exec"), namespace)
+    except _CellTimeout:
+        return False
     except BaseException:  # noqa: BLE001 - the student's errors are the student's; the replay goes on
         pass
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    return True
 
 
 def _probe(items, namespace, results, seconds, out_dir):

@@ -111,9 +111,10 @@ def _execute(name, out_dir, job, budget, probe):
         outcome = client.run(probe, name)
     except DeadKernelError:
         if client.over_limit:
-            outcome = NotebookStatus("output-limit", "the notebook printed or displayed more than the output limit")
+            outcome = NotebookStatus("output-limit", "the notebook printed or displayed more than the output limit",
+                                     client.current_index)
         else:
-            outcome = NotebookStatus("crashed", "the kernel died")
+            outcome = NotebookStatus("crashed", "the kernel died", client.current_index)
             if probe:  # a fresh kernel re-runs what ran before the fatal cell, then the probe
                 again = _client(nbformat.from_dict(json.loads(json.dumps(notebook))), job, {"left": job.max_output})
                 try:
@@ -173,7 +174,7 @@ class LimitedClient(NotebookClient):
                 try:
                     self.execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
                 except CellTimeoutError:
-                    outcome = NotebookStatus("timeout", f"a cell ran longer than {self.timeout:g} s")
+                    outcome = NotebookStatus("timeout", f"a cell ran longer than {self.timeout:g} s", index)
                     self.interrupt()
                     break
             if probe:
