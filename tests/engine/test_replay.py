@@ -1,0 +1,54 @@
+"""The probe's replay: which definition is graded, and how far the replay goes.
+
+Runs `autograder.sandbox.replay` as a plain process (no sandbox: these tests
+are about its rules, the sandbox's own tests are elsewhere) on a notebook's
+cells, and reads what it probed."""
+
+import json
+import subprocess
+import sys
+
+from autograder.sandbox.contracts import REPLAY_FILE, RESULT_FILE, Replay, decode_value
+from tests.engine.conftest import REPO
+
+DOUBLE = {"action": "call", "id": "double_tests", "function": "double", "cases": [[2], [5]]}
+
+
+def _replayed(tmp_path, cells, *, stopped=False, cell_seconds=20.0):
+    job, out, home = tmp_path / "job", tmp_path / "out", tmp_path / "home"
+    for folder in (job, out, home):
+        folder.mkdir()
+    replay = Replay("n.ipynb", "numpy", tuple(cells), (DOUBLE,), 5.0, cell_seconds, stopped)
+    (job / REPLAY_FILE).write_text(replay.to_json())
+    subprocess.run([sys.executable, "-m", "autograder.sandbox.replay", str(job), str(out)], cwd=home, timeout=120,
+                   env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}, check=True)
+    result = json.loads((out / RESULT_FILE).read_text())["double_tests"]
+    return [decode_value(o["value"]) if "value" in o else o.get("error") for o in result.get("outputs", [])] \
+        or result
+
+
+def test_a_helper_a_later_cell_rebinds_does_not_change_what_is_graded(tmp_path):
+    cells = [("def twice(x):\n    return 2 * x\n\ndef double(x):\n    return twice(x)", True),
+             ("twice = 'a demonstration reuses the name'", False)]
+    assert _replayed(tmp_path, cells) == [4, 10]
+
+
+def test_a_later_student_cell_that_redefines_the_function_is_what_is_graded(tmp_path):
+    cells = [("def double(x):\n    return x", True), ("print('a demonstration')", False),
+             ("def double(x):  # fixed\n    return x + x", True)]
+    assert _replayed(tmp_path, cells) == [4, 10]
+
+
+def test_an_instructor_cell_never_defines_a_graded_function(tmp_path):
+    cells = [("def double(x):\n    return 2 * x", True), ("double = lambda x: 0", False)]
+    assert _replayed(tmp_path, cells) == [4, 10]
+
+
+def test_a_cell_past_its_time_stops_the_replay_as_it_stops_a_notebook(tmp_path):
+    cells = [("import time\nwhile True:\n    time.sleep(0.1)", True), ("def double(x):\n    return 2 * x", True)]
+    assert _replayed(tmp_path, cells, cell_seconds=1) == {"missing": "`double` is not defined"}
+
+
+def test_what_the_stopping_cell_defines_before_it_stops_counts(tmp_path):
+    cells = [("def double(x):\n    return 2 * x\nimport time\nwhile True:\n    time.sleep(0.1)", True)]
+    assert _replayed(tmp_path, cells, stopped=True) == [4, 10]
