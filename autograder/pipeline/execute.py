@@ -230,7 +230,21 @@ def _replayed(replay, limits, slot, env, binds, devices, cancel):
         for path in sorted(out_dir.iterdir())[:MAX_PROBE_FILES]:
             if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_PROBE_FILE:
                 files[path.name] = path.read_bytes()
+        return _unreached(files, replay)
+
+
+def _unreached(files, replay):
+    """A replay that reported and then ended (a cell that ended its process, say) never reached the names it
+    did not probe: those are not defined, as in the notebook's own run."""
+    try:
+        results = json.loads(files[RESULT_FILE]) if RESULT_FILE in files else None
+    except ValueError:
         return files
+    if not isinstance(results, dict):
+        return files
+    for item in replay.requests:
+        results.setdefault(item["id"], {"missing": f"`{item['function']}` is not defined"})
+    return {**files, RESULT_FILE: json.dumps(results).encode()}
 
 
 def _requested(files, request):

@@ -131,6 +131,8 @@ def well_formed(raw, template):
 
 
 def _sanitised(notebook, template, *, assignment, student, db_url):
+    """nbgrader's sanitising steps, then the hidden tests that call the grader's checks taken out again
+    (`_without_graders_checks`)."""
     from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec
 
     resources = {"nbgrader": {"db_url": db_url, "assignment": assignment, "student": student,
@@ -141,4 +143,31 @@ def _sanitised(notebook, template, *, assignment, student, db_url):
         except Exception as error:  # nbgrader's metadata errors
             raise MalformedNotebook(f"nbgrader cannot grade it ({step.__name__}): "
                                     f"{str(error).splitlines()[0][:200]}") from None
+    return _without_graders_checks(notebook)
+
+
+def _without_graders_checks(notebook):
+    """The notebook with every hidden-test region that calls cnnkit's checks removed.
+
+    Those checks are the grader's: no sandbox holds them, and the verifier,
+    not the kernel, decides those cells' points (so the kernel never sees
+    them either). A hidden test of plain asserts stays: its cell is scored
+    from the kernel's outputs, as nbgrader scores it.
+    """
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("grade"):
+            continue
+        kept, hidden, inside = [], [], False
+        for line in cell.source.split("\n"):
+            if "BEGIN HIDDEN TESTS" in line:
+                inside, hidden = True, []
+            elif "END HIDDEN TESTS" in line and inside:
+                inside = False
+                if not any("cnnkit" in text for text in hidden):
+                    kept += ["### BEGIN HIDDEN TESTS", *hidden, "### END HIDDEN TESTS"]
+            elif inside:
+                hidden.append(line)
+            else:
+                kept.append(line)
+        cell.source = "\n".join(kept + (hidden if inside else [])).rstrip("\n")
     return notebook

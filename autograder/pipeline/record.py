@@ -102,10 +102,14 @@ def record(result, *, assignment, db_url, log, autograded_dir, execution=None, p
 
 
 def _write_notebooks(folder, execution):
+    """The executed notebooks, and as evidence for a person: what the kernels left in `cnnkit_evidence/` and the
+    models the probes saved (`<notebook>-<grade id>.keras`), the ones the verifier judged."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in execution.notebooks.items():
         replace_file(folder / name, text.encode())
-    _write_folder(folder / "cnnkit_evidence", execution.evidence)
+    models = {f"{notebook[:-len('.ipynb')]}-{name}": content for notebook, files in execution.probes.items()
+              for name, content in files.items() if name.endswith(".keras")}
+    _write_folder(folder / "cnnkit_evidence", {**execution.evidence, **models})
 
 
 def _write_folder(folder, files):

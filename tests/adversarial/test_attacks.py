@@ -141,11 +141,13 @@ def test_a_kernel_cannot_pass_anything_off_as_the_probe_report(batch):
     assert "runner stdout refused" in printed and "injected" not in printed
 
 
-def test_forged_claims_are_shown_beside_the_verified_score(batch):
+def test_the_kernel_runs_no_check_it_could_patch_and_the_attempts_are_flagged(batch):
+    """The hidden tests call the grader's checks, which no sandbox holds: the kernel never runs them, so there
+    is nothing in it to patch or rewrite, and no score of its own to claim."""
     for student in ("patch-checks", "rewrite-tests"):
         result = batch["results"][student]
-        assert result.claims.get("conv2d_layer_tests") == 4.0, result.claims  # what plain nbgrader would give
-        assert any("the kernel claimed 4 / 4 for 'conv2d_layer_tests'" in flag for flag in result.flags)
+        assert result.claims == {}, result.claims
+        assert result.flags, student
     assert any("get_ipython()" in flag for flag in batch["results"]["rewrite-tests"].flags)
 
 
@@ -154,7 +156,7 @@ def test_the_reference_under_another_name_is_named(batch):
     feedback = _cells(result)["conv2d_layer_tests"].feedback
     assert "uses cnnkit's reference (cnnkit.reference.conv2d)" in feedback
     assert any("importlib" in flag for flag in result.flags)
-    assert any("`correlate2d` calls cnnkit's reference" in flag for flag in result.flags)
+    assert _cells(result)["correlate2d_tests"].score == 0  # its cell imports the reference: nothing it defines exists
 
 
 def test_a_model_that_runs_code_on_load_is_refused(batch):

@@ -85,7 +85,8 @@ def test_grades_csv_has_a_row_per_roster_student_and_the_gradebooks_totals(run, 
         assert np.allclose(table[notebook], table[mine].sum(axis=1))
     assert np.allclose(table["score"], table[cells].sum(axis=1))
     assert list(table.columns[:4]) == ["student", "status", "score", "max_score"]
-    assert "huge-output" in set(table.loc[table["flags"].notna(), "student"])
+    flagged = set(table.loc[table["flags"].notna(), "student"])
+    assert "huge-output" not in flagged, "a stop the grader's own limit caused is no tampering"
 
 
 def test_totals_only_writes_the_student_and_the_total(run, reports, tmp_path):

@@ -257,8 +257,9 @@ class Kind:
         action: the probe action it requests (see
             `autograder.sandbox.contracts.ACTIONS`), or None (no probe).
         claims: whether the kernel's own score for the cell is a claim worth
-            comparing with the verdict (a trained model's cell claims nothing
-            under the grader).
+            comparing with the verdict. None of the built-in kinds' is: their
+            hidden tests call cnnkit's checks, which the kernel never runs
+            (no sandbox holds them), so a cell there scores nothing itself.
         scanned: whether the static scan looks for cnnkit's reference in the
             target's code.
         numpy_only: whether the target must use NumPy only.
@@ -275,7 +276,7 @@ class Kind:
     check = None
     target = ""
     action = None
-    claims = True
+    claims = False
     scanned = False
     numpy_only = False
     held_out = False

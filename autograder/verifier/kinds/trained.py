@@ -36,7 +36,6 @@ class Trained(Kind):
     check = staticmethod(check_trained_model)
     target = "model"
     action = "save"
-    claims = False  # under the grader the cell scores nothing itself
     held_out = True
 
     def read(self, call, grade_id, points, stubs):
