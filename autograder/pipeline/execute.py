@@ -69,7 +69,7 @@ class Execution:
         evidence: dict of file name -> bytes left in `cnnkit_evidence/`.
         probes: dict of notebook file name -> dict of file name -> bytes the
             grader's probe wrote (`result.json`, `.keras` models).
-        seconds: wall-clock time in the sandbox.
+        seconds: wall-clock time in the sandboxes (the notebooks and the probes).
         worker, device: where it ran.
         peak_memory: most bytes in use at once, when known.
         limits_hit: names of the limits the submission ran into.
@@ -128,10 +128,14 @@ def execute(prepared, limits, slot, *, env=None, binds=(), cancel=None):
         evidence = _read_evidence(out_dir / EVIDENCE_DIR)
         probed = {name: _requested(files, saves.get(name))
                   for name, files in read_report_lines(run.stdout, prepared.notebooks).items()}
+    seconds = run.seconds
     for name, world, replay in _replays(prepared, limits, status):
         if cancel is not None and cancel.is_set():
             break
-        files = _replayed(replay, limits, slot, env, binds, devices, cancel)
+        if name not in notebooks:  # it never ran: nothing of it is graded
+            continue
+        files, took = _replayed(replay, limits, slot, env, binds, devices, cancel)
+        seconds += took
         probed[name] = _merged(probed.get(name, {}), _requested(files, {"requests": replay.requests}))
     outcome, reason = _outcome(run, status, limits, prepared)
     hit = tuple(name for name, flag in (("memory", run.memory_exceeded), ("processes", run.processes_exceeded),
@@ -148,7 +152,7 @@ def execute(prepared, limits, slot, *, env=None, binds=(), cancel=None):
     if outcome == "crashed" and reason.startswith(_ENDED_EARLY) and not run.processes_exceeded:
         flags += (f"{reason}; the runner never ends on its own, so something in the sandbox (the student's code) "
                   "likely killed it: review it",)
-    return Execution(prepared.student, outcome, reason, notebooks, evidence, probed, run.seconds, slot.worker,
+    return Execution(prepared.student, outcome, reason, notebooks, evidence, probed, seconds, slot.worker,
                      slot.device, run.peak_memory, hit, flags)
 
 
@@ -216,21 +220,21 @@ def _replays(prepared, limits, status):
 
 
 def _replayed(replay, limits, slot, env, binds, devices, cancel):
-    """The files one probe sandbox left in `/out` (untrusted; sizes capped)."""
+    """The files one probe sandbox left in `/out` (untrusted; sizes capped), and its seconds."""
     with tempfile.TemporaryDirectory(prefix="cnnkit-probe-") as scratch:
         job_dir, out_dir = Path(scratch) / "job", Path(scratch) / "out"
         job_dir.mkdir()
         out_dir.mkdir()
         (job_dir / REPLAY_FILE).write_text(replay.to_json())
         (job_dir / "passwd").write_text(f"student:x:{SANDBOX_UID}:{SANDBOX_UID}:student:/home/student:/bin/sh\n")
-        run_sandboxed(["python", "-m", "autograder.sandbox.replay", "/job", "/out"], job_dir=job_dir,
-                      out_dir=out_dir, limits=limits, cpus=slot.cpus, env=env, binds=binds,
-                      devices=devices if replay.world != "numpy" else (), cancel=cancel, world=replay.world)
+        run = run_sandboxed(["python", "-m", "autograder.sandbox.replay", "/job", "/out"], job_dir=job_dir,
+                            out_dir=out_dir, limits=limits, cpus=slot.cpus, env=env, binds=binds,
+                            devices=devices if replay.world != "numpy" else (), cancel=cancel, world=replay.world)
         files = {}
         for path in sorted(out_dir.iterdir())[:MAX_PROBE_FILES]:
             if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_PROBE_FILE:
                 files[path.name] = path.read_bytes()
-        return _unreached(files, replay)
+        return _unreached(files, replay), run.seconds
 
 
 def _unreached(files, replay):
