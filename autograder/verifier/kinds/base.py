@@ -257,9 +257,10 @@ class Kind:
         action: the probe action it requests (see
             `autograder.sandbox.contracts.ACTIONS`), or None (no probe).
         claims: whether the kernel's own score for the cell is a claim worth
-            comparing with the verdict. None of the built-in kinds' is: their
-            hidden tests call cnnkit's checks, which the kernel never runs
-            (no sandbox holds them), so a cell there scores nothing itself.
+            comparing with the verdict. Only `nbgrader`'s (plain asserts scored
+            from the kernel's outputs): the other kinds' hidden tests call
+            cnnkit's checks, which the kernel never runs (no sandbox holds
+            them), so their cells score nothing in the kernel.
         scanned: whether the static scan looks for cnnkit's reference in the
             target's code.
         numpy_only: whether the target must use NumPy only.

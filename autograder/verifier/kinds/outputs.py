@@ -18,6 +18,7 @@ class FromOutputs(Kind):
     """A test cell with plain asserts: the kernel's own outputs decide."""
 
     name = "nbgrader"
+    claims = True  # the kernel's own score is all there is
 
     def verdict(self, check, reported, context):
         cell = context.cell
