@@ -17,6 +17,7 @@ student code (the grader loads them from `.keras` files in safe mode):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,8 +53,11 @@ class _Step:
     kind: str
     settings: dict = field(default_factory=dict)
     operation: object = None
+    node: str = ""
 
     def words(self):
+        if self.kind == "conv" and self.settings.get("dense"):
+            return f"Dense({self.settings['filters']})"
         if self.kind == "conv":
             s = self.settings
             extra = "".join(f", {k}={s[k]!r}" for k in ("strides", "dilation_rate") if s[k] != 1)
@@ -93,10 +97,14 @@ def _inbound(tree):
 
 
 def _steps(node):
-    """A node as steps; a nested Sequential as its layers' steps."""
+    """A node as steps, each knowing its node; a nested Sequential as its layers' steps."""
     if node.kind == "Sequential" and node.operation is not None:
-        return [step for layer in node.operation.layers for step in _layer_steps(type(layer).__name__, layer.get_config(), layer)]
-    return _layer_steps(node.kind, node.config, node.operation)
+        steps = [step for layer in node.operation.layers for step in _layer_steps(type(layer).__name__, layer.get_config(), layer)]
+    else:
+        steps = _layer_steps(node.kind, node.config, node.operation)
+    for step in steps:
+        step.node = node.name
+    return steps
 
 
 def _layer_steps(kind, config, operation):
@@ -109,6 +117,12 @@ def _layer_steps(kind, config, operation):
         steps = [_Step("conv", settings, operation)]
         activation = _activation_name(config.get("activation"))
         return steps + ([] if activation == "linear" else [_Step("relu" if activation == "relu" else f"activation {activation}")])
+    if kind == "Dense":  # on (batch, steps, channels) a Dense acts on the channels: a 1x1 convolution
+        settings = {"filters": config["units"], "kernel_size": 1, "strides": 1, "padding": "same", "dilation_rate": 1,
+                    "dense": True}
+        activation = _activation_name(config.get("activation"))
+        return [_Step("conv", settings, operation)] + \
+            ([] if activation == "linear" else [_Step("relu" if activation == "relu" else f"activation {activation}")])
     if kind == "BatchNormalization":
         return [_Step("bn", {"axis": config.get("axis"), "epsilon": config.get("epsilon")}, operation)]
     if kind == "ReLU" and not config.get("max_value") and not config.get("negative_slope") and not config.get("threshold"):
@@ -266,7 +280,13 @@ def _main_problem(paths, filters, kernel_size):
                  "before it, the block could never output less than its shortcut."))
     if main != list(_MAIN):
         mistake = None
-        if main[:3] == ["conv", "relu", "bn"]:
+        after = [step.kind for step in paths.after]
+        if main == list(_MAIN[:-1]) and after[:1] == ["bn"]:
+            mistake = ("batch normalisation after the addition", "the second BatchNormalization belongs to the main "
+                       "path, before the addition (conv -> BN -> ReLU -> conv -> BN, then add the shortcut, then "
+                       "ReLU): after the addition it normalises the shortcut too, so the block no longer adds its "
+                       "input back unchanged.")
+        elif main[:3] == ["conv", "relu", "bn"]:
             mistake = ("ReLU before batch normalisation", "the order is conv -> BN -> ReLU: normalise first, then "
                        "apply the non-linearity.")
         elif main.count("bn") < 2 and [k for k in main if k != "bn"] == ["conv", "relu", "conv"]:
@@ -276,7 +296,7 @@ def _main_problem(paths, filters, kernel_size):
                 "BatchNormalization", mistake)
     want = {"filters": filters, "kernel_size": kernel_size, "strides": 1, "padding": "same", "dilation_rate": 1}
     for step in (s for s in paths.main if s.kind == "conv"):
-        if step.settings != want:
+        if {k: v for k, v in step.settings.items() if k != "dense"} != want:
             return (f"a convolution of the main path is {step.words()}; expected "
                     f"Conv1D({filters}, {kernel_size}, padding='same')", None)
     return "", None
@@ -285,6 +305,12 @@ def _main_problem(paths, filters, kernel_size):
 def _shortcut_problem(paths, channels, filters):
     shortcut = [step.kind for step in paths.shortcut]
     described = " -> ".join(s.words() for s in paths.shortcut) or "the input itself"
+    shared = {step.node for step in paths.shortcut} & {step.node for step in paths.main}
+    if shared:
+        return (f"the shortcut is taken from the main path ({described}), not from the block's input",
+                ("shortcut taken from the main path", "the shortcut carries the block's *input* x around its layers: "
+                 "add x itself (or its 1x1 projection when the channels change) to the main path's output, not a "
+                 "tensor from inside the main path."))
     if channels == filters:
         if shortcut:
             return (f"the shortcut is {described}",
@@ -310,15 +336,32 @@ def _after_problem(paths):
 
 
 def _build_mistake(error, channels, filters):
+    """(misconception name, message) that a build error shows, or (None, None)."""
+    shapes = [tuple(int(n) for n in found.split(",") if n.strip())
+              for found in re.findall(r"\(((?:\s*\d+\s*,)+\s*\d+\s*)\)", error)]
+    if "incompatible shapes" in error.lower() and len(shapes) >= 2 and len(shapes[0]) == len(shapes[1]) == 2:
+        (length, width), (other_length, other_width) = shapes[:2]
+        if length == other_length and width != other_width:
+            return _no_projection(channels, filters)
+        if max(length, other_length) >= 1.5 * min(length, other_length):
+            return ("stride in the main path only", f"the paths have lengths {length} and {other_length}: a stride in "
+                    "the main path shortens it, and the shortcut must shorten the same way (a 1x1 Conv1D with the "
+                    "same strides) for Add to work. This exercise's block keeps the length: stride 1 everywhere.")
+        return ("padding", "the two paths must have the same length to be added: use padding='same' in the "
+                "main path's convolutions.")
     text = error.lower()
     if channels != filters and ("add" in text or "shape" in text) and str(channels) in error and str(filters) in error:
-        return ("residual without projection", f"the shortcut has {channels} channels and the main path {filters}: "
-                "Add needs equal shapes, so when the channels change the shortcut goes through a 1x1 Conv1D "
-                "(a projection) first.")
+        return _no_projection(channels, filters)
     if "shape" in text and ("add" in text or "incompatible" in text):
         return ("padding", "the two paths must have the same length to be added: use padding='same' in the "
                 "main path's convolutions.")
     return None, None
+
+
+def _no_projection(channels, filters):
+    return ("residual without projection", f"the shortcut has {channels} channels and the main path {filters}: "
+            "Add needs equal shapes, so when the channels change the shortcut goes through a 1x1 Conv1D "
+            "(a projection) first.")
 
 
 def _output_problem(model, paths, shape, rng):
@@ -348,6 +391,7 @@ def _run(steps, x):
     for step in steps:
         if step.kind == "conv":
             weights = [np.asarray(w) for w in step.operation.get_weights()]
+            weights[0] = weights[0][None] if weights[0].ndim == 2 else weights[0]  # a Dense's (in, units) kernel
             s = step.settings
             x = cnnkit.reference.conv1d(x, weights[0], weights[1] if len(weights) > 1 else None, strides=s["strides"],
                               padding=s["padding"], dilation_rate=s["dilation_rate"])

@@ -432,7 +432,7 @@ def _length_edges(rng):
     return [dict(n=n, kernel_size=k, stride=s, padding=p) for n, k, s, p in
             ((28, 5, 1, "valid"), (28, 5, 1, "same"), (7, 2, 2, "valid"), (7, 2, 2, "same"), (10, 3, 3, "valid"),
              (12, 4, 2, "valid"), (12, 3, 3, "same"), (5, 5, 1, "valid"), (9, 1, 4, "same"), (11, 4, 3, "same"),
-             (6, 1, 1, "valid"))]
+             (6, 1, 1, "valid"), (8, 1, 3, "valid"))]
 
 
 def _layer_kinds(x, kernel, bias, stride, padding):
@@ -497,7 +497,7 @@ def _dense_kinds(in_features, units):
 
 
 def _dense_edges(rng):
-    return [dict(in_features=i, units=u) for i, u in ((400, 120), (1, 1), (84, 10))]
+    return [dict(in_features=i, units=u) for i, u in ((400, 120), (1, 1), (84, 10), (1, 5))]
 
 
 def _local_kinds(out_height, out_width, kernel_size, in_channels, filters):
@@ -663,15 +663,18 @@ def _batch_norm(x, gamma, beta, moving_mean, moving_var, training):
 
 
 def _batch_norm_variant(mode=None, per_row=False, batch_axis_only=False, epsilon_outside=False, ddof=0,
-                        epsilon=1e-3):
+                        epsilon=1e-3, momentum=None):
     """A wrong batch normalisation: a fixed mode (`"batch"` or `"moving"` statistics whatever `training`
     says), statistics per row or over the batch axis alone, epsilon outside the square root or another
-    epsilon, or the unbiased variance."""
+    epsilon, the unbiased variance, or in training the moving averages updated with `momentum` and used."""
     def variant(x, gamma, beta, moving_mean, moving_var, training):
         x = np.asarray(x, dtype=float)
         if (mode or ("batch" if training else "moving")) == "batch":
             axes = tuple(range(1, x.ndim)) if per_row else (0,) if batch_axis_only else tuple(range(x.ndim - 1))
             mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, ddof=ddof, keepdims=True)
+            if momentum is not None:
+                mean = momentum * np.asarray(moving_mean) + (1 - momentum) * mean
+                var = momentum * np.asarray(moving_var) + (1 - momentum) * var
         else:
             mean, var = moving_mean, moving_var
         scale = np.sqrt(var) + epsilon if epsilon_outside else np.sqrt(var + epsilon)
@@ -733,6 +736,11 @@ _EVEN_SAME = ("'same' padding is wrong for even kernels: k // 2 on both sides pa
               "k - 1 in total (more generally max((out - 1) * s + k - n, 0)), the smaller half first.")
 _INT_BUFFER = ("your output buffer has the input's integer dtype, so every value is truncated: make it a float "
                "array (np.zeros(shape)) whatever the input's dtype.")
+_FULL_MODE = ("the output is the 'full' one (every position where the kernel overlaps the image, "
+              "(h + kh - 1) x (w + kw - 1)); 'valid' keeps only the positions where the kernel fits inside: "
+              "(h - kh + 1) x (w - kw + 1).")
+_TRANSPOSED = ("the output is transposed: out[i, j] is the window whose top-left corner is at row i, column j, "
+               "so the output has (h - kh + 1) rows and (w - kw + 1) columns.")
 _ZERO_PAD_MAX = ("max pooling pads with zeros: for negative inputs the padding wins. Keras ignores the padding "
                  "(pad with -inf, or take the max over real inputs only).")
 _ONE_AXIS_FLIP = ("the kernel is flipped along one axis only: convolution flips it along both (k[::-1, ::-1], "
@@ -744,6 +752,9 @@ _BN_TRAIN = ("in training (training=True) batch normalisation uses the statistic
              "and variance over every axis but the channels); the moving averages are for evaluation.")
 _BN_AXES = ("the statistics are taken over the wrong axes: batch normalisation normalises each *channel* over the "
             "batch (and the steps), x.mean(axis=tuple(range(x.ndim - 1))), not each row over its own values.")
+_BN_MOMENTUM = ("in training batch normalisation normalises with the statistics of the batch in hand; the moving "
+                "averages are updated then (moving = momentum * moving + (1 - momentum) * batch statistic) but only "
+                "used at evaluation.")
 _NOT_SCALED = ("the units that survive are not scaled: inverted dropout divides them by (1 - rate) in training, so "
                "that the expected output equals the input and nothing changes at evaluation.")
 _DROPOUT_EVAL = "dropout is left on at evaluation: with training=False the layer returns its input unchanged."
@@ -754,7 +765,11 @@ GRADED = {
         (Misconception("kernel flipped", "cross-correlation does not flip the kernel; your output is the convolution.",
                        lambda image, kernel: cnnkit.reference.convolve2d(image, kernel)),
          Misconception("integer output buffer", _INT_BUFFER,
-                       _truncated(lambda image, kernel: cnnkit.reference.correlate2d(image, kernel)))),
+                       _truncated(lambda image, kernel: cnnkit.reference.correlate2d(image, kernel))),
+         Misconception("'full' mode instead of 'valid'", _FULL_MODE,
+                       lambda image, kernel: cnnkit.reference.correlate2d(image, kernel, mode="full")),
+         Misconception("output transposed", _TRANSPOSED,
+                       lambda image, kernel: cnnkit.reference.correlate2d(image, kernel).T)),
         edges=_fixed(_image_edges), kinds=_image_kinds),
     "convolve2d": GradedFunction(
         lambda image, kernel: cnnkit.reference.convolve2d(image, kernel), _image_and_kernel,
@@ -769,16 +784,31 @@ GRADED = {
                        "out[i, j] = (x * k)[i + kh - 1, j + kw - 1], the first position where the kernel fits "
                        "inside the image.", _valid_window_at_origin),
          Misconception("integer output buffer", _INT_BUFFER,
-                       _truncated(lambda image, kernel: cnnkit.reference.convolve2d(image, kernel)))),
+                       _truncated(lambda image, kernel: cnnkit.reference.convolve2d(image, kernel))),
+         Misconception("'full' mode instead of 'valid'", _FULL_MODE,
+                       lambda image, kernel: cnnkit.reference.convolve2d(image, kernel, mode="full")),
+         Misconception("output transposed", _TRANSPOSED,
+                       lambda image, kernel: cnnkit.reference.convolve2d(image, kernel).T)),
         edges=_fixed(_image_edges), kinds=_image_kinds),
     "output_length": GradedFunction(
         lambda n, kernel_size, stride, padding: cnnkit.reference.output_length(n, kernel_size, stride, padding),
         _output_length_case,
-        (Misconception("output size without its + 1", "the count misses its + 1: 'valid' gives "
+        (Misconception("'same' rounded down", "with 'same' padding the count is ceil(n / s), rounded *up*: the last "
+                       "window may hang over the end, padded.",
+                       lambda n, kernel_size, stride, padding:
+                       n // stride if padding == "same" else cnnkit.reference.output_length(n, kernel_size, stride, padding)),
+         Misconception("output size without its + 1", "the count misses its + 1: 'valid' gives "
                        "floor((n - k) / s) + 1 (in general floor((n + 2p - k) / s) + 1) and 'same' gives ceil(n / s).",
                        lambda n, kernel_size, stride, padding: (n - kernel_size) // stride if padding == "valid" else n // stride),
          Misconception("stride ignored", _STRIDE,
-                       lambda n, kernel_size, stride, padding: cnnkit.reference.output_length(n, kernel_size, 1, padding))),
+                       lambda n, kernel_size, stride, padding: cnnkit.reference.output_length(n, kernel_size, 1, padding)),
+         Misconception("padding ignored", "'same' padding keeps ceil(n / s) positions; your count is the 'valid' one "
+                       "whatever `padding` says.",
+                       lambda n, kernel_size, stride, padding: cnnkit.reference.output_length(n, kernel_size, stride, "valid")),
+         Misconception("division not rounded down", "(n - k) / s + 1 must be rounded down: a window that does not fit "
+                       "is not a position (use //).",
+                       lambda n, kernel_size, stride, padding: (n - kernel_size) / stride + 1 if padding == "valid"
+                       else cnnkit.reference.output_length(n, kernel_size, stride, padding))),
         edges=_fixed(_length_edges), kinds=_length_kinds),
     "conv2d_layer": GradedFunction(
         _conv2d_layer, _layer_case,
@@ -802,7 +832,10 @@ GRADED = {
                        lambda signal, kernel: np.correlate(signal, kernel, "valid")),
          Misconception("'full' mode instead of 'valid'", "np.convolve's default mode is 'full' (n + k - 1 outputs, "
                        "the kernel hanging over the ends); 'valid' keeps the n - k + 1 positions where it fits.",
-                       lambda signal, kernel: np.convolve(signal, kernel))),
+                       lambda signal, kernel: np.convolve(signal, kernel)),
+         Misconception("'same' mode instead of 'valid'", "mode 'same' keeps max(n, k) outputs, padding the signal; "
+                       "'valid' keeps the n - k + 1 positions where the kernel fits.",
+                       lambda signal, kernel: np.convolve(signal, kernel, "same"))),
         edges=_fixed(_signal_edges), kinds=_signal_kinds),
     "conv_params": GradedFunction(
         lambda kernel_size, in_channels, filters: cnnkit.reference.conv_parameter_count((kernel_size,) * 2, in_channels, filters),
@@ -812,11 +845,19 @@ GRADED = {
          Misconception("input channels ignored", "each filter spans every input channel: k * k * in_channels weights.",
                        lambda kernel_size, in_channels, filters: kernel_size**2 * filters + filters),
          Misconception("kernel counted once", "a k x k kernel has k * k weights per channel, not k.",
-                       lambda kernel_size, in_channels, filters: kernel_size * in_channels * filters + filters)),
+                       lambda kernel_size, in_channels, filters: kernel_size * in_channels * filters + filters),
+         Misconception("a bias per input channel", "there is one bias per *filter* (output channel), not one per "
+                       "input channel.",
+                       lambda kernel_size, in_channels, filters: kernel_size**2 * in_channels * filters + in_channels),
+         Misconception("a bias per channel of each filter", "one bias per filter, added once to its output: "
+                       "(k * k * in_channels + 1) * filters.",
+                       lambda kernel_size, in_channels, filters: (kernel_size**2 + 1) * in_channels * filters)),
         edges=_fixed(_params_edges), kinds=_params_kinds),
     "dense_params": GradedFunction(
         lambda in_features, units: cnnkit.reference.dense_parameter_count(in_features, units), _dense_case,
-        (Misconception("bias missing", "each unit also has one bias.", lambda in_features, units: in_features * units),),
+        (Misconception("bias missing", "each unit also has one bias.", lambda in_features, units: in_features * units),
+         Misconception("a bias per input", "there is one bias per *unit* (output), not one per input: "
+                       "(in_features + 1) * units.", lambda in_features, units: in_features * units + in_features)),
         edges=_fixed(_dense_edges), kinds=_dense_kinds),
     "locally_connected_params": GradedFunction(
         _locally_connected, _local_case,
@@ -829,7 +870,11 @@ GRADED = {
                        kernel_size**2 * in_channels * filters + filters),
          Misconception("input channels ignored", "each kernel spans every input channel: k * k * in_channels weights.",
                        lambda out_height, out_width, kernel_size, in_channels, filters:
-                       out_height * out_width * (kernel_size**2 * filters + filters))),
+                       out_height * out_width * (kernel_size**2 * filters + filters)),
+         Misconception("biases shared", "without sharing every output unit has its own bias too: "
+                       "out_height * out_width * filters biases, not one per filter.",
+                       lambda out_height, out_width, kernel_size, in_channels, filters:
+                       out_height * out_width * kernel_size**2 * in_channels * filters + filters)),
         edges=_fixed(_local_edges), kinds=_local_kinds),
     "receptive_field": GradedFunction(
         lambda layers: cnnkit.reference.receptive_field([tuple(layer) for layer in layers]), _field_case,
@@ -861,7 +906,12 @@ GRADED = {
                        "the channels (the batch and the steps of a sequence), not over the batch axis alone.",
                        _batch_norm_variant(batch_axis_only=True)),
          Misconception("epsilon hard-coded", "use the `epsilon` argument (Keras' default is 1e-3), not a number of "
-                       "your own such as 1e-5.", _batch_norm_variant(epsilon=1e-5))),
+                       "your own such as 1e-5.", _batch_norm_variant(epsilon=1e-5)),
+         Misconception("moving averages used in training", _BN_MOMENTUM, _batch_norm_variant(momentum=0.99)),
+         Misconception("momentum reversed", "Keras' momentum weighs the *old* moving average: moving = momentum * "
+                       "moving + (1 - momentum) * batch statistic, with momentum 0.99 (PyTorch's `momentum` is the "
+                       "other way round). And in training the batch's own statistics normalise; the moving averages "
+                       "are only updated, for evaluation.", _batch_norm_variant(momentum=0.01))),
         edges=_fixed(_batch_norm_edges), kinds=_batch_norm_kinds, rtol=1e-4, atol=1e-4),
     "dropout_forward": GradedFunction(
         _dropout, _dropout_case,

@@ -60,6 +60,9 @@ def model_spec(model, input_shape=None):
         if kind in ("ReLU", "Activation") and spec and spec[-1].get("activation") in ("linear", None):
             spec[-1].update(activation=activation, output_shape=shape)
             continue
+        if kind == "Flatten" and spec and spec[-1]["layer"].startswith("Global") and spec[-1]["output_shape"][:1] == (1,):
+            spec[-1]["output_shape"] = shape  # global pooling with keepdims=True, then Flatten: the same output
+            continue
         entry = {"layer": kind, "output_shape": shape, "params": int(layer.count_params())}
         for key in _SETTINGS:
             if key == "activation":
@@ -514,7 +517,7 @@ def check_train_eval_mode(predict_fn, *, points=1.0, seed=None):
         outputs = []
         for _ in range(2):
             try:
-                outputs.append(np.asarray(predict_fn(model, x)).reshape(-1))
+                outputs.append(np.asarray(predict_fn(model, x)))
             except Exception as error:
                 outputs.append(f"predict_classes raised {type(error).__name__}: {error}")
     result = mode_verdict(outputs[0], outputs[1], expected, points=points)
@@ -532,7 +535,8 @@ def mode_verdict(first, second, expected, *, points=1.0):
 
     Returns:
         A `CheckResult`: a third each for the shape, for repeatable
-        predictions, and for predictions equal to inference mode's.
+        predictions, and for predictions equal to inference mode's (the
+        last two only judged on one class index per row).
     """
     result = CheckResult("train_eval_mode", float(points), total=3)
     for output in (first, second):
@@ -540,17 +544,23 @@ def mode_verdict(first, second, expected, *, points=1.0):
             result.messages.append(output)
             return result
     first, second = (np.asarray(o).reshape(-1) if np.asarray(o).ndim <= 1 else np.asarray(o) for o in (first, second))
-    if first.shape == expected.shape:
-        result.passed += 1
-    else:
-        result.messages.append(f"expected one class index per row, shape {expected.shape}; got {first.shape}")
-    repeatable = first.shape == second.shape and np.array_equal(first, second)
+    if first.shape != expected.shape:  # nothing else can be judged on outputs that are not one class per row
+        if first.ndim == 2 and first.shape[0] == expected.shape[0]:
+            result.messages.append(Mistake("scores instead of classes", f"predict_classes returned an array of shape "
+                                           f"{first.shape}, one score per class; the class of each row is the index "
+                                           "of its largest score, np.argmax(scores, axis=-1), shape "
+                                           f"{expected.shape}."))
+        else:
+            result.messages.append(f"expected one class index per row, shape {expected.shape}; got {first.shape}")
+        return result
+    result.passed += 1
+    repeatable = np.array_equal(first, second)
     if repeatable:
         result.passed += 1
     else:
         result.messages.insert(0, Mistake("dropout left on at evaluation", "predictions change from one call to the "
                                           "next; call the model with training=False (or use model.predict)."))
-    if first.shape == expected.shape and np.array_equal(first, expected):
+    if np.array_equal(first, expected):
         result.passed += 1
     elif repeatable:
         result.messages.append("predictions differ from the model in inference mode: batch normalisation must use "

@@ -47,27 +47,39 @@ def functional_add_helper(x, filters, kernel_size):
     return layers.Activation("relu")(layers.add([shortcut, y]))
 
 
+def dense_projection(x, filters, kernel_size):
+    """A 1x1 projection written as a Dense on the channels: the same computation as Conv1D(filters, 1)."""
+    layers = _layers()
+    shortcut = x if x.shape[-1] == filters else layers.Dense(filters)(x)
+    y = layers.ReLU()(layers.BatchNormalization()(layers.Conv1D(filters, kernel_size, padding="same")(x)))
+    y = layers.BatchNormalization()(layers.Conv1D(filters, kernel_size, padding="same")(y))
+    return layers.ReLU()(layers.Add()([y, shortcut]))
+
+
 def _variant(no_projection=False, no_bn=False, relu_before_bn=False, relu_before_add=False, no_relu_after=False,
-             always_project=False, causal=False):
+             always_project=False, causal=False, bn_after_add=False, shortcut_from_first=False, stride=1):
     def block(x, filters, kernel_size):
         layers = _layers()
         padding = "causal" if causal else "same"
         shortcut = x
         if always_project or (x.shape[-1] != filters and not no_projection):
             shortcut = layers.Conv1D(filters, 1)(x)
-        y = layers.Conv1D(filters, kernel_size, padding=padding, activation="relu" if relu_before_bn else None)(x)
+        y = layers.Conv1D(filters, kernel_size, strides=stride, padding=padding,
+                          activation="relu" if relu_before_bn else None)(x)
+        shortcut = y if shortcut_from_first else shortcut
         y = y if no_bn else layers.BatchNormalization()(y)
         y = y if relu_before_bn else layers.ReLU()(y)
         y = layers.Conv1D(filters, kernel_size, padding=padding)(y)
-        y = y if no_bn else layers.BatchNormalization()(y)
+        y = y if no_bn or bn_after_add else layers.BatchNormalization()(y)
         y = layers.ReLU()(y) if relu_before_add else y
         out = layers.Add()([y, shortcut])
+        out = layers.BatchNormalization()(out) if bn_after_add else out
         return out if (no_relu_after or relu_before_add) else layers.ReLU()(out)
     return block
 
 
-@pytest.mark.parametrize("block", [reference, ops_and_nested_sequential, functional_add_helper],
-                         ids=["reference", "ops-and-nested-sequential", "add-helper"])
+@pytest.mark.parametrize("block", [reference, ops_and_nested_sequential, functional_add_helper, dense_projection],
+                         ids=["reference", "ops-and-nested-sequential", "add-helper", "dense-projection"])
 def test_correct_blocks_in_any_style_get_full_marks(block, capsys):
     assert check_residual_block(block, points=3, seed=4) == 3.0
     assert "builds the block right" in capsys.readouterr().out
@@ -80,11 +92,15 @@ def test_correct_blocks_in_any_style_get_full_marks(block, capsys):
     (dict(relu_before_add=True), "ReLU before the addition", 1.5),
     (dict(no_relu_after=True), "no ReLU after the addition", 1.5),
     (dict(always_project=True), "projection where none is needed", 2.5),
+    (dict(bn_after_add=True), "batch normalisation after the addition", 1.5),
+    (dict(shortcut_from_first=True), "shortcut taken from the main path", 2.0),
+    (dict(stride=2), "stride in the main path only", 0.0),
 ])
 def test_each_mistake_loses_points_and_is_named(mistake, name, most, capsys):
     score = check_residual_block(_variant(**mistake), points=3, seed=4)
     out = capsys.readouterr().out
-    assert 0 < score <= most and f"Likely mistake ({name})" in out, out
+    assert (0 < score or most == 0) and score <= most and f"Likely mistake ({name})" in out, out
+    assert out.count("Likely mistake") == 1, out  # the one mistake, and no other name beside it
 
 
 def test_settings_the_structure_reads_are_checked_too(capsys):

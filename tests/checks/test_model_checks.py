@@ -135,12 +135,22 @@ def test_dropout_left_on_is_named(capsys):
     assert "Likely mistake (dropout left on at evaluation)" in capsys.readouterr().out
 
 
-def test_scores_instead_of_classes_lose_a_third(capsys):
+def test_scores_instead_of_classes_are_named_and_nothing_else_is_judged_on_them(capsys):
     def predict_classes(model, x):
         return model.predict(x, verbose=0)
 
-    assert check_train_eval_mode(predict_classes, points=3, seed=1) == 1.0
-    assert "expected one class index per row" in capsys.readouterr().out
+    assert check_train_eval_mode(predict_classes, points=3, seed=1) == 0.0
+    out = capsys.readouterr().out
+    assert "Likely mistake (scores instead of classes)" in out and "np.argmax" in out
+    assert "moving statistics" not in out  # nothing about batch normalisation: the shape is the only problem
+
+
+def test_a_wrong_shape_keeps_no_point_for_being_repeatable(capsys):
+    def predict_classes(model, x):
+        return np.zeros((3,), dtype=int)
+
+    assert check_train_eval_mode(predict_classes, points=3, seed=1) == 0.0
+    assert "expected one class index per row, shape (64,); got (3,)" in capsys.readouterr().out
 
 
 def test_building_with_the_reference_model_is_flagged(capsys):
@@ -149,3 +159,18 @@ def test_building_with_the_reference_model_is_flagged(capsys):
 
     assert check_model_spec(build_spec_cnn, models.spec_cnn(), points=2) == 0.0
     assert "cnnkit's reference (cnnkit.reference.models)" in capsys.readouterr().out
+
+
+def test_global_pooling_with_keepdims_then_flatten_follows_the_spec(capsys):
+    import keras
+    from keras import layers
+
+    def build_gap_cnn():
+        return keras.Sequential([
+            keras.Input((178, 1)), layers.Conv1D(6, 5, activation="relu"), layers.MaxPooling1D(2),
+            layers.Conv1D(16, 5, activation="relu"), layers.MaxPooling1D(2),
+            layers.GlobalAveragePooling1D(keepdims=True), layers.Flatten(),  # the same output as without keepdims
+            layers.Dense(128, activation="relu"), layers.Dense(5)])
+
+    assert check_model_spec(build_gap_cnn, models.gap_cnn(), points=1) == 1.0
+    assert "follows the spec" in capsys.readouterr().out

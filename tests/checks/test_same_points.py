@@ -32,7 +32,12 @@ NAMES = {"dropout-times-keep": "survivors multiplied by the keep rate", "dropout
          "stride-ignored": "stride ignored", "channels-first": "channels-first layout",
          "average-instead-of-max": "average instead of max", "dropout-not-scaled": "dropout not scaled",
          "bn-batch-statistics-at-eval": "batch statistics at evaluation",
-         "flips-rows-only": "kernel flipped along one axis only"}
+         "flips-rows-only": "kernel flipped along one axis only",
+         "correlation-full-mode": "'full' mode instead of 'valid'", "same-rounded-down": "'same' rounded down",
+         "length-not-floored": "division not rounded down", "same-padding-ignored": "padding ignored",
+         "signal-same-mode": "'same' mode instead of 'valid'", "conv-bias-per-input": "a bias per input channel",
+         "dense-bias-per-input": "a bias per input", "bn-moving-in-training": "moving averages used in training",
+         "bn-momentum-reversed": "momentum reversed"}
 MORE_MISTAKES = {
     "dropout-times-keep": ("dropout_forward", NB2, "dropout_forward", "x / (1 - rate)", "x * (1 - rate)"),
     "dropout-shared-mask": ("dropout_forward", NB2, "dropout_forward", "np.asarray(noise) >= rate",
@@ -46,6 +51,27 @@ MORE_MISTAKES = {
     "max-pool-zero-padding": ("max_pool2d", NB2, "pool2d", "pool_windows(x, pool_size, stride, padding, -np.inf)",
                               "pool_windows(x, pool_size, stride, padding, 0.0)"),
     "flips-rows-only": ("convolve2d", NB1, "convolve2d", "[::-1, ::-1]", "[::-1, :]"),
+    "correlation-full-mode": ("correlate2d", NB1, "correlate2d", "kh, kw = kernel.shape",
+                              "kh, kw = kernel.shape\n    image = np.pad(image, ((kh - 1,) * 2, (kw - 1,) * 2))"),
+    "same-rounded-down": ("output_length", NB1, "output_length", "return -(-n // stride)", "return n // stride"),
+    "length-not-floored": ("output_length", NB1, "output_length", "(n - kernel_size) // stride + 1",
+                           "(n - kernel_size) / stride + 1"),
+    "same-padding-ignored": ("output_length", NB1, "output_length", 'if padding == "valid":', "if True:"),
+    "signal-same-mode": ("conv1d_signal", NB1, "conv1d_signal",
+                         "return convolve2d(np.asarray(signal)[None, :], np.asarray(kernel)[None, :])[0]",
+                         "return np.convolve(signal, kernel, 'same')"),
+    "conv-bias-per-input": ("conv_params", NB1, "params", "in_channels * filters + filters",
+                            "in_channels * filters + in_channels"),
+    "dense-bias-per-input": ("dense_params", NB1, "params", "in_features * units + units",
+                             "in_features * units + in_features"),
+    "bn-moving-in-training": ("batchnorm_forward", NB2, "batchnorm_forward",
+                              "mean, var = x.mean(axis=axes), x.var(axis=axes)",
+                              "mean = 0.99 * moving_mean + 0.01 * x.mean(axis=axes); "
+                              "var = 0.99 * moving_var + 0.01 * x.var(axis=axes)"),
+    "bn-momentum-reversed": ("batchnorm_forward", NB2, "batchnorm_forward",
+                             "mean, var = x.mean(axis=axes), x.var(axis=axes)",
+                             "mean = 0.01 * moving_mean + 0.99 * x.mean(axis=axes); "
+                             "var = 0.01 * moving_var + 0.99 * x.var(axis=axes)"),
 }
 
 

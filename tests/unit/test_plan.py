@@ -37,3 +37,13 @@ def test_the_second_edition_checks_are_read_with_their_targets(plans):
     assert checks["batchnorm_forward_tests"].parameters[:6] == ("x", "gamma", "beta", "moving_mean", "moving_var",
                                                                  "training")
     assert sum(c.points for c in checks.values()) == 46
+
+
+def test_a_refusal_is_headed_by_its_own_check_not_by_the_reference_it_compares_with(plans):
+    from autograder.verifier.kinds.base import zero
+
+    checks = {c.grade_id: c for plan in plans.values() for c in plan.checks}
+    refused = zero(checks["improved_trained_tests"], "the model is over the budget").feedback
+    assert refused.startswith("[improvement] 0 / ") and "[spec]" not in refused
+    assert zero(checks["spec_trained_tests"], "no model").feedback.startswith("[spec_trained] 0 / ")
+    assert zero(checks["conv2d_layer_tests"], "missing").feedback.startswith("[conv2d_layer] 0 / ")

@@ -57,6 +57,8 @@ class Check:
             the cut in error worth full marks (improvement, None for the
             assignment's default).
         options: further settings read from the call, as (name, value) pairs.
+        title: the heading of its feedback, where it is not `name` (the
+            kind's own word, e.g. `improvement`).
     """
 
     grade_id: str
@@ -67,6 +69,7 @@ class Check:
     parameters: tuple = ()
     margin: float | None = None
     options: tuple = ()
+    title: str = ""
 
     def option(self, key, default=None):
         """A setting read from the hidden test's call (see `options`)."""
@@ -134,7 +137,7 @@ class Verdict:
 
 def zero(check, message, flags=()):
     """No credit, with the reason in the feedback (and flags for a person, if any)."""
-    result = CheckResult(check.name, check.points, total=1)
+    result = CheckResult(check.title or check.name, check.points, total=1)
     result.messages.append(f"0: {message}")
     return Verdict.of(result, flags)
 

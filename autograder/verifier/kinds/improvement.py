@@ -38,7 +38,7 @@ class Improvement(Kind):
     def read(self, call, grade_id, points, stubs):
         cut = call.value("error_cut")
         return Check(grade_id, points, self.name, call.name("build_fn"), reference_of(call),
-                     margin=None if cut is None else float(cut))
+                     margin=None if cut is None else float(cut), title="improvement")
 
     def needs(self, check, verifier):
         return tuple(ReferenceTraining(check.name, seed) for seed in improvement_seeds(verifier.secret))

@@ -40,7 +40,7 @@ class Trained(Kind):
 
     def read(self, call, grade_id, points, stubs):
         return Check(grade_id, points, self.name, call.name("model"), reference_of(call),
-                     margin=float(call.value("margin")))
+                     margin=float(call.value("margin")), title=grade_id.removesuffix("_tests"))
 
     def needs(self, check, verifier):
         return (ReferenceTraining(check.name),)
@@ -66,7 +66,7 @@ class Trained(Kind):
             return zero(check, f"the model could not predict on (rows, 178, 1) inputs: {type(error).__name__}: "
                                f"{str(error)[:160]}")
         result = trained_verdict(scores, verifier.held_out.y, reference, points=check.points,
-                                 name=check.grade_id.removesuffix("_tests"), margin=check.margin)
+                                 name=check.title, margin=check.margin)
         flags = []
         accuracy = result.evidence.get("accuracy")
         if accuracy is not None and accuracy > reference + IMPLAUSIBLE_MARGIN:
