@@ -1,0 +1,157 @@
+"""Same code, same points, the right name: real submissions graded by
+`cnnkit grade` (`autograder.grade`) in one batch.
+
+Each *profile* is a notebook carrying one realistic mistake per graded
+function (the solution with the mistake edited in), submitted by several
+students: every student draws random cases of their own from the course
+secret, so the copies of a profile see different cases, as classmates (or
+one class under several secrets) would. Every copy must lose the same points
+on the same cells, with the feedback naming the mistake; the cells a profile
+answers in another correct style keep full marks. (The same property under 50
+course secrets, function by function, is `tests/checks/test_same_points.py`.)
+"""
+
+from dataclasses import dataclass, field
+
+import nbformat
+import pytest
+
+from autograder import grade
+from autograder.course.course import Course
+from autograder.frontends.examples import NB1, NB2, Example, build_submission
+from autograder.sandbox.limits import Limits
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
+COPIES = ("a", "b", "c")
+BN_AFTER_ADD = ('    y = layers.BatchNormalization()(y)\n    return layers.ReLU()(layers.Add()([y, shortcut]))',
+                '    return layers.ReLU()(layers.BatchNormalization()(layers.Add()([y, shortcut])))')
+SHORTCUT_FROM_FIRST = '''def residual_block(x, filters, kernel_size):
+    first = layers.Conv1D(filters, kernel_size, padding="same")(x)
+    y = layers.ReLU()(layers.BatchNormalization()(first))
+    y = layers.BatchNormalization()(layers.Conv1D(filters, kernel_size, padding="same")(y))
+    return layers.ReLU()(layers.Add()([y, first]))'''
+STRIDE_TWO = '''def residual_block(x, filters, kernel_size):
+    shortcut = layers.Conv1D(filters, 1)(x)
+    y = layers.Conv1D(filters, kernel_size, strides=2, padding="same")(x)
+    y = layers.ReLU()(layers.BatchNormalization()(y))
+    y = layers.BatchNormalization()(layers.Conv1D(filters, kernel_size, padding="same")(y))
+    return layers.ReLU()(layers.Add()([y, shortcut]))'''
+@dataclass(frozen=True)
+class Profile:
+    """A notebook with mistakes edited into the solution.
+
+    Attributes:
+        notebook: the notebook's file name.
+        edits: solution cell -> (old, new) pairs.
+        answers: solution cell -> the student's whole code for it.
+        named: test cell -> the misconception its feedback names.
+        reached: test cells the mistakes reach through a helper (they lose points, whatever they name).
+        styles: test cells answered in another correct style: full marks.
+    """
+
+    notebook: str
+    edits: dict = field(default_factory=dict)
+    answers: dict = field(default_factory=dict)
+    named: dict = field(default_factory=dict)
+    reached: tuple = ()
+    styles: tuple = ()
+
+
+PROFILES = {
+    "conv-slips": Profile(NB1, edits={
+        "convolve2d": [("[::-1, ::-1]", "[::-1, :]")],
+        "output_length": [("return -(-n // stride)", "return n // stride")],
+        "conv1d_signal": [("return convolve2d(np.asarray(signal)[None, :], np.asarray(kernel)[None, :])[0]",
+                           "return np.convolve(signal, kernel, 'same')")],
+        "params": [("in_channels * filters + filters", "in_channels * filters + in_channels"),
+                   ("in_features * units + units", "in_features * units + in_features")]},
+        named={"convolve2d_tests": "kernel flipped along one axis only", "output_length_tests": "'same' rounded down",
+               "conv1d_signal_tests": "'same' mode instead of 'valid'", "conv_params_tests": "a bias per input channel",
+               "dense_params_tests": "a bias per input"},
+        reached=("conv2d_layer_tests", "locally_connected_params_tests")),
+    "full-mode-and-no-floor": Profile(NB1, edits={  # convolve2d and conv1d_signal call correlate2d: all 'full'
+        "correlate2d": [("kh, kw = kernel.shape", "kh, kw = kernel.shape\n    image = np.pad(image, ((kh - 1,) * 2, "
+                                                   "(kw - 1,) * 2))")],
+        "output_length": [("(n - kernel_size) // stride + 1", "(n - kernel_size) / stride + 1")]},
+        named={"correlate2d_tests": "'full' mode instead of 'valid'", "convolve2d_tests": "'full' mode instead of 'valid'",
+               "conv1d_signal_tests": "'full' mode instead of 'valid'",
+               "output_length_tests": "division not rounded down"}, reached=("conv2d_layer_tests",)),
+    "pooling-and-bn": Profile(NB2, edits={
+        "pool2d": [("pool_windows(x, pool_size, stride, padding, -np.inf)",
+                    "pool_windows(x, pool_size, stride, padding, 0.0)")],
+        "batchnorm_forward": [("mean, var = x.mean(axis=axes), x.var(axis=axes)",
+                               "mean = 0.01 * moving_mean + 0.99 * x.mean(axis=axes); "
+                               "var = 0.01 * moving_var + 0.99 * x.var(axis=axes)")],
+        "dropout_forward": [("np.asarray(noise) >= rate", "np.asarray(noise)[:1] >= rate")],
+        "residual_block": [BN_AFTER_ADD],
+        "build_gap_cnn": [("layers.GlobalAveragePooling1D(),", "layers.GlobalAveragePooling1D(keepdims=True), "
+                                                                "layers.Flatten(),")]},
+        named={"max_pool2d_tests": "zero padding in max pooling", "batchnorm_forward_tests": "momentum reversed",
+               "dropout_forward_tests": "one mask for the whole batch",
+               "residual_block_tests": "batch normalisation after the addition"},
+        styles=("gap_cnn_tests", "gap_invariance_tests")),
+    "shortcut-from-main": Profile(NB2, edits={
+        "batchnorm_forward": [("mean, var = x.mean(axis=axes), x.var(axis=axes)",
+                               "mean = 0.99 * moving_mean + 0.01 * x.mean(axis=axes); "
+                               "var = 0.99 * moving_var + 0.01 * x.var(axis=axes)")],
+        "dropout_forward": [("x / (1 - rate)", "x * (1 - rate)")]}, answers={"residual_block": SHORTCUT_FROM_FIRST},
+        named={"batchnorm_forward_tests": "moving averages used in training",
+               "dropout_forward_tests": "survivors multiplied by the keep rate",
+               "residual_block_tests": "shortcut taken from the main path"}),
+    "dense-projection": Profile(NB2, edits={"residual_block": [("shortcut = layers.Conv1D(filters, 1)(x)",
+                                                                "shortcut = layers.Dense(filters)(x)")]},
+                                styles=("residual_block_tests",)),
+    "stride-two": Profile(NB2, answers={"residual_block": STRIDE_TWO},
+                          named={"residual_block_tests": "stride in the main path only"}),
+}
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("named-mistakes")
+    work = Course.working_copy(folder / "course")
+    download = folder / "download"
+    for name, profile in PROFILES.items():
+        example = Example(name, "", notebooks=(profile.notebook,), edits=profile.edits, answers=profile.answers)
+        text = nbformat.writes(build_submission(example, work)[profile.notebook])
+        for copy in COPIES:
+            (download / f"{name}-{copy}").mkdir(parents=True)
+            (download / f"{name}-{copy}" / profile.notebook).write_text(text)
+    run = grade("cnn", course=work.root, submissions=download, limits=Limits(cell_timeout=120, timeout=600),
+                workers=2, progress=False, echo=lambda line: None)
+    return run.results
+
+
+def _cells(result):
+    return {cell.grade_id: cell for cell in result.cells}
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_every_copy_of_a_mistake_loses_the_same_points_and_is_named_right(batch, profile):
+    named, styles = PROFILES[profile].named, PROFILES[profile].styles
+    copies = [_cells(batch[f"{profile}-{copy}"]) for copy in COPIES]
+    scores = [{grade_id: cell.score for grade_id, cell in cells.items()} for cells in copies]
+    assert scores[0] == scores[1] == scores[2], f"{profile}: the copies scored differently: {scores}"
+    cells = copies[0]
+    for grade_id, name in named.items():
+        cell = cells[grade_id]
+        assert cell.score < cell.max_score, f"{profile}/{grade_id} lost nothing"
+        assert f"Likely mistake ({name})" in cell.feedback, f"{profile}/{grade_id}: {cell.feedback}"
+        assert cell.feedback.count("Likely mistake") == 1, f"{profile}/{grade_id}: {cell.feedback}"
+    for grade_id in PROFILES[profile].reached:
+        assert cells[grade_id].score < cells[grade_id].max_score, f"{profile}/{grade_id} lost nothing"
+    for grade_id in styles:
+        assert cells[grade_id].score == cells[grade_id].max_score, f"{profile}/{grade_id}: {cells[grade_id].feedback}"
+        assert "Likely mistake" not in cells[grade_id].feedback
+    for copy in COPIES:
+        assert batch[f"{profile}-{copy}"].status == "graded"
+        assert not any("special-cas" in flag for flag in batch[f"{profile}-{copy}"].flags)
+
+
+def test_every_cell_a_profile_did_not_touch_keeps_full_marks(batch):
+    for name, profile in PROFILES.items():
+        for grade_id, cell in _cells(batch[f"{name}-a"]).items():
+            submitted = cell.notebook == profile.notebook.removesuffix(".ipynb")
+            if submitted and grade_id not in set(profile.named) | set(profile.reached):
+                assert cell.score == cell.max_score, f"{name}/{grade_id}: {cell.feedback}"
