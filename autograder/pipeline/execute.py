@@ -10,9 +10,10 @@ The notebooks run in one sandbox, one kernel each, as the student ran them;
 the trained models their variables hold are saved there after the last
 cell. Everything else the verifier asks (functions called on its cases,
 builders, blocks, prediction functions) is probed in a fresh sandbox per
-notebook and library world (`autograder.sandbox.replay`): it replays the
-notebook's code and probes each definition right after the student cell
-that made it, where no process of the kernel's sandbox can reach.
+library world (`autograder.sandbox.replay`), where each notebook replays in
+a process of its own: it replays the notebook's code and probes each
+definition right after the student cell that made it, where no process of
+the kernel's sandbox can reach.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.sandbox.contracts import (JOB_FILE, REPLAY_FILE, RESULT_FILE, STATUS_FILE, WORLDS, Job, Replay, Status,
-                                         read_report_lines)
+from autograder.sandbox.contracts import (JOB_FILE, REPLAY_FILE, RESULT_FILE, STATUS_FILE, WORLDS, Job, Replay,
+                                         ReplayNotebook, Status, read_report_lines)
 from autograder.sandbox.isolation import SANDBOX_UID, run_sandboxed
 
 __all__ = ["Execution", "Slot", "execute"]
@@ -129,14 +130,14 @@ def execute(prepared, limits, slot, *, env=None, binds=(), cancel=None):
         probed = {name: _requested(files, saves.get(name))
                   for name, files in read_report_lines(run.stdout, prepared.notebooks).items()}
     seconds = run.seconds
-    for name, world, replay in _replays(prepared, limits, status):
+    for replay in _replays(prepared, limits, status, ran=set(notebooks)):
         if cancel is not None and cancel.is_set():
             break
-        if name not in notebooks:  # it never ran: nothing of it is graded
-            continue
-        files, took = _replayed(replay, limits, slot, env, binds, devices, cancel)
+        replayed, took = _replayed(replay, limits, slot, env, binds, devices, cancel)
         seconds += took
-        probed[name] = _merged(probed.get(name, {}), _requested(files, {"requests": replay.requests}))
+        for notebook, files in zip(replay.notebooks, replayed):
+            name = notebook.notebook
+            probed[name] = _merged(probed.get(name, {}), _requested(files, {"requests": notebook.requests}))
     outcome, reason = _outcome(run, status, limits, prepared)
     hit = tuple(name for name, flag in (("memory", run.memory_exceeded), ("processes", run.processes_exceeded),
                                         ("time", outcome == "timeout"), ("output", outcome == "output-limit")) if flag)
@@ -190,17 +191,21 @@ def _kernel_requests(probes):
     return kept
 
 
-def _replays(prepared, limits, status):
-    """`(notebook, world, Replay)` for each notebook and library world with something to probe there; a
-    notebook whose run stopped is replayed as far as the cell where it stopped."""
+def _replays(prepared, limits, status, ran):
+    """A `Replay` per library world with something to probe there, holding each notebook of `ran` (those that
+    ran) with requests in that world; a notebook whose run stopped is replayed as far as the cell where it
+    stopped."""
     import nbformat
     from IPython.core.inputtransformer2 import TransformerManager
 
     transformer = TransformerManager()
+    worlds = {world: [] for world in WORLDS}
+    call_seconds = None
     for name, request in prepared.probes.items():
         calls = [item for item in request["requests"] if item["action"] != "save"]
-        if not calls or name not in prepared.notebooks:
+        if not calls or name not in prepared.notebooks or name not in ran:
             continue
+        call_seconds = request["call_seconds"]
         cells, ran = [], status.notebooks.get(name)
         stop = ran.cell if ran is not None and ran.outcome != "ok" else None
         for index, cell in enumerate(nbformat.reads(prepared.notebooks[name], as_version=4).cells):
@@ -215,12 +220,15 @@ def _replays(prepared, limits, status):
         for world in WORLDS:
             items = tuple(item for item in calls if bool(item.get("numpy")) == (world == "numpy"))
             if items:
-                yield name, world, Replay(name, world, tuple(cells), items, request["call_seconds"],
-                                          limits.cell_timeout, stopped=stop is not None)
+                worlds[world].append(ReplayNotebook(name, tuple(cells), items, stopped=stop is not None))
+    for world, notebooks in worlds.items():
+        if notebooks:
+            yield Replay(world, tuple(notebooks), call_seconds, limits.cell_timeout)
 
 
 def _replayed(replay, limits, slot, env, binds, devices, cancel):
-    """The files one probe sandbox left in `/out` (untrusted; sizes capped), and its seconds."""
+    """Per notebook of the replay, the files its process left in `/out/<index>/` (untrusted; sizes capped);
+    and the sandbox's seconds."""
     with tempfile.TemporaryDirectory(prefix="cnnkit-probe-") as scratch:
         job_dir, out_dir = Path(scratch) / "job", Path(scratch) / "out"
         job_dir.mkdir()
@@ -230,14 +238,18 @@ def _replayed(replay, limits, slot, env, binds, devices, cancel):
         run = run_sandboxed(["python", "-m", "autograder.sandbox.replay", "/job", "/out"], job_dir=job_dir,
                             out_dir=out_dir, limits=limits, cpus=slot.cpus, env=env, binds=binds,
                             devices=devices if replay.world != "numpy" else (), cancel=cancel, world=replay.world)
-        files = {}
-        for path in sorted(out_dir.iterdir())[:MAX_PROBE_FILES]:
-            if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_PROBE_FILE:
-                files[path.name] = path.read_bytes()
-        return _unreached(files, replay), run.seconds
+        replayed = []
+        for index, notebook in enumerate(replay.notebooks):
+            folder, files = out_dir / str(index), {}
+            if folder.is_dir() and not folder.is_symlink():
+                for path in sorted(folder.iterdir())[:MAX_PROBE_FILES]:
+                    if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_PROBE_FILE:
+                        files[path.name] = path.read_bytes()
+            replayed.append(_unreached(files, notebook))
+        return replayed, run.seconds
 
 
-def _unreached(files, replay):
+def _unreached(files, notebook):
     """A replay that reported and then ended (a cell that ended its process, say) never reached the names it
     did not probe: those are not defined, as in the notebook's own run."""
     try:
@@ -246,7 +258,7 @@ def _unreached(files, replay):
         return files
     if not isinstance(results, dict):
         return files
-    for item in replay.requests:
+    for item in notebook.requests:
         results.setdefault(item["id"], {"missing": f"`{item['function']}` is not defined"})
     return {**files, RESULT_FILE: json.dumps(results).encode()}
 

@@ -29,7 +29,7 @@ import zlib
 from dataclasses import dataclass, field
 
 __all__ = ["ACTIONS", "CALL_SECONDS", "JOB_FILE", "MAX_RESULT_BYTES", "OUTCOMES", "PROBE_DIR", "REPLAY_FILE",
-           "RESULT_FILE", "STATUS_FILE", "WORLDS", "Job", "Replay", "NotebookStatus", "ProbeReport", "Status", "decode_value", "encode_value",
+           "RESULT_FILE", "STATUS_FILE", "WORLDS", "Job", "Replay", "ReplayNotebook", "NotebookStatus", "ProbeReport", "Status", "decode_value", "encode_value",
            "probe_request", "read_probe", "read_report_lines", "report_line"]
 
 JOB_FILE = "job.json"
@@ -82,42 +82,57 @@ class Job:
 
 
 @dataclass(frozen=True)
-class Replay:
-    """What a probe sandbox is asked to do (`replay.json`).
+class ReplayNotebook:
+    """One notebook of a replay.
 
     Attributes:
         notebook: the notebook's file name.
-        world: one of `WORLDS`.
         cells: tuple of `(python_source, by_the_student)`, the notebook's
             code cells in order (magics already turned into plain Python).
         requests: the probe requests to carry out (no `save`), each with a
             `function`.
-        call_seconds: how long one call may take.
-        cell_seconds: how long one replayed cell may take.
         stopped: True when the last of `cells` is where the notebook's own
             run stopped (a cell past its time, the kernel's death, the
             output limit): replayed briefly, as far as it gets.
     """
 
     notebook: str
-    world: str
     cells: tuple
     requests: tuple
-    call_seconds: float
-    cell_seconds: float
     stopped: bool = False
 
+
+@dataclass(frozen=True)
+class Replay:
+    """What a probe sandbox is asked to do (`replay.json`): replay each
+    notebook with something to probe in one library world, each in a process
+    of its own, and leave notebook `i`'s files in `/out/i/`.
+
+    Attributes:
+        world: one of `WORLDS`.
+        notebooks: tuple of `ReplayNotebook`.
+        call_seconds: how long one call may take.
+        cell_seconds: how long one replayed cell may take.
+    """
+
+    world: str
+    notebooks: tuple
+    call_seconds: float
+    cell_seconds: float
+
     def to_json(self):
-        return json.dumps({"notebook": self.notebook, "world": self.world, "cells": [list(c) for c in self.cells],
-                           "requests": list(self.requests), "call_seconds": self.call_seconds,
-                           "cell_seconds": self.cell_seconds, "stopped": self.stopped})
+        return json.dumps({"world": self.world, "call_seconds": self.call_seconds, "cell_seconds": self.cell_seconds,
+                           "notebooks": [{"notebook": n.notebook, "cells": [list(c) for c in n.cells],
+                                          "requests": list(n.requests), "stopped": n.stopped}
+                                         for n in self.notebooks]})
 
     @classmethod
     def from_json(cls, text):
         data = json.loads(text)
-        return cls(data["notebook"], data["world"], tuple((str(c), bool(s)) for c, s in data["cells"]),
-                   tuple(data["requests"]), float(data["call_seconds"]), float(data["cell_seconds"]),
-                   bool(data.get("stopped", False)))
+        notebooks = tuple(ReplayNotebook(str(n["notebook"]), tuple((str(c), bool(s)) for c, s in n["cells"]),
+                                         tuple(n["requests"]), bool(n.get("stopped", False)))
+                          for n in data["notebooks"])
+        return cls(data["world"], notebooks, float(data["call_seconds"]), float(data["cell_seconds"]))
 
 
 # -------------------------------------------------------------------- status

@@ -1,13 +1,20 @@
-"""Runs inside a probe sandbox: replay one notebook's code in a fresh
-process and probe each graded definition right after the student cell that
-made it.
+"""Runs inside a probe sandbox: replay a submission's notebooks of one library
+world, each in a fresh process, and probe each graded definition right after
+the student cell that made it.
 
 Started by `autograder.pipeline.execute` as
 `python -m autograder.sandbox.replay /job /out`, in a sandbox of its own
-(never the one where the notebook's kernel ran), with `/job/replay.json`
-(see `autograder.sandbox.contracts.Replay`): the notebook's code cells, already
-turned into plain Python by the grader, which of them are the student's,
-and the probe requests of the graded names.
+(never the one where the notebooks' kernels ran), with `/job/replay.json`
+(see `autograder.sandbox.contracts.Replay`): per notebook, its code cells,
+already turned into plain Python by the grader, which of them are the
+student's, and the probe requests of the graded names.
+
+This process imports the world's libraries once (Keras takes seconds), before
+any student code, then forks a process per notebook: each notebook replays in
+a fresh process of its own, with its own namespace, working folder and
+`/out/<index>/`, as if started anew, without paying the import again. A
+notebook whose replay ends its process (an `os._exit` in a cell) takes no
+other notebook with it.
 
 The rule that decides which definition is graded: a graded name is probed
 as it stands right after the last student cell (a solution cell or one the
@@ -31,7 +38,6 @@ hand its work to Keras or anything else. The results and models land in
 from __future__ import annotations
 
 import builtins
-import json
 import os
 import shutil
 import signal
@@ -60,7 +66,7 @@ class _NoShell:
 
 
 def main(argv=None):
-    """Replays the notebook and probes its graded names; exit status 0.
+    """Replays each notebook in a process of its own and probes its graded names; exit status 0.
 
     Args:
         argv: `[JOB, OUT]`, default `sys.argv[1:]`.
@@ -72,17 +78,35 @@ def main(argv=None):
     replay = Replay.from_json((job_dir / REPLAY_FILE).read_text())
     _quiet()
     if replay.world == "keras":
-        _skip_training()
+        _skip_training()  # imports Keras here, once, before any student code
+    home = Path.cwd()
+    for index, notebook in enumerate(replay.notebooks):
+        folder, out = home / f"notebook-{index}", out_dir / str(index)
+        folder.mkdir()
+        out.mkdir()
+        pid = os.fork()
+        if pid == 0:  # the notebook's own process: whatever its cells do, it ends here
+            try:
+                os.chdir(folder)
+                _replay(notebook, replay, out)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+    return 0
+
+
+def _replay(notebook, replay, out_dir):
+    """Replays one notebook's cells in this process and probes its graded names into `out_dir`."""
     Path(probe.FOLDER).mkdir(exist_ok=True)
     namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": _NoShell,
                  "display": lambda *args, **kwargs: None}
-    wanted = _requests_by_name(replay.requests)
+    wanted = _requests_by_name(notebook.requests)
     results, probed = {}, set()
-    last_student = max((i for i, cell in enumerate(replay.cells) if cell[1]), default=-1)
-    last = len(replay.cells) - 1
-    for index, (code, student) in enumerate(replay.cells[:last_student + 1]):
+    last_student = max((i for i, cell in enumerate(notebook.cells) if cell[1]), default=-1)
+    last = len(notebook.cells) - 1
+    for index, (code, student) in enumerate(notebook.cells[:last_student + 1]):
         before = {name: namespace.get(name) for name in wanted}
-        seconds = min(replay.cell_seconds, STOPPED_CELL_SECONDS) if replay.stopped and index == last else \
+        seconds = min(replay.cell_seconds, STOPPED_CELL_SECONDS) if notebook.stopped and index == last else \
             replay.cell_seconds
         if not _run_cell(code, index, namespace, seconds):
             break  # past its time, as in a notebook: no later cell runs
@@ -94,7 +118,6 @@ def main(argv=None):
     for name in wanted:
         if name not in probed:
             _probe(wanted[name], namespace, results, replay.call_seconds, out_dir)
-    return 0
 
 
 def _requests_by_name(requests):

@@ -8,23 +8,36 @@ import json
 import subprocess
 import sys
 
-from autograder.sandbox.contracts import REPLAY_FILE, RESULT_FILE, Replay, decode_value
+from autograder.sandbox.contracts import REPLAY_FILE, RESULT_FILE, Replay, ReplayNotebook, decode_value
 from tests.engine.conftest import REPO
 
 DOUBLE = {"action": "call", "id": "double_tests", "function": "double", "cases": [[2], [5]]}
 
 
-def _replayed(tmp_path, cells, *, stopped=False, cell_seconds=20.0):
+def _run(tmp_path, notebooks, *, cell_seconds=20.0):
+    """Replays `notebooks` (pairs of cells and `stopped`) in one process; the outputs probed per notebook."""
     job, out, home = tmp_path / "job", tmp_path / "out", tmp_path / "home"
     for folder in (job, out, home):
         folder.mkdir()
-    replay = Replay("n.ipynb", "numpy", tuple(cells), (DOUBLE,), 5.0, cell_seconds, stopped)
+    replay = Replay("numpy", tuple(ReplayNotebook(f"n{i}.ipynb", tuple(cells), (DOUBLE,), stopped)
+                                   for i, (cells, stopped) in enumerate(notebooks)), 5.0, cell_seconds)
     (job / REPLAY_FILE).write_text(replay.to_json())
     subprocess.run([sys.executable, "-m", "autograder.sandbox.replay", str(job), str(out)], cwd=home, timeout=120,
                    env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}, check=True)
-    result = json.loads((out / RESULT_FILE).read_text())["double_tests"]
-    return [decode_value(o["value"]) if "value" in o else o.get("error") for o in result.get("outputs", [])] \
-        or result
+    found = []
+    for index in range(len(notebooks)):
+        path = out / str(index) / RESULT_FILE
+        if not path.exists():
+            found.append(None)
+            continue
+        result = json.loads(path.read_text())["double_tests"]
+        found.append([decode_value(o["value"]) if "value" in o else o.get("error") for o in result.get("outputs", [])]
+                     or result)
+    return found
+
+
+def _replayed(tmp_path, cells, *, stopped=False, cell_seconds=20.0):
+    return _run(tmp_path, [(cells, stopped)], cell_seconds=cell_seconds)[0]
 
 
 def test_a_helper_a_later_cell_rebinds_does_not_change_what_is_graded(tmp_path):
@@ -52,3 +65,13 @@ def test_a_cell_past_its_time_stops_the_replay_as_it_stops_a_notebook(tmp_path):
 def test_what_the_stopping_cell_defines_before_it_stops_counts(tmp_path):
     cells = [("def double(x):\n    return 2 * x\nimport time\nwhile True:\n    time.sleep(0.1)", True)]
     assert _replayed(tmp_path, cells, stopped=True) == [4, 10]
+
+
+def test_each_notebook_replays_in_a_process_of_its_own(tmp_path):
+    """One notebook's names, module state and end never reach the next: it starts as a fresh process would."""
+    first = [("import numpy\nnumpy.add = None\ndef double(x):\n    return 2 * x", True), ("import os\nos._exit(3)", False)]
+    second = [("double = 'a leftover of the first notebook?'", False),
+              ("import numpy\ndef double(x):\n    return int(numpy.add(x, x))", True)]
+    third = [("print('defines nothing')", True)]
+    assert _run(tmp_path, [(first, False), (second, False), (third, False)]) == \
+        [[4, 10], [4, 10], {"missing": "`double` is not defined"}]
