@@ -30,7 +30,6 @@ import json
 import os
 import pickle
 import select
-import signal
 import struct
 import subprocess
 import sys
@@ -229,7 +228,9 @@ def _tail(log):
 
 
 def serve():
-    """The worker process: answers calls until its standard input closes."""
+    """The worker process: answers calls until its standard input closes, and ends with the grader (even a
+    grader killed with SIGKILL: no training goes on for nobody)."""
+    _end_with_parent()
     reader = os.fdopen(os.dup(0), "rb")
     writer = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a library prints goes to the log, never into the answers
@@ -253,6 +254,21 @@ def serve():
             _send(writer, ("ok", getattr(verifier, method)(*args, **kwargs)))
         except Exception as error:  # the caller decides what a failure means; this process goes on
             _send(writer, ("error", f"{type(error).__name__}: {str(error)[:300]}"))
+
+
+def _end_with_parent():
+    """Ends this process within a second of the grader's death (the parent that started it), so that a grader
+    killed with SIGKILL leaves no training running for nobody."""
+    import threading
+
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -11,9 +11,11 @@ spec CNN itself, whose trainings on the grader's seeds are the references'.
 """
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -41,7 +43,7 @@ print(json.dumps({"keras": "keras" in sys.modules, "trainings": dict(run.trainin
 """
 
 
-def _graded(root, where):
+def _course(root, where):
     course = root / f"course-{where}"
     for folder in ("solutions", "assignments"):
         shutil.copytree(REPO / folder, course / folder)
@@ -49,13 +51,41 @@ def _graded(root, where):
     work = Course(course)
     for example in CLASS:
         work.submit(example.student, build_submission(example, work))
-    env = {key: value for key, value in __import__("os").environ.items()
+    return course
+
+
+def _env():
+    env = {key: value for key, value in os.environ.items()
            if key not in ("CNNKIT_DATA", "CNNKIT_CACHE", "CNNKIT_CHECK_SEED")}
     env["CNNKIT_COURSE_SECRET"] = "verification-tasks"
-    out = subprocess.run([sys.executable, "-c", GRADE, str(course), where], capture_output=True, text=True, env=env,
+    return env
+
+
+def _graded(root, where, course=None):
+    course = course or _course(root, where)
+    out = subprocess.run([sys.executable, "-c", GRADE, str(course), where], capture_output=True, text=True, env=_env(),
                          timeout=1500, cwd=REPO)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1]), out.stderr, course
+
+
+def _recorded(course):
+    """Each result line of the course's log: (student, {grade id: score})."""
+    lines = (course / "reports" / ASSIGNMENT / "results.jsonl").read_text().splitlines()
+    return [(record["student"], {key: cell["score"] for key, cell in record["cells"].items()})
+            for record in map(json.loads, lines)]
+
+
+def _grader_processes():
+    found = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            command = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+        except OSError:
+            continue
+        if "autograder.pipeline.trusted" in command or "autograder.sandbox" in command:
+            found.add(pid)
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +118,29 @@ def test_the_same_scores_and_feedback_wherever_it_ran_from_cold_records(two_work
     graded, _, _ = two_workers
     again, log, _ = _graded(tmp_path, where)
     assert again["cells"] == graded["cells"], log
+
+
+def test_a_grader_killed_mid_training_leaves_nothing_running_and_the_rerun_records_each_result_once(two_workers,
+                                                                                                  tmp_path):
+    graded, _, _ = two_workers
+    course, before = _course(tmp_path, "killed"), _grader_processes()
+    process = subprocess.Popen([sys.executable, "-c", GRADE, str(course), "2"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=_env(), cwd=REPO)
+    seen = []
+    for line in process.stderr:  # the announcements: the kill comes once a verifier training has started
+        seen.append(line)
+        if "training " in line and "under the budget" in line:
+            break
+    process.kill()  # SIGKILL: no handler runs, nothing is cleaned up by the grader itself
+    process.wait(timeout=30)
+    assert any("under the budget" in line for line in seen), "".join(seen)
+    time.sleep(3)
+    assert _grader_processes() - before == set(), "the sandboxes and trusted workers end with the grader"
+    killed = _recorded(course) if (course / "reports" / ASSIGNMENT / "results.jsonl").exists() else []
+    assert len(killed) < len(CLASS), "killed before the class was graded"
+
+    _graded(tmp_path, "killed", course)
+    recorded = _recorded(course)
+    assert sorted(student for student, _ in recorded) == sorted(e.student for e in CLASS), "every result once"
+    expected = {student: {grade_id: score for grade_id, score, _ in cells} for student, cells in graded["cells"].items()}
+    assert dict(recorded) == expected, "the same scores as a run that was never killed"
