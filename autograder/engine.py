@@ -15,6 +15,7 @@ resumes.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import sys
@@ -46,6 +47,7 @@ __all__ = ["INTERRUPTED", "GradingRun", "grade", "train_references", "trainings_
 
 KERNEL_THREADS = 1
 INTERRUPTED = 130  # the exit status of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT)
+LATE = "the LMS marked this submission late (Canvas' late_ prefix): apply the course's late policy"
 TRAINED_DIR = ".cnnkit/trained"  # where a course records its trainings under the budget
 REFERENCE_SECONDS = 3600  # training every reference an assignment needs, once
 
@@ -202,11 +204,14 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
                 if isinstance(outcome, Stopped):
                     continue
                 graded = outcome if isinstance(outcome, Graded) else Graded(grader.fault(job, _lost(job), outcome))
+                result = graded.result
+                if job.submission.late:
+                    result = dataclasses.replace(result, flags=result.flags + (LATE,))
                 with stopping.deferred():  # a Ctrl-C waits for this submission's record to be whole
-                    record(graded.result, assignment=assignment, db_url=course.db_url, log=log,
-                           autograded_dir=course.root / "autograded", execution=graded.execution,
-                           prepared=graded.prepared, submitted_at=job.submission.submitted_at)
-                run.results[job.student] = graded.result
+                    result = record(result, assignment=assignment, db_url=course.db_url, log=log,
+                                    autograded_dir=course.root / "autograded", execution=graded.execution,
+                                    prepared=graded.prepared, submitted_at=job.submission.submitted_at)
+                run.results[job.student] = result
                 run.graded.append(job.student)
                 run.trainings.update(graded.trainings)
                 with counting:

@@ -3,11 +3,21 @@
 Two sources:
 
 - nbgrader's layout, `COURSE/submitted/<student>/<assignment>/*.ipynb`;
-- a folder or zip as an LMS download gives it: a folder per student
-  (`<student>/.../*.ipynb`), or notebooks side by side, named
-  `<student>_<notebook>.ipynb` (Canvas' `<login>_<user id>_<file id>_<notebook>.ipynb`
-  gives the login), or `<student>.ipynb` when each student hands in one
-  notebook (it is then recognised by the graded cells it holds).
+- a folder or zip as an LMS download gives it, inside any number of wrapper
+  folders (`submissions/...`): a folder per student (`<student>/.../*.ipynb`,
+  Moodle's `<Full Name>_<id>_assignsubmission_file_/` gives the name), or
+  notebooks side by side, named `<student>_<notebook>.ipynb` (Canvas'
+  `<login>_<user id>_<file id>_<notebook>.ipynb` gives the login, its `late_`
+  prefix marks the submission late; Blackboard's
+  `<assignment>_<student>_attempt_<date>_<notebook>.ipynb` gives the student),
+  or `<student>.ipynb` when each student hands in one notebook (it is then
+  recognised by the graded cells it holds).
+
+A resubmission's suffix (Canvas' `-1`, Jupyter's `-Copy1`) is not part of the
+name; a notebook renamed by its student is recognised by its graded cells,
+in nbgrader's layout too (the file with the notebook's own name wins). Every
+file that is not collected gets a line saying why (a PDF, a `.py`, a second
+copy), and finding nothing at all is an error that names where it looked.
 
 Nothing is extracted or written: notebooks are read into memory. A student id
 or file name that could reach outside its folder (`/`, `..`, a leading dot,
@@ -37,7 +47,11 @@ MAX_TOTAL_BYTES = 4 * 1000**3  # everything a collection reads into memory, toge
 MAX_RATIO = 200  # a notebook's JSON compresses 5-20 times; far more is a zip bomb
 _SAFE = re.compile(r"^[A-Za-z0-9@+][A-Za-z0-9._@+ -]{0,127}$")
 _JUNK = {".ipynb_checkpoints", ".DS_Store", "__MACOSX", ".git", "Thumbs.db"}
-_CANVAS = re.compile(r"^(?:late_)?(?P<login>[^_]+)_\d+_\d+$")
+_CANVAS = re.compile(r"^(?P<late>late_)?(?P<login>[^_]+)_\d+_\d+$")
+_BLACKBOARD = re.compile(r"^.+?_(?P<login>[^_]+)_attempt_[\d-]+$")
+_MOODLE = re.compile(r"^(?P<name>.+?)_\d+_assignsubmission_(?:file|onlinetext)_?$")
+_RESUBMITTED = re.compile(r"(?:-\d+|-Copy\d+| \(\d+\))$")  # Canvas' -1, Jupyter's -Copy1, a browser's (1)
+_NOT_COLLECTED = ("timestamp.txt",)  # read beside the notebooks, not a file of its own
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,7 @@ class Submission:
         origin: where it was found, for messages.
         submitted_at: when it was submitted (a naive UTC `datetime`, from
             nbgrader's `timestamp.txt`), or None when unknown.
+        late: True when the LMS marked a file of it late (Canvas' `late_`).
     """
 
     student: str
@@ -58,17 +73,19 @@ class Submission:
     digest: str
     origin: str
     submitted_at: object = None
+    late: bool = False
 
 
 @dataclass(frozen=True)
 class Refusal:
-    """An entry that was not collected, and why."""
+    """An entry that was not collected, and why (`skipped`: harmless, e.g. a PDF beside the notebooks)."""
 
     where: str
     reason: str
+    verb: str = "refused"
 
     def line(self):
-        return f"refused {self.where}: {self.reason}"
+        return f"{self.verb} {self.where}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -122,25 +139,67 @@ def collect(course_root, assignment, expected, submissions=None):
         A `Collection`.
 
     Raises:
-        FileNotFoundError: if the folder or zip does not exist.
+        FileNotFoundError: if the folder or zip does not exist, or holds no
+            notebook of the assignment (the message names where it looked).
     """
     if submissions is None:
         root = Path(course_root) / "submitted"
-        entries = _folder_entries(root, refused := [], depth=3)
-        by_student = defaultdict(dict)
-        for parts, read in entries:
-            if len(parts) == 3 and parts[1] == assignment and parts[2] in expected:
-                by_student[parts[0]][parts[2]] = read
+        refused = []
+        by_student = _nbgrader_students(_folder_entries(root, refused, depth=3), assignment, expected, refused)
         times = {student: _timestamp(root / student / assignment / "timestamp.txt") for student in by_student}
-        return _collection(by_student, refused, f"student ids: folder names under {root}", root, times)
-    path = Path(submissions)
-    if not path.exists():
-        raise FileNotFoundError(f"no such folder or zip: {path}")
-    refused = []
-    entries = _zip_entries(path, refused) if path.is_file() else _folder_entries(path, refused, depth=4)
-    entries = _strip_common_folder(entries)
-    by_student, ids_from = _assign_students(entries, expected, refused)
-    return _collection(by_student, refused, ids_from, path)
+        found = _collection(by_student, refused, f"student ids: folder names under {root}", root, times)
+        where = f"{root}/<student>/{assignment}/*.ipynb"
+    else:
+        path = Path(submissions)
+        if not path.exists():
+            raise FileNotFoundError(f"no such folder or zip: {path}")
+        refused = []
+        entries = _zip_entries(path, refused) if path.is_file() else _folder_entries(path, refused, depth=8)
+        entries = _strip_wrappers(entries, expected)
+        by_student, ids_from, late = _assign_students(entries, expected, refused)
+        found = _collection(by_student, refused, ids_from, path, late=late)
+        where = str(path)
+    if not found.submissions:
+        refusals = f" ({len(found.refused)} file(s) refused or skipped: {found.refused[0].line()}" + \
+            (", ..." if len(found.refused) > 1 else "") + ")" if found.refused else ""
+        raise FileNotFoundError(f"no notebook of assignment {assignment!r} found in {where}{refusals}")
+    return found
+
+
+def _nbgrader_students(entries, assignment, expected, refused):
+    """nbgrader's layout: `<student>/<assignment>/<notebook>`; a renamed notebook is recognised by its cells
+    when the student has no file of that name; everything else gets a line."""
+    by_student, renamed = defaultdict(dict), []
+    for parts, read in entries:
+        where = "/".join(parts)
+        if len(parts) != 3 or parts[1] != assignment:
+            if len(parts) == 3 or parts[-1].endswith(".ipynb"):
+                refused.append(Refusal(where, f"not in a folder of assignment {assignment!r}", "skipped"))
+        elif not parts[2].endswith(".ipynb"):
+            if parts[2] not in _NOT_COLLECTED:
+                refused.append(Refusal(where, _not_a_notebook(parts[2]), "skipped"))
+        elif parts[2] in expected:
+            by_student[parts[0]][parts[2]] = read
+        else:
+            renamed.append((parts, read))
+    for (student, _, name), read in renamed:
+        notebook = _known_notebook(name, expected, read)
+        where = f"{student}/{assignment}/{name}"
+        if notebook is None:
+            refused.append(Refusal(where, "not one of the assignment's notebooks (its graded cells are not "
+                                          "those of any)", "skipped"))
+        elif notebook in by_student[student]:
+            refused.append(Refusal(where, f"another copy of {notebook}: the file named {notebook} is graded",
+                                   "skipped"))
+        else:
+            by_student[student][notebook] = read
+            refused.append(Refusal(where, f"graded as {notebook} (recognised by its graded cells)", "renamed"))
+    return by_student
+
+
+def _not_a_notebook(name):
+    kind = Path(name).suffix or "no extension"
+    return f"not a notebook ({kind}): only .ipynb files are graded"
 
 
 def _timestamp(path):
@@ -155,7 +214,7 @@ def _timestamp(path):
         return None
 
 
-def _collection(by_student, refused, ids_from, origin, times=None):
+def _collection(by_student, refused, ids_from, origin, times=None, late=()):
     found, total = [], 0
     for student in sorted(by_student):
         notebooks = {}
@@ -173,7 +232,7 @@ def _collection(by_student, refused, ids_from, origin, times=None):
             notebooks[name] = content
         if notebooks:
             found.append(Submission(student, notebooks, content_hash(notebooks), f"{origin}/{student}",
-                                    (times or {}).get(student)))
+                                    (times or {}).get(student), student in late))
     return Collection(tuple(found), tuple(refused), ids_from)
 
 
@@ -203,6 +262,10 @@ def _folder_entries(root, refused, depth):
                 walk(child, parts + (child.name,))
             elif child.is_file() and child.suffix == ".ipynb":
                 entries.append((parts + (child.name,), _file_reader(child)))
+            elif child.is_file() and child.name not in _NOT_COLLECTED:
+                refused.append(Refusal(where, _not_a_notebook(child.name), "skipped"))
+            elif child.is_dir():
+                refused.append(Refusal(where, f"folder nested deeper than {depth} levels", "skipped"))
 
     walk(root, ())
     return entries
@@ -239,6 +302,8 @@ def _zip_entries(path, refused):
                 refused.append(Refusal(f"{path.name}:{name}", problem))
             else:
                 entries.append((parts, _zip_reader(archive, info)))
+        elif parts[-1] not in _NOT_COLLECTED:
+            refused.append(Refusal(f"{path.name}:{name}", _not_a_notebook(parts[-1]), "skipped"))
     return entries
 
 
@@ -261,37 +326,57 @@ def _zip_reader(archive, info):
     return read
 
 
-def _strip_common_folder(entries):
-    """Drops one folder that wraps everything (`submissions/...` in many LMS zips)."""
-    while entries and all(len(parts) > 2 for parts, _ in entries) and len({parts[0] for parts, _ in entries}) == 1:
-        entries = [(parts[1:], read) for parts, read in entries]
+def _strip_wrappers(entries, expected):
+    """Drops the folders that wrap everything (`submissions/...`, at any depth), but never a student's own
+    folder: one that holds the assignment's notebooks under their own names."""
+    while entries and all(len(parts) > 1 for parts, _ in entries) and len({parts[0] for parts, _ in entries}) == 1:
+        inner = [(parts[1:], read) for parts, read in entries]
+        if any(len(parts) == 1 and _bare(parts[0]) in expected for parts, _ in inner):
+            break  # `alice/01_convolution.ipynb`: the folder names the student
+        entries = inner
     return entries
 
 
+def _bare(name):
+    """A file name without a resubmission suffix (`01_convolution-1.ipynb` -> `01_convolution.ipynb`)."""
+    stem = name[:-len(".ipynb")] if name.endswith(".ipynb") else name
+    return _RESUBMITTED.sub("", stem) + ".ipynb"
+
+
 def _assign_students(entries, expected, refused):
+    """(notebooks by student, how ids were read, the students an LMS marked late)."""
     claims = defaultdict(list)  # (student, notebook) -> [(where, read)]
-    kinds = set()
+    kinds, late = set(), set()
     stems = sorted((name[:-len(".ipynb")] for name in expected), key=len, reverse=True)
     for parts, read in entries:
         where = "/".join(parts)
         if len(parts) > 1:  # a folder per student: the folder names the student
-            student, notebook = parts[0], _known_notebook(parts[-1], expected, read)
-            kinds.add("folder names (a folder per student)")
+            moodle = _MOODLE.match(parts[0])
+            student = moodle.group("name").replace(" ", "_") if moodle else parts[0]
+            notebook = _known_notebook(_bare(parts[-1]), expected, read)
+            kinds.add("Moodle folder names (<name>_<id>_assignsubmission_file_)" if moodle else
+                      "folder names (a folder per student)")
         else:
-            stem = parts[0][:-len(".ipynb")]
+            stem = _bare(parts[0])[:-len(".ipynb")]
             suffix = next((s for s in stems if stem.endswith(s) and len(stem) > len(s)), None)
             if suffix:
                 prefix = stem[:-len(suffix)].rstrip("_- ")
-                canvas = _CANVAS.match(prefix)
-                student, notebook = (canvas.group("login") if canvas else prefix), suffix + ".ipynb"
-                kinds.add("file names before the notebook's name (Canvas style <login>_<id>_<id>_ too)")
+                canvas, blackboard = _CANVAS.match(prefix), _BLACKBOARD.match(prefix)
+                student = canvas.group("login") if canvas else blackboard.group("login") if blackboard else prefix
+                notebook = suffix + ".ipynb"
+                if canvas and canvas.group("late"):
+                    late.add(student)
+                kinds.add("Canvas file names (<login>_<id>_<id>_<notebook>)" if canvas else
+                          "Blackboard file names (<assignment>_<login>_attempt_<date>_<notebook>)" if blackboard else
+                          "file names before the notebook's name (<student>_<notebook>)")
             else:
                 student, notebook = stem, _known_notebook(parts[0], expected, read)
                 kinds.add("file names (one notebook per student, recognised by its graded cells)")
         if not student or not safe_name(student):
             refused.append(Refusal(where, "no usable student id in the name"))
         elif notebook is None:
-            refused.append(Refusal(where, "not one of the assignment's notebooks"))
+            refused.append(Refusal(where, "not one of the assignment's notebooks (neither its name nor its graded "
+                                          "cells are those of any)", "skipped"))
         else:
             claims[(student, notebook)].append((where, read))
     by_student = defaultdict(dict)
@@ -303,7 +388,7 @@ def _assign_students(entries, expected, refused):
         refused += [Refusal(where, f"{len(found)} files claim {notebook} of student {student} ({places}): all "
                                    "refused, since no file may take a student's identity; hand in one")
                     for where, _ in found]
-    return by_student, "student ids: " + ("; ".join(sorted(kinds)) or "no notebooks found")
+    return by_student, "student ids: " + ("; ".join(sorted(kinds)) or "no notebooks found"), late
 
 
 def _known_notebook(name, expected, read):

@@ -14,8 +14,10 @@ a kill is ignored and cut off on the next run.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 
 from autograder.pipeline.files import replace_file
@@ -91,7 +93,15 @@ def record(result, *, assignment, db_url, log, autograded_dir, execution=None, p
             sandbox, if any.
         submitted_at: when the student submitted (naive UTC), for the
             gradebook's lateness; None records the grading time.
+
+    Returns:
+        The result as recorded: stamped with when it was graded and the
+        grader's version.
     """
+    from cnnkit import __version__
+
+    result = dataclasses.replace(result, graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                 grader_version=__version__)
     record_submission(db_url, assignment, result.student, result.by_notebook(), timestamp=submitted_at)
     folder = Path(autograded_dir) / result.student / assignment
     if execution is not None:
@@ -99,6 +109,7 @@ def record(result, *, assignment, db_url, log, autograded_dir, execution=None, p
     if prepared is not None:
         _write_folder(folder / SUBMITTED_DIR, {name: text.encode() for name, text in prepared.notebooks.items()})
     log.append(result)
+    return result
 
 
 def _write_notebooks(folder, execution):

@@ -58,6 +58,8 @@ class SubmissionResult:
         grader_fault: what went wrong in the grader itself, when a fault of
             its own (not the submission) decided this result ("" otherwise);
             such a result is graded again by the next run.
+        graded_at: when it was recorded (ISO 8601, UTC; "" until then).
+        grader_version: the version of cnnkit that graded it.
     """
 
     student: str
@@ -75,6 +77,8 @@ class SubmissionResult:
     claims: dict = field(default_factory=dict)
     seed: int | None = None
     grader_fault: str = ""
+    graded_at: str = ""
+    grader_version: str = ""
 
     @property
     def score(self):
@@ -99,7 +103,8 @@ class SubmissionResult:
                   "flags": list(self.flags), "seconds": round(self.seconds, 2), "worker": self.worker,
                   "device": self.device, "hash": self.hash, "limits_hit": list(self.limits_hit),
                   "peak_memory": self.peak_memory, "notebooks": self.notebooks, "claims": self.claims,
-                  "seed": self.seed, "grader_fault": self.grader_fault}
+                  "seed": self.seed, "grader_fault": self.grader_fault, "graded_at": self.graded_at,
+                  "grader_version": self.grader_version}
         return json.dumps(record, sort_keys=False)
 
     @classmethod
@@ -121,7 +126,8 @@ class SubmissionResult:
                    tuple(record.get("flags", ())), float(record.get("seconds", 0)), record.get("worker", ""),
                    record.get("device", "cpu"), record.get("hash", ""), tuple(record.get("limits_hit", ())),
                    record.get("peak_memory"), record.get("notebooks", {}), record.get("claims", {}),
-                   record.get("seed"), str(record.get("grader_fault") or ""))
+                   record.get("seed"), str(record.get("grader_fault") or ""), str(record.get("graded_at") or ""),
+                   str(record.get("grader_version") or ""))
 
 
 def _cell_json(cell):

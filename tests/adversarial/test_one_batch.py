@@ -15,7 +15,6 @@ helper name a later instructor cell rebinds keeps full marks, unflagged. The
 last tests look inside a sandbox: no module there can produce a graded answer.
 """
 
-import io
 import json
 import resource
 import subprocess

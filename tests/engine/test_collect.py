@@ -188,3 +188,80 @@ def test_a_deeply_nested_file_is_not_taken_for_a_notebook_and_stops_nothing(tmp_
     (flat / "ann" / "extra.ipynb").write_bytes(b'{"cells": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
     found = collect(tmp_path, "cnn", EXPECTED, flat)
     assert any("not one of the assignment's notebooks" in r.reason for r in found.refused), found.refused
+
+
+def test_a_wrapper_folder_of_canvas_files_is_a_class_not_one_student(tmp_path):
+    lms = tmp_path / "download" / "submissions"
+    lms.mkdir(parents=True)
+    for login, user in (("alice", 1001), ("bob", 1002), ("carol", 1003)):
+        (lms / f"{login}_{user}_5002_01_convolution.ipynb").write_bytes(_nb("correlate2d"))
+    (lms / "late_dave_1004_5003_01_convolution.ipynb").write_bytes(_nb("correlate2d"))
+    (lms / "erin_1005_5007_01_convolution-1.ipynb").write_bytes(_nb("correlate2d"))  # a resubmission
+    found = collect(tmp_path, "cnn", EXPECTED, tmp_path / "download")
+    assert [s.student for s in found.submissions] == ["alice", "bob", "carol", "dave", "erin"]
+    assert [s.late for s in found.submissions] == [False, False, False, True, False]
+    assert "Canvas" in found.ids_from and found.refused == ()
+
+
+def test_a_students_own_folder_is_never_taken_for_a_wrapper(tmp_path):
+    (tmp_path / "lms" / "ann").mkdir(parents=True)
+    (tmp_path / "lms" / "ann" / "01_convolution.ipynb").write_bytes(_nb("correlate2d"))
+    found = collect(tmp_path, "cnn", EXPECTED, tmp_path / "lms")
+    assert [s.student for s in found.submissions] == ["ann"]
+
+
+def test_moodle_and_blackboard_names_give_the_student(tmp_path):
+    lms = tmp_path / "lms"
+    (lms / "Ann Lee_4411_assignsubmission_file_").mkdir(parents=True)
+    (lms / "Ann Lee_4411_assignsubmission_file_" / "01_convolution.ipynb").write_bytes(_nb("correlate2d"))
+    (lms / "cnn_jdoe_attempt_2026-11-30-10-15-00_01_convolution.ipynb").write_bytes(_nb("correlate2d"))
+    found = collect(tmp_path, "cnn", EXPECTED, lms)
+    assert [s.student for s in found.submissions] == ["Ann_Lee", "jdoe"]
+
+
+def test_every_file_left_out_gets_a_line_with_its_reason(tmp_path):
+    lms = tmp_path / "lms"
+    (lms / "ann").mkdir(parents=True)
+    (lms / "ann" / "01_convolution.ipynb").write_bytes(_nb("correlate2d"))
+    (lms / "ann" / "report.pdf").write_bytes(b"%PDF")
+    (lms / "ann" / "helpers.py").write_text("x = 1")
+    (lms / "ann" / "notes.ipynb").write_bytes(_nb("something-else"))
+    lines = [r.line() for r in collect(tmp_path, "cnn", EXPECTED, lms).refused]
+    assert "skipped ann/report.pdf: not a notebook (.pdf): only .ipynb files are graded" in lines
+    assert "skipped ann/helpers.py: not a notebook (.py): only .ipynb files are graded" in lines
+    assert any(line.startswith("skipped ann/notes.ipynb: not one of the assignment's notebooks") for line in lines)
+
+
+def test_in_nbgrader_layout_a_renamed_notebook_is_recognised_and_the_rest_gets_a_line(tmp_path):
+    folder = tmp_path / "submitted" / "ann" / "cnn"
+    folder.mkdir(parents=True)
+    (folder / "01_convolution-Copy1.ipynb").write_bytes(_nb("correlate2d", "convolve2d"))  # renamed by Jupyter
+    (folder / "02_pooling.ipynb").write_bytes(_nb("pool2d"))
+    (folder / "02_pooling-Copy1.ipynb").write_bytes(_nb("pool2d"))  # a copy beside the original
+    (folder / "answers.txt").write_text("42")
+    (folder / "timestamp.txt").write_text("2026-11-30 10:00:00.000000 UTC")
+    found = collect(tmp_path, "cnn", EXPECTED)
+    assert set(found.submissions[0].notebooks) == {"01_convolution.ipynb", "02_pooling.ipynb"}
+    lines = [r.line() for r in found.refused]
+    assert "renamed ann/cnn/01_convolution-Copy1.ipynb: graded as 01_convolution.ipynb (recognised by its graded " \
+           "cells)" in lines
+    assert any(line.startswith("skipped ann/cnn/02_pooling-Copy1.ipynb: another copy of 02_pooling.ipynb")
+               for line in lines)
+    assert "skipped ann/cnn/answers.txt: not a notebook (.txt): only .ipynb files are graded" in lines
+    assert not any("timestamp.txt" in line for line in lines)
+
+
+@pytest.mark.parametrize("layout", ["empty folder", "mistyped assignment", "nothing submitted"])
+def test_finding_nothing_is_an_error_that_names_where_it_looked(tmp_path, layout):
+    if layout == "empty folder":
+        (tmp_path / "lms").mkdir()
+        where, call = str(tmp_path / "lms"), lambda: collect(tmp_path, "cnn", EXPECTED, tmp_path / "lms")
+    elif layout == "mistyped assignment":
+        (tmp_path / "submitted" / "ann" / "cnn").mkdir(parents=True)
+        (tmp_path / "submitted" / "ann" / "cnn" / "01_convolution.ipynb").write_bytes(_nb("correlate2d"))
+        where, call = "submitted/<student>/cnm/*.ipynb", lambda: collect(tmp_path, "cnm", EXPECTED)
+    else:
+        where, call = "submitted/<student>/cnn/*.ipynb", lambda: collect(tmp_path, "cnn", EXPECTED)
+    with pytest.raises(FileNotFoundError, match="no notebook of assignment") as error:
+        call()
+    assert where in str(error.value)
