@@ -119,6 +119,7 @@ def check_notebook(path, *, release=None, limits=None):
     except ValueError as error:
         report.findings.append(Finding(True, f"the grader cannot read it: {error}"))
         return report
+    report.findings += _repairs(notebook, released, report.release.name)
     report.findings += _structure(notebook, released) + _unfinished(notebook)
     report.findings += _run(as_graded(notebook, released), report.release.name, limits, report)
     report.findings.sort(key=lambda finding: not finding.blocking)
@@ -186,6 +187,19 @@ def _well_formed(raw, released, name):
 
     template = NotebookTemplate(name, frozenset(_grade_ids(released)), {})
     return well_formed(raw, template)
+
+
+def _repairs(notebook, released, name):
+    """What the grader would repair in the graded cells (as nbgrader does), each with how to fix it."""
+    import copy
+
+    from autograder.course.templates import NotebookTemplate
+    from autograder.pipeline.prepare import repaired
+
+    template = NotebookTemplate(name, frozenset(_grade_ids(released)), {})
+    return [Finding(False, f"{line}; to fix it, delete that cell (or copy only its code into a new cell): the grader "
+                           "flags the notebook for a person to look at") for line in repaired(copy.deepcopy(notebook),
+                                                                                               template)]
 
 
 def _structure(notebook, released):

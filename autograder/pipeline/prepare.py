@@ -2,8 +2,11 @@
 
 Runs in the grader, never in the sandbox, and executes nothing. A notebook is
 *malformed* when it is not JSON, is of an nbformat this grader does not read,
-has duplicated cell ids or grade ids, or holds graded cells the instructor's
-release does not have. A well-formed notebook goes through nbgrader's own
+or has duplicated cell ids. Graded cells are repaired as nbgrader repairs
+them, and each repair is flagged for a person: a cell whose grade id the
+release does not have becomes an ordinary cell, and of cells sharing a grade id
+(a cell copied in Jupyter copies its metadata) the last one is graded and the
+others become ordinary cells. A well-formed notebook goes through nbgrader's own
 sanitising steps, as `nbgrader autograde` does: outputs cleared, the kernel
 spec, locked cells and hidden tests restored from the gradebook, cell
 metadata checked.
@@ -17,7 +20,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-__all__ = ["MalformedNotebook", "Prepared", "prepare", "well_formed"]
+__all__ = ["MalformedNotebook", "Prepared", "prepare", "repaired", "well_formed"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class Prepared:
             assignment order; only notebooks that are well formed.
         malformed: dict of file name -> why it cannot be graded.
         missing: names of the assignment's notebooks not submitted.
+        repairs: dict of file name -> tuple of lines, what was repaired
+            in its graded cells (see `repaired`).
         probes: dict of file name -> the verifier's probe source for it,
             handed to the sandbox's runner on its standard input.
     """
@@ -39,6 +44,7 @@ class Prepared:
     malformed: dict = field(default_factory=dict)
     missing: tuple = ()
     probes: dict = field(default_factory=dict)
+    repairs: dict = field(default_factory=dict)
 
 
 def prepare(submission, templates, *, assignment, db_url):
@@ -54,7 +60,7 @@ def prepare(submission, templates, *, assignment, db_url):
     Returns:
         A `Prepared`.
     """
-    notebooks, malformed, missing = {}, {}, []
+    notebooks, malformed, missing, repairs = {}, {}, [], {}
     for template in templates:
         raw = submission.notebooks.get(template.name)
         if raw is None:
@@ -62,13 +68,15 @@ def prepare(submission, templates, *, assignment, db_url):
             continue
         try:
             notebook = well_formed(raw, template)
+            repairs[template.name] = tuple(repaired(notebook, template))
             notebooks[template.name] = nbformat.writes(
                 _sanitised(notebook, template, assignment=assignment, student=submission.student, db_url=db_url))
         except MalformedNotebook as error:
             malformed[template.name] = str(error)
         except Exception as error:  # whatever else its bytes provoke is this notebook's alone
             malformed[template.name] = f"the grader cannot read it ({type(error).__name__}: {str(error)[:160]})"
-    return Prepared(submission.student, notebooks, malformed, tuple(missing))
+    return Prepared(submission.student, notebooks, malformed, tuple(missing),
+                    repairs={name: lines for name, lines in repairs.items() if lines and name in notebooks})
 
 
 MAX_DEPTH = 64  # a notebook's JSON is about 6 deep; nbformat's validator recurses through all of it
@@ -114,20 +122,47 @@ def well_formed(raw, template):
     twice = [cell_id for cell_id, n in Counter(c.get("id") for c in cells if "id" in c).items() if n > 1]
     if twice:
         raise MalformedNotebook(f"cell id {twice[0]!r} appears {Counter(c.get('id') for c in cells)[twice[0]]} times")
-    grade_ids = [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in cells
-                 if isinstance(c.get("metadata", {}).get("nbgrader"), dict)]
-    repeated = [g for g, n in Counter(grade_ids).items() if g is not None and n > 1]
-    if repeated:
-        raise MalformedNotebook(f"grade id {repeated[0]!r} appears on {Counter(grade_ids)[repeated[0]]} cells")
-    unknown = sorted(str(g) for g in set(grade_ids) - template.grade_ids)
-    if unknown:
-        raise MalformedNotebook(f"cell {unknown[0]!r} has nbgrader metadata but is not in the released notebook")
     try:
         notebook = nbformat.reads(json.dumps(data), as_version=4)
         nbformat.validate(notebook)
     except Exception as error:  # nbformat's ValidationError and friends
         raise MalformedNotebook(f"not a valid notebook: {str(error).splitlines()[0][:200]}") from None
     return notebook
+
+
+def repaired(notebook, template):
+    """Repairs a notebook's graded cells as nbgrader does, in place, and says what was done.
+
+    A cell whose grade id the release does not have loses its nbgrader
+    metadata (nbgrader's `OverwriteCells` drops unknown ids); of cells that
+    share a grade id, the last keeps it and the others lose their metadata
+    (nbgrader's `DeduplicateIds`).
+
+    Args:
+        notebook: an `nbformat.NotebookNode`, changed in place.
+        template: the `autograder.course.templates.NotebookTemplate` it answers.
+
+    Returns:
+        A list of lines, one per repaired cell (empty when nothing changed).
+    """
+    lines, seen = [], set()
+    for index in reversed(range(len(notebook.cells))):
+        cell = notebook.cells[index]
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id") if isinstance(cell.metadata.get("nbgrader"),
+                                                                                    dict) else None
+        if grade_id is None:
+            continue
+        if grade_id not in template.grade_ids:
+            lines.append(f"cell {index + 1} carries grade id {grade_id!r}, which the released notebook does not have: "
+                         "graded as an ordinary cell, as nbgrader does")
+        elif grade_id in seen:
+            lines.append(f"cell {index + 1} repeats grade id {grade_id!r} (a cell copied in Jupyter?): the last cell "
+                         "with that id is graded and this one is an ordinary cell, as nbgrader does")
+        else:
+            seen.add(grade_id)
+            continue
+        del cell.metadata["nbgrader"]
+    return lines[::-1]
 
 
 def _sanitised(notebook, template, *, assignment, student, db_url):

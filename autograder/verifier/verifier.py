@@ -257,6 +257,7 @@ class Verifier:
             name = template.name
             stem = name[:-len(".ipynb")]
             plan = self.plans.get(name)
+            flags += [f"{name}: {line}: review it" for line in prepared.repairs.get(name, ())]
             if name in prepared.malformed or name in prepared.missing or name not in execution.notebooks:
                 why = (f"not graded: {prepared.malformed[name]}" if name in prepared.malformed else
                        "not graded: this notebook was not submitted" if name in prepared.missing else

@@ -47,18 +47,42 @@ def test_unreadable_notebooks_are_malformed_with_a_reason(prepared_for, mangle, 
     assert words in prepared.malformed["mini.ipynb"] and not prepared.notebooks
 
 
-def test_duplicated_ids_and_foreign_cells_are_malformed(prepared_for):
+def test_duplicated_cell_ids_are_malformed(prepared_for):
     run, course = prepared_for
     twins = json.loads(json.dumps(course.notebook()))
     twins["cells"][2]["id"] = twins["cells"][0]["id"]
     assert "appears 2 times" in run(twins).malformed["mini.ipynb"]
+
+
+def _grade_ids(prepared):
+    cells = json.loads(prepared.notebooks["mini.ipynb"])["cells"]
+    return [cell["metadata"].get("nbgrader", {}).get("grade_id") for cell in cells]
+
+
+def test_a_copied_graded_cell_is_deduplicated_as_nbgrader_does_and_said(prepared_for):
+    run, course = prepared_for
     doubled = copy.deepcopy(json.loads(json.dumps(course.notebook())))
-    doubled["cells"].append(copy.deepcopy(doubled["cells"][1]))
+    doubled["cells"].append(copy.deepcopy(doubled["cells"][1]))  # a cell copied in Jupyter keeps its grade id
     doubled["cells"][-1]["id"] = "another"
-    assert "grade id 'add_tests' appears on 2 cells" in run(doubled).malformed["mini.ipynb"]
-    foreign = json.loads(json.dumps(course.notebook()))
-    foreign["cells"][3]["metadata"]["nbgrader"]["grade_id"] = "bonus_tests"
-    assert "'bonus_tests'" in run(foreign).malformed["mini.ipynb"]
+    prepared = run(doubled)
+    assert not prepared.malformed
+    ids = _grade_ids(prepared)
+    assert ids.count("add_tests") == 1 and ids[-1] == "add_tests", "the last copy is graded, as nbgrader does"
+    (line,) = prepared.repairs["mini.ipynb"]
+    assert line.startswith("cell 2 repeats grade id 'add_tests'") and "as nbgrader does" in line
+
+
+def test_a_cell_with_a_grade_id_the_release_lacks_becomes_an_ordinary_cell_and_is_said(prepared_for):
+    run, course = prepared_for
+    extra = json.loads(json.dumps(course.notebook()))
+    extra["cells"].append({**copy.deepcopy(extra["cells"][1]), "id": "extra"})
+    extra["cells"][-1]["metadata"]["nbgrader"]["grade_id"] = "bonus_tests"
+    prepared = run(extra)
+    assert not prepared.malformed and "bonus_tests" not in _grade_ids(prepared)
+    assert prepared.repairs["mini.ipynb"] == (f"cell {len(extra['cells'])} carries grade id 'bonus_tests', which the "
+                                              "released notebook does not have: graded as an ordinary cell, as "
+                                              "nbgrader does",)
+    assert run(course.notebook()).repairs == {}
 
 
 def test_a_missing_notebook_is_listed(prepared_for):

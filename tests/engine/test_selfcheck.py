@@ -135,3 +135,17 @@ def test_inside_the_checked_run_check_does_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv(SELF_CHECK_ENV, "1")
     report = check_notebook(path)
     assert report.status == "not run" and report.findings[0].message.startswith("not checked again")
+
+
+def test_check_says_what_the_grader_repairs_and_how_to_fix_it():
+    import copy
+
+    from autograder.frontends.selfcheck import _repairs
+
+    notebook = _solution()
+    notebook.cells.append(copy.deepcopy(_cell(notebook, "correlate2d")))  # Jupyter's copy keeps the grade id
+    findings = _repairs(notebook, _release(), NAME)
+    assert len(findings) == 1 and not findings[0].blocking
+    assert "repeats grade id 'correlate2d'" in findings[0].message and "to fix it, delete that cell" in \
+        findings[0].message
+    assert _repairs(_solution(), _release(), NAME) == []
