@@ -42,6 +42,7 @@ from autograder.sandbox.limits import Limits, plan_workers
 from autograder.verifier.extensions import load_course_checks
 from autograder.verifier.verifier import plans_of, retrained_targets
 from cnnkit.assignment import CACHE_ENV
+from cnnkit.checks.report import format_points
 
 __all__ = ["INTERRUPTED", "GradingRun", "grade", "train_references", "trainings_record"]
 
@@ -217,7 +218,7 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
                 with counting:
                     bar.update(1)
                 bar.set_postfix_str(f"{job.student}: {graded.result.status} "
-                                    f"{graded.result.score:g}/{graded.result.max_score:g}")
+                                    f"{format_points(result.score)}/{format_points(result.max_score)}")
         except KeyboardInterrupt:
             run.interrupted = True
             grader.stop()

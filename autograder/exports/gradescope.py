@@ -11,6 +11,7 @@ staff, go into `extra_data`, which students do not see.
 from __future__ import annotations
 
 import json
+from cnnkit.checks.report import format_points
 
 __all__ = ["RESULT_FIELDS", "TEST_FIELDS", "VISIBILITIES", "results_json", "write_results"]
 
@@ -58,7 +59,7 @@ def write_results(result, path, *, visibility="visible"):
 
 
 def _summary(result):
-    lines = [f"Verified score: {result.score:g} / {result.max_score:g}."]
+    lines = [f"Verified score: {format_points(result.score)} / {format_points(result.max_score)}."]
     if result.status != "graded":
         lines.append(f"Status: {result.status}: {result.reason}")
     lines += [f"{name}: {state}" for name, state in result.notebooks.items() if state != "ran"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from cnnkit.checks.report import format_points
+
 __all__ = ["points", "render"]
 
 
@@ -21,7 +23,7 @@ def _environment():
 
 def points(value):
     """A score as people write it: at most two decimals, no trailing zeros (`9.83`, `2`)."""
-    return f"{round(float(value), 2):g}"
+    return format_points(value)
 
 
 def render(template, **values):

@@ -16,6 +16,7 @@ from autograder.exports import export
 from autograder.course.gradebook import open_gradebook
 from autograder.sandbox.limits import Limits
 from autograder.frontends.release import find_secrets
+from cnnkit.checks.report import format_points
 
 __all__ = ["DEMO_LIMITS", "DemoResult", "demo", "format_table"]
 
@@ -115,7 +116,7 @@ def format_table(result):
         rows.append({"student": example.student,
                      "notebooks": " ".join(sorted(name[:2] for name in submitted)),
                      "status": graded.status,
-                     "verified": f"{verified:5.2f} / {sum(c.max_score for c in cells):g}",
+                     "verified": f"{format_points(verified)} / {format_points(sum(c.max_score for c in cells))}",
                      "kernel claimed": f"{claimed:5.2f}" if graded.claims and abs(claimed - verified) > 0.005 else "",
                      "flags": str(len(graded.flags)) if graded.flags else "",
                      "feedback": _note(graded, cells)})

@@ -27,7 +27,7 @@ import nbformat
 
 from cnnkit.reference import models as reference_models
 from cnnkit.assignment import grading_data, recorded_accuracy, reference_result_file
-from cnnkit.checks.report import CheckResult
+from cnnkit.checks.report import CheckResult, format_points
 from cnnkit.seeds import derive_seed, student_seed
 
 from autograder.course.course import cell_feedback
@@ -295,8 +295,8 @@ class Verifier:
                 verdict = self._verdict(check, context)
                 flags += [f"{name}: {flag}" for flag in verdict.flags]
                 if claimed is not None and claimed - verdict.score > 0.5 * check.points:
-                    flags.append(f"{name}: the kernel claimed {claimed:g} / {check.points:g} for {check.grade_id!r}; "
-                                 f"verified {verdict.score:.3g}")
+                    flags.append(f"{name}: the kernel claimed {format_points(claimed)} / {format_points(check.points)} "
+                                 f"for {check.grade_id!r}; verified {format_points(verdict.score)}")
                 cells.append(CellResult(stem, check.grade_id, verdict.score, check.points, verdict.feedback,
                                         verdict.misconceptions))
         status = "malformed" if prepared.malformed else execution.status

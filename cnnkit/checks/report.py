@@ -22,10 +22,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["EVIDENCE_MIME", "SEED_ENV", "CheckResult", "Mistake", "case_seed", "decode_array", "encode_array"]
+__all__ = ["EVIDENCE_MIME", "SEED_ENV", "CheckResult", "Mistake", "case_seed", "decode_array", "encode_array",
+           "format_points"]
 
 EVIDENCE_MIME = "application/vnd.cnnkit.evidence+json"
 SEED_ENV = "CNNKIT_CHECK_SEED"
+
+
+def format_points(value):
+    """Points as people write them, the same everywhere they are shown: at most two decimals, no trailing
+    zeros (`0.33`, `9.83`, `2`).
+
+    Args:
+        value: a number of points.
+
+    Returns:
+        A str.
+    """
+    return f"{round(float(value), 2):g}"
 
 
 def case_seed(name, seed=None):
@@ -106,7 +120,7 @@ class CheckResult:
 
     def feedback(self):
         """The feedback a student reads, as text."""
-        head = f"[{self.check}] {self.score:.3g} / {self.points:g} points"
+        head = f"[{self.check}] {format_points(self.score)} / {format_points(self.points)} points"
         if self.show_counts:
             head += f" ({self.passed}/{self.total} passed)"
         return "\n".join([head] + [f"  - {m}" for m in self.messages])

@@ -128,3 +128,14 @@ def test_exporting_an_ungraded_assignment_says_what_to_do(tmp_path):
     shutil.copy(Path(__file__).resolve().parents[2] / "nbgrader_config.py", tmp_path)
     with pytest.raises(FileNotFoundError, match="grade the assignment first"):
         load_class("mini", course=tmp_path)
+
+
+def test_a_malformed_notebooks_page_says_nothing_ran_and_what_to_do():
+    from dataclasses import replace
+
+    result = replace(_result("ann", [0.0, 0.0, 3.0], status="malformed"),
+                     reason="a: not a notebook: broken JSON at line 1, column 9", notebooks={"a": "malformed", "b": "ran"})
+    broken, fine = feedback_html(result, "a", "hw"), feedback_html(result, "b", "hw")
+    assert "none of it ran" in broken and "broken JSON at line 1" in broken and "hand it in again" in broken
+    assert "still counts" not in broken
+    assert "this one was graded as usual" in fine and "still counts" not in fine
