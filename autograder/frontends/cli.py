@@ -31,6 +31,31 @@ def main(argv=None):
         return 1
 
 
+def _positive(kind):
+    """An argparse type: a positive int or float, refused at once (before any slow import or any file written)."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
+        return value
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def _size(text):
+    """An argparse type: a size such as 4GiB, checked at once, kept as written."""
+    from autograder.sandbox.limits import parse_size
+
+    try:
+        parse_size(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive size such as 4GiB, 20MB or 512k, got {text!r}") from None
+    return text
+
+
 def _parser():
     import cnnkit
 
@@ -85,14 +110,14 @@ def _parser():
     grade.add_argument("--submissions", default=None,
                        help="a folder or zip of notebooks from an LMS (default: COURSE/submitted/)")
     grade.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: COURSE/gradebook.db)")
-    grade.add_argument("--workers", type=int, default=None, help="submissions in parallel (default: sized from "
+    grade.add_argument("--workers", type=_positive(int), default=None, help="submissions in parallel (default: sized from "
                                                                  "cores and memory)")
-    grade.add_argument("--timeout", type=float, default=None, help="seconds per submission (default 900)")
-    grade.add_argument("--cell-timeout", type=float, default=None, help="seconds per cell (default 300)")
-    grade.add_argument("--memory", default=None, help="memory per submission, e.g. 4GiB (default 4GiB)")
-    grade.add_argument("--max-output", default=None, help="output per submission, e.g. 20MB (default 20MB)")
-    grade.add_argument("--processes", type=int, default=None, help="processes per submission (default 256)")
-    grade.add_argument("--disk", default=None, help="disk a submission may write, e.g. 1GiB (default 1GiB)")
+    grade.add_argument("--timeout", type=_positive(float), default=None, help="seconds per submission (default 900)")
+    grade.add_argument("--cell-timeout", type=_positive(float), default=None, help="seconds per cell (default 300)")
+    grade.add_argument("--memory", type=_size, default=None, help="memory per submission, e.g. 4GiB (default 4GiB)")
+    grade.add_argument("--max-output", type=_size, default=None, help="output per submission, e.g. 20MB (default 20MB)")
+    grade.add_argument("--processes", type=_positive(int), default=None, help="processes per submission (default 256)")
+    grade.add_argument("--disk", type=_size, default=None, help="disk a submission may write, e.g. 1GiB (default 1GiB)")
     grade.add_argument("--scheduler", default=None, help="run on this Dask scheduler (tcp://host:8786)")
     grade.add_argument("--cluster", choices=["local", "slurm"], default=None,
                        help="start a Dask cluster: a LocalCluster here, or SLURM jobs (dask-jobqueue)")

@@ -24,6 +24,24 @@ def test_version_is_one_line_and_exit_0():
     assert done.returncode == 0 and done.stdout.strip() == f"cnnkit {kit.__version__}"
 
 
+@pytest.mark.parametrize("option, value", [("--workers", "-2"), ("--timeout", "0"), ("--memory", "4XB"),
+                                           ("--processes", "many")])
+def test_a_bad_grading_option_is_refused_at_once_and_writes_nothing(tmp_path, option, value):
+    out = subprocess.run([sys.executable, "-m", "autograder", "grade", "cnn", "--course", str(tmp_path), option, value],
+                         capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert out.returncode == 2 and f"argument {option}: expected a positive" in out.stderr.splitlines()[-1], out.stderr
+    assert list(tmp_path.iterdir()) == [], "no gradebook, no folder: nothing ran"
+
+
+def test_finding_no_submission_is_one_line_and_exit_1(tmp_path):
+    (tmp_path / "download").mkdir()
+    out = cnnkit("grade", "cnn", "--course", str(REPO), "--submissions", str(tmp_path / "download"), "--db",
+                 f"sqlite:///{tmp_path / 'gradebook.db'}", "--no-progress")
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert out.stderr.strip().splitlines()[-1] == (f"cnnkit grade: error: no notebook of assignment 'cnn' found in "
+                                                   f"{tmp_path / 'download'}"), out.stderr
+
+
 def test_data_info_on_the_stand_in_says_synthetic():
     out = cnnkit("data", "info")
     assert out.returncode == 0, out.stderr
