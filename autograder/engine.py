@@ -97,16 +97,20 @@ class GradingRun:
                  "by status: " + (", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) or "none"),
                  f"trainings under the budget: trained {self.trainings['trained']}, reused {self.trainings['reused']}; "
                  f"coordinator CPU {self.coordinator_cpu:.1f} s ({per:.2f} s per submission)"]
+        stopped = [s for s in self.graded if self.results[s].status != "graded"]
+        if stopped:
+            lines.append(f"not graded in full ({len(stopped)}): " + ", ".join(
+                f"{s} ({self.results[s].status})" for s in stopped))
         if flagged:
-            lines.append(f"flagged {len(flagged)}: " + "; ".join(f"{s} ({', '.join(self.results[s].flags)})"
-                                                                 for s in flagged))
+            lines.append(f"flagged for review ({len(flagged)}): " + "; ".join(
+                f"{s} ({', '.join(self.results[s].flags)})" for s in flagged))
         lines += self.refused
         lines.append(f"results: {self.results_path}")
         return lines
 
 
 def grade(assignment, *, course=".", submissions=None, limits=None, workers=None, scheduler=None, force=False,
-          db_url=None, progress=True, echo=print):
+          db_url=None, progress=True, echo=print, students=None):
     """Grades every submission of an assignment and records the results.
 
     Args:
@@ -123,19 +127,52 @@ def grade(assignment, *, course=".", submissions=None, limits=None, workers=None
         db_url: the gradebook's SQLAlchemy URL (default: the course's).
         progress: whether to show a progress bar.
         echo: callable taking one line of text.
+        students: ids of the only students to grade (None: everyone).
 
     Returns:
         A `GradingRun`.
 
     Raises:
-        FileNotFoundError: if the course has no source for the assignment.
+        FileNotFoundError: if the course has no source for the assignment,
+            nothing was submitted, or a student of `students` has no submission.
+        RuntimeError: if another run grades this assignment of this course now.
     """
-    with tempfile.TemporaryDirectory(prefix="cnnkit-grading-") as scratch:
+    if not Path(course).is_dir():
+        raise FileNotFoundError(f"no such course folder: {course}")
+    with _only_run(Path(course) / "reports" / assignment), \
+            tempfile.TemporaryDirectory(prefix="cnnkit-grading-") as scratch:
         return _grade(assignment, Path(scratch), course=course, submissions=submissions, limits=limits,
-                      workers=workers, scheduler=scheduler, force=force, db_url=db_url, progress=progress, echo=echo)
+                      workers=workers, scheduler=scheduler, force=force, db_url=db_url, progress=progress, echo=echo,
+                      students=students)
 
 
-def _grade(assignment, scratch, *, course, submissions, limits, workers, scheduler, force, db_url, progress, echo):
+@contextlib.contextmanager
+def _only_run(folder):
+    """Holds the assignment's grading lock for the length of a run; a second run on the same course is refused
+    (both would grade everything). The lock dies with its process: a killed run never leaves it behind."""
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".grading.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "?"
+            raise RuntimeError(f"another `cnnkit grade` is grading {folder.name} in this course now (process "
+                               f"{holder}); wait for it to end, or stop it with Ctrl-C") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _grade(assignment, scratch, *, course, submissions, limits, workers, scheduler, force, db_url, progress, echo,
+           students=None):
     start, cpu = time.monotonic(), time.process_time()
     limits = limits or Limits()
     course = Course(course, db_url=db_url)
@@ -146,6 +183,13 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
     previous = log.latest()
 
     found = collect(course.root, assignment, {t.name: t.grade_ids for t in templates}, submissions)
+    if students:
+        unknown = sorted(set(students) - {s.student for s in found.submissions})
+        if unknown:
+            raise FileNotFoundError(f"no submission of {', '.join(unknown)} found (students with one: "
+                                    f"{', '.join(s.student for s in found.submissions[:8])}"
+                                    f"{', ...' if len(found.submissions) > 8 else ''})")
+        found = dataclasses.replace(found, submissions=tuple(s for s in found.submissions if s.student in students))
     run.refused = [refusal.line() for refusal in found.refused]
     mechanisms = detect()
     plan = plan_workers(workers, memory_per_worker=limits.memory)

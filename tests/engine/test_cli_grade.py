@@ -31,14 +31,30 @@ def test_grade_works_on_a_fresh_course_with_a_system_path_only(mini_course, tmp_
     lines = [json.loads(line) for line in (mini_course.root / "reports" / "mini" / "results.jsonl").read_text().splitlines()]
     assert {line["student"]: line["score"] for line in lines} == {"ann": 2.0, "bob": 1.0}
     assert (mini_course.root / "gradebook.db").is_file()
+    from cnnkit import __version__
+
+    assert all(line["grader_version"] == __version__ and line["graded_at"].endswith("+00:00") for line in lines)
+
+    # one student graded again, and only that one
+    again = subprocess.run([sys.executable, "-m", "autograder", "grade", "mini", "--course", str(mini_course.root),
+                            "--student", "bob", "--force", "--no-progress"],
+                           capture_output=True, text=True, timeout=300, env={"PATH": system_path, "HOME": str(tmp_path)})
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "graded 1 submission(s)" in again.stdout
+    lines = [json.loads(line) for line in (mini_course.root / "reports" / "mini" / "results.jsonl").read_text().splitlines()]
+    assert [line["student"] for line in lines] == ["ann", "bob", "bob"] or \
+        [line["student"] for line in lines] == ["bob", "ann", "bob"]
+    missing = subprocess.run([sys.executable, "-m", "autograder", "grade", "mini", "--course", str(mini_course.root),
+                              "--student", "zed", "--no-progress"], capture_output=True, text=True, timeout=300)
+    assert missing.returncode == 1 and "no submission of zed found (students with one: ann, bob)" in missing.stderr
 
 
 def test_bad_options_are_one_clear_line(mini_course):
     out = subprocess.run([sys.executable, "-m", "autograder", "grade", "mini", "--course", str(mini_course.root),
                           "--memory", "lots"], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 1
-    assert out.stderr.strip() == ("cnnkit grade: error: Invalid value for `memory`. Expected a positive size such as "
-                                  "4GiB, 20MB or 512k. Received memory='lots'.")
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines()[-1] == ("cnnkit grade: error: argument --memory: expected a positive size "
+                                                   "such as 4GiB, 20MB or 512k, got 'lots'")
     out = subprocess.run([sys.executable, "-m", "autograder", "grade", "nope", "--course", str(mini_course.root)],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 1 and "no notebooks in" in out.stderr and len(out.stderr.strip().splitlines()) == 1

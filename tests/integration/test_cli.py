@@ -78,3 +78,14 @@ def test_train_prints_metrics_and_saves_model_and_plots(tmp_path):
     assert "accuracy" in out.stdout and "recall: seizure" in out.stdout and "2 epochs in" in out.stdout
     run = tmp_path / "runs" / "spec-multiclass-recording-seed0"
     assert {p.name for p in run.iterdir()} == {"model.keras", "learning_curves.png", "confusion.png"}
+
+
+def test_a_second_run_on_the_same_course_is_refused_while_the_first_runs(tmp_path):
+    from autograder.engine import _only_run
+
+    with _only_run(tmp_path / "reports" / "cnn"):  # a run of cnn in this course holds the lock
+        out = cnnkit("grade", "cnn", "--course", str(tmp_path), "--no-progress")
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == (
+        f"cnnkit grade: error: another `cnnkit grade` is grading cnn in this course now (process {os.getpid()}); "
+        "wait for it to end, or stop it with Ctrl-C"), out.stderr
