@@ -145,6 +145,9 @@ def _parser():
     gradescope.add_argument("--course", default=".", help="course directory (default: the current one)")
     gradescope.add_argument("--out", default=None, help="the zip to write (default: COURSE/reports/ASSIGNMENT/"
                                                         "gradescope-autograder.zip)")
+    gradescope.add_argument("--visibility", default="visible",
+                            help="when students see the tests' results on Gradescope: visible (default), "
+                                 "after_due_date, after_published, hidden")
     gradescope.set_defaults(run=_gradescope)
 
     check = commands.add_parser(
@@ -290,7 +293,7 @@ def _export(args):
 def _gradescope(args):
     from autograder.frontends.gradescope_bundle import build_bundle
 
-    bundle = build_bundle(args.assignment, course=args.course, out=args.out)
+    bundle = build_bundle(args.assignment, course=args.course, out=args.out, visibility=args.visibility)
     for line in bundle.lines():
         print(line)
 

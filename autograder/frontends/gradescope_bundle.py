@@ -9,17 +9,21 @@ Layout of the zip (Gradescope unpacks it into `/autograder/source/`):
   `/autograder/results/results.json`. `CNNKIT_GRADESCOPE_ROOT` replaces
   `/autograder` (tests lay out a fake one), `CNNKIT_PYTHON` the venv's Python;
 - `kit/`: cnnkit's source (the two packages, `pyproject.toml`, the install
-  script);
+  script) and `constraints.txt`, the versions of the packages that decide a
+  score (Keras, TensorFlow, NumPy, nbgrader) as installed where the bundle was
+  built: `setup.sh` installs exactly those, so the bundle grades as this
+  machine does whatever is newest on the day Gradescope builds it;
 - `course/`: the instructor's notebooks of the assignment (hidden tests
   included), the release, `nbgrader_config.py`, the course secret (so that a
   student's cases are the ones a local regrade draws), the reference
   accuracies already computed (`cache/`), and the seizure table when
-  `CNNKIT_DATA` is set. `run_autograder` makes `course/` readable by root only
-  before anything runs.
+  `CNNKIT_DATA` is set, and `settings.json` (the tests' visibility).
+  `run_autograder` makes `course/` readable by root only before anything runs.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -30,9 +34,10 @@ from pathlib import Path
 
 from autograder.course.course import REPO, Course
 from autograder.course.secret import course_secret
+from autograder.exports.gradescope import VISIBILITIES
 from autograder.verifier.extensions import COURSE_CHECKS
 
-__all__ = ["Bundle", "build_bundle"]
+__all__ = ["GRADESCOPE_SETTINGS", "Bundle", "build_bundle", "pinned_versions"]
 
 _KIT = ("cnnkit", "autograder", "pyproject.toml", "README.md", "scripts/install.sh")
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "cnnkit_evidence")
@@ -44,8 +49,15 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq python3 python3-venv python3-pip bubblewrap >/dev/null
 cd /autograder/source/kit
-CNNKIT_RUNTIME_ONLY=1 bash scripts/install.sh
+PIP_CONSTRAINT=/autograder/source/kit/constraints.txt CNNKIT_RUNTIME_ONLY=1 bash scripts/install.sh
 """
+# The packages whose versions decide a score: pinned in the bundle to the versions installed where it is built.
+PINNED = ("keras", "tensorflow", "tensorflow-cpu", "numpy", "nbgrader", "nbclient", "ipykernel", "h5py", "ml-dtypes")
+# What the bundle grades with (`autograder.sandbox.limits.Limits`' defaults): Gradescope's container must hold it.
+GRADESCOPE_SETTINGS = ("Gradescope settings: give the autograder at least 6 GB of memory and 2 CPUs (Configure "
+                       "Autograder -> Container specifications; its defaults, 768 MB and half a CPU, cannot run "
+                       "TensorFlow) and a timeout of at least 20 minutes: a submission runs for up to 900 s in a "
+                       "sandbox of 4 GiB, plus the verifier's trainings")
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for every submission; it writes results/results.json.
@@ -72,16 +84,22 @@ class Bundle:
     assignment: str
     files: int
     data: str | None = None
+    pins: tuple = ()
+    visibility: str = "visible"
 
     def lines(self):
         """What was built, and what to do with it."""
         return [f"wrote {self.path} ({self.files} files, {self.path.stat().st_size / 1e6:.1f} MB) for {self.assignment}",
                 "seizure data: " + (self.data or "the stand-in (set CNNKIT_DATA to carry the real table)"),
+                "pinned: " + (", ".join(self.pins) or "nothing (none of the packages that decide a score is installed "
+                                                      "here)"),
+                f"tests' visibility: {self.visibility}",
+                GRADESCOPE_SETTINGS,
                 "upload it as the assignment's autograder (Gradescope: Configure Autograder -> Zip file upload); "
                 "students submit their .ipynb files"]
 
 
-def build_bundle(assignment, *, course=".", out=None):
+def build_bundle(assignment, *, course=".", out=None, visibility="visible"):
     """Builds Gradescope's autograder zip for one assignment.
 
     Computes the reference accuracies the verifier needs first (cached), so
@@ -91,13 +109,18 @@ def build_bundle(assignment, *, course=".", out=None):
         assignment: the assignment id (a folder of `solutions/`).
         course: the course directory.
         out: the zip to write (default: `COURSE/reports/ASSIGNMENT/gradescope-autograder.zip`).
+        visibility: when students see the tests' results, one of `VISIBILITIES`.
 
     Returns:
         A `Bundle`.
 
     Raises:
         FileNotFoundError: if the course has no source for the assignment.
+        ValueError: if `visibility` is not one of `VISIBILITIES`.
     """
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"Invalid value for `visibility`. Expected one of {', '.join(VISIBILITIES)}. "
+                         f"Received visibility={visibility!r}.")
     from autograder.course.templates import templates_of
     from autograder.engine import train_references
     from cnnkit.data import DATA_ENV
@@ -112,12 +135,32 @@ def build_bundle(assignment, *, course=".", out=None):
         # trained as the grader trains (a trusted worker's fixed setup), so that Gradescope reads them and trains none
         references = train_references(assignment, course=course.root, release=release)
         _stage_kit(stage / "bundle" / "kit")
+        pins = pinned_versions()
+        (stage / "bundle" / "kit" / "constraints.txt").write_text("".join(f"{pin}\n" for pin in pins))
         data = os.environ.get(DATA_ENV) or None
         _stage_course(stage / "bundle" / "course", course, assignment, release, secret, references, data)
+        (stage / "bundle" / "course" / "settings.json").write_text(json.dumps({"visibility": visibility}))
         (stage / "bundle" / "setup.sh").write_text(SETUP_SH)
         (stage / "bundle" / "run_autograder").write_text(RUN_AUTOGRADER % {"assignment": assignment})
         files = _zip(stage / "bundle", out)
-    return Bundle(out, assignment, files, data)
+    return Bundle(out, assignment, files, data, pins, visibility)
+
+
+def pinned_versions():
+    """`name==version` of each package of `PINNED` installed here.
+
+    Returns:
+        A tuple of str.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    pins = []
+    for name in PINNED:
+        try:
+            pins.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            continue
+    return tuple(pins)
 
 
 def _stage_kit(kit):

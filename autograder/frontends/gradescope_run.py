@@ -41,7 +41,7 @@ def run_gradescope(root, assignment):
     lines = []
     try:
         result, lines = _grade(root, course, assignment)
-        results = results_json(result)
+        results = results_json(result, visibility=_settings(course).get("visibility", "visible"))
         results["extra_data"]["sandbox"] = lines
     except Exception as error:  # a results.json in every case; the cause for staff on stdout
         lines = lines or _limits_lines()
@@ -103,6 +103,15 @@ def _grade(root, course, assignment):
         run = grade(assignment, course=Course(work).root, workers=1, progress=False,
                     echo=lambda line: (lines.append(line), print(line)))
     return run.results[student], lines
+
+
+def _settings(course):
+    """The bundle's settings (`settings.json`), or none."""
+    try:
+        settings = json.loads((course / "settings.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return settings if isinstance(settings, dict) else {}
 
 
 def _limits_lines():

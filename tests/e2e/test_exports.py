@@ -204,12 +204,19 @@ def test_class_report_renders_its_plots_in_headless_chromium(reports, tmp_path):
 def test_gradescope_bundle_grades_a_correct_and_a_wrong_notebook(run, tmp_path):
     zip_path = tmp_path / "autograder.zip"
     out = subprocess.run([sys.executable, "-m", "autograder", "gradescope", ASSIGNMENT, "--course",
-                          str(run["work"].root), "--out", str(zip_path)], capture_output=True, text=True,
-                         env=run["env"], cwd=REPO, timeout=900)
+                          str(run["work"].root), "--out", str(zip_path), "--visibility", "after_due_date"],
+                         capture_output=True, text=True, env=run["env"], cwd=REPO, timeout=900)
     assert out.returncode == 0, out.stderr[-2000:]
+    assert "tests' visibility: after_due_date" in out.stdout and "at least 6 GB of memory" in out.stdout
+    from importlib.metadata import version
+
     with zipfile.ZipFile(zip_path) as archive:
         names = set(archive.namelist())
         modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
+        pins = archive.read("kit/constraints.txt").decode().split()
+        setup = archive.read("setup.sh").decode()
+    assert f"keras=={version('keras')}" in pins and f"nbgrader=={version('nbgrader')}" in pins, pins
+    assert "PIP_CONSTRAINT=/autograder/source/kit/constraints.txt" in setup
     assert {"setup.sh", "run_autograder", "kit/pyproject.toml", "kit/scripts/install.sh", "course/.cnnkit/secret",
             f"course/solutions/{ASSIGNMENT}/01_convolution.ipynb"} <= names
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
@@ -246,5 +253,6 @@ def test_gradescope_bundle_grades_a_correct_and_a_wrong_notebook(run, tmp_path):
     convolve = next(test for test in wrong["tests"] if test["name"].endswith("convolve2d_tests"))
     assert convolve["status"] == "failed" and "kernel not flipped" in convolve["output"]
     assert all(test["status"] == "passed" for test in scores["solution"]["tests"] if test["name"].startswith("01_"))
+    assert {test["visibility"] for test in scores["solution"]["tests"]} == {"after_due_date"}
     assert "no .ipynb file was submitted" in scores["nothing"]["output"]
     assert "no .ipynb file was submitted" in scores["symlink"]["output"]
