@@ -23,7 +23,7 @@ from autograder.sandbox.limits import Limits
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
-COPIES = ("a", "b", "c")
+COPIES = ("a", "b")
 BN_AFTER_ADD = ('    y = layers.BatchNormalization()(y)\n    return layers.ReLU()(layers.Add()([y, shortcut]))',
                 '    return layers.ReLU()(layers.BatchNormalization()(layers.Add()([y, shortcut])))')
 SHORTCUT_FROM_FIRST = '''def residual_block(x, filters, kernel_size):
@@ -132,7 +132,7 @@ def test_every_copy_of_a_mistake_loses_the_same_points_and_is_named_right(batch,
     named, styles = PROFILES[profile].named, PROFILES[profile].styles
     copies = [_cells(batch[f"{profile}-{copy}"]) for copy in COPIES]
     scores = [{grade_id: cell.score for grade_id, cell in cells.items()} for cells in copies]
-    assert scores[0] == scores[1] == scores[2], f"{profile}: the copies scored differently: {scores}"
+    assert all(other == scores[0] for other in scores), f"{profile}: the copies scored differently: {scores}"
     cells = copies[0]
     for grade_id, name in named.items():
         cell = cells[grade_id]
