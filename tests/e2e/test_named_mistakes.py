@@ -85,11 +85,13 @@ PROFILES = {
                                "var = 0.01 * moving_var + 0.99 * x.var(axis=axes)")],
         "dropout_forward": [("np.asarray(noise) >= rate", "np.asarray(noise)[:1] >= rate")],
         "residual_block": [BN_AFTER_ADD],
+        "receptive_field": [("field, jump = 1, 1", "field, jump = 0, 1")],
         "build_gap_cnn": [("layers.GlobalAveragePooling1D(),", "layers.GlobalAveragePooling1D(keepdims=True), "
                                                                 "layers.Flatten(),")]},
         named={"max_pool2d_tests": "zero padding in max pooling", "batchnorm_forward_tests": "momentum reversed",
                "dropout_forward_tests": "one mask for the whole batch",
-               "residual_block_tests": "batch normalisation after the addition"},
+               "residual_block_tests": "batch normalisation after the addition",
+               "receptive_field_tests": "field starts at 0"},
         styles=("gap_cnn_tests", "gap_invariance_tests")),
     "shortcut-from-main": Profile(NB2, edits={
         "batchnorm_forward": [("mean, var = x.mean(axis=axes), x.var(axis=axes)",
@@ -99,11 +101,14 @@ PROFILES = {
         named={"batchnorm_forward_tests": "moving averages used in training",
                "dropout_forward_tests": "survivors multiplied by the keep rate",
                "residual_block_tests": "shortcut taken from the main path"}),
-    "dense-projection": Profile(NB2, edits={"residual_block": [("shortcut = layers.Conv1D(filters, 1)(x)",
-                                                                "shortcut = layers.Dense(filters)(x)")]},
-                                styles=("residual_block_tests",)),
-    "stride-two": Profile(NB2, answers={"residual_block": STRIDE_TWO},
-                          named={"residual_block_tests": "stride in the main path only"}),
+    "dense-projection": Profile(NB2, edits={
+        "residual_block": [("shortcut = layers.Conv1D(filters, 1)(x)", "shortcut = layers.Dense(filters)(x)")],
+        "batchnorm_forward": [("np.sqrt(var + epsilon)", "np.sqrt(var + 1e-5)")]},
+        named={"batchnorm_forward_tests": "epsilon hard-coded"}, styles=("residual_block_tests",)),
+    "stride-two": Profile(NB2, edits={"batchnorm_forward": [("axes = tuple(range(x.ndim - 1))", "axes = 0")]},
+                          answers={"residual_block": STRIDE_TWO},
+                          named={"residual_block_tests": "stride in the main path only",
+                                 "batchnorm_forward_tests": "statistics over the batch axis only"}),
 }
 
 
