@@ -130,7 +130,7 @@ def execute(prepared, limits, slot, *, env=None, binds=(), cancel=None):
         probed = {name: _requested(files, saves.get(name))
                   for name, files in read_report_lines(run.stdout, prepared.notebooks).items()}
     seconds = run.seconds
-    for replay in _replays(prepared, limits, status, ran=set(notebooks)):
+    for replay in _replays(prepared, limits, status, executed=set(notebooks)):
         if cancel is not None and cancel.is_set():
             break
         replayed, took = _replayed(replay, limits, slot, env, binds, devices, cancel)
@@ -191,9 +191,9 @@ def _kernel_requests(probes):
     return kept
 
 
-def _replays(prepared, limits, status, ran):
-    """A `Replay` per library world with something to probe there, holding each notebook of `ran` (those that
-    ran) with requests in that world; a notebook whose run stopped is replayed as far as the cell where it
+def _replays(prepared, limits, status, executed):
+    """A `Replay` per library world with something to probe there, holding each notebook of `executed` (those
+    that ran) with requests in that world; a notebook whose run stopped is replayed as far as the cell where it
     stopped."""
     import nbformat
     from IPython.core.inputtransformer2 import TransformerManager
@@ -203,7 +203,7 @@ def _replays(prepared, limits, status, ran):
     call_seconds = None
     for name, request in prepared.probes.items():
         calls = [item for item in request["requests"] if item["action"] != "save"]
-        if not calls or name not in prepared.notebooks or name not in ran:
+        if not calls or name not in prepared.notebooks or name not in executed:
             continue
         call_seconds = request["call_seconds"]
         cells, ran = [], status.notebooks.get(name)

@@ -75,3 +75,34 @@ def test_each_notebook_replays_in_a_process_of_its_own(tmp_path):
     third = [("print('defines nothing')", True)]
     assert _run(tmp_path, [(first, False), (second, False), (third, False)]) == \
         [[4, 10], [4, 10], {"missing": "`double` is not defined"}]
+
+
+def test_a_submissions_notebooks_share_one_replay_per_world_and_only_those_that_ran_are_replayed():
+    import nbformat
+
+    from autograder.pipeline.execute import _replays
+    from autograder.pipeline.prepare import Prepared
+    from autograder.sandbox.contracts import NotebookStatus, Status
+    from autograder.sandbox.limits import Limits
+
+    def notebook(*sources):
+        return nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources]))
+
+    def request(*items):
+        return {"call_seconds": 5.0, "requests": list(items)}
+
+    numpy_call = {"action": "call", "id": "f_tests", "function": "f", "numpy": True, "cases": []}
+    keras_build = {"action": "build", "id": "g_tests", "function": "g"}
+    save = {"action": "save", "id": "m_tests", "variable": "m"}
+    prepared = Prepared("ann", {"a.ipynb": notebook("def f(x):\n    return x"), "b.ipynb": notebook("x = 1", "y = 2"),
+                                "c.ipynb": notebook("def f(x):\n    return x"), "d.ipynb": notebook("m = 1")},
+                        probes={"a.ipynb": request(numpy_call), "b.ipynb": request(numpy_call, keras_build),
+                                "c.ipynb": request(numpy_call), "d.ipynb": request(save)})
+    status = Status(notebooks={"a.ipynb": NotebookStatus(), "b.ipynb": NotebookStatus("timeout", "a cell ran long", 0)})
+    replays = {replay.world: replay for replay in _replays(prepared, Limits(), status, executed={"a.ipynb", "b.ipynb"})}
+    assert sorted(replays) == ["keras", "numpy"], "one probe sandbox per world"
+    assert [n.notebook for n in replays["numpy"].notebooks] == ["a.ipynb", "b.ipynb"], "c never ran; d only saves"
+    assert [n.notebook for n in replays["keras"].notebooks] == ["b.ipynb"]
+    stopped = replays["numpy"].notebooks[1]
+    assert stopped.stopped and len(stopped.cells) == 1, "replayed as far as the cell where its run stopped"
+    assert [r["id"] for r in replays["keras"].notebooks[0].requests] == ["g_tests"]
