@@ -122,8 +122,8 @@ def _parser():
     grade.add_argument("--cluster", choices=["local", "slurm"], default=None,
                        help="start a Dask cluster: a LocalCluster here, or SLURM jobs (dask-jobqueue)")
     grade.add_argument("--force", action="store_true", help="grade again what is already graded unchanged")
-    grade.add_argument("--student", action="append", default=None, metavar="ID",
-                       help="grade only this student (repeat for several; with --force, grade them again)")
+    grade.add_argument("--student", action="append", default=None, metavar="ID[,ID...]",
+                       help="grade only these students (repeatable; with --force, grade them again)")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
     grade.set_defaults(run=_grade)
 
@@ -276,7 +276,9 @@ def _grade(args):
     with scheduler_for(args.cluster, args.scheduler) as scheduler:
         run = grade(args.assignment, course=args.course, submissions=args.submissions, limits=limits,
                     workers=args.workers, scheduler=scheduler, force=args.force, db_url=args.db,
-                    progress=not args.no_progress, students=args.student)
+                    progress=not args.no_progress,
+                    students=[s.strip() for given in args.student for s in given.split(",") if s.strip()]
+                    if args.student else None)
     if run.interrupted:
         return INTERRUPTED
     return 0 if run.results or not run.refused else 1

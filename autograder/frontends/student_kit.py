@@ -49,6 +49,22 @@ include = ["cnnkit*", "autograder*"]
 """
 
 
+_README = """# cnnkit, the student's kit
+
+With Python 3.10 to 3.13 on Linux or macOS (on Windows, in WSL), from the folder that holds `{kit}/`:
+
+```
+python3 -m venv .venv
+.venv/bin/pip install -e {kit}                               # Keras, TensorFlow (CPU), Jupyter, this kit
+.venv/bin/jupyter lab {kit}/assignments/
+.venv/bin/cnnkit check {kit}/assignments/cnn/01_convolution.ipynb   # before you submit: READY or what to fix
+```
+
+`cnnkit check` finds the released notebooks in this kit by itself. The grader's reference answers and hidden
+checks are not part of the kit.
+"""
+
+
 def student_kit(destination, release=None):
     """Writes the student's kit to a new folder.
 
@@ -81,8 +97,5 @@ def student_kit(destination, release=None):
     shutil.copytree(Path(release) if release else REPO / "assignments", destination / "assignments",
                     ignore=ignored)
     (destination / "pyproject.toml").write_text(_PYPROJECT.format(version=cnnkit.__version__))
-    (destination / "README.md").write_text(
-        "# cnnkit, the student's kit\n\n```\npip install -e .\njupyter lab assignments/\n"
-        "cnnkit check assignments/cnn/01_convolution.ipynb   # before you submit\n```\n\n"
-        "The grader's reference answers and hidden checks are not part of it.\n")
+    (destination / "README.md").write_text(_README.format(kit=destination.name))
     return destination

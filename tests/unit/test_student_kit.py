@@ -2,10 +2,11 @@
 and what the notebooks import from it, and the self-check, work without the
 grader's parts."""
 
-import re
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -38,6 +39,13 @@ def test_the_kit_holds_no_graded_answer(tmp_path):
     assert not list(kit.rglob("*solution*"))
     found = [f"{path}: {match}" for path, text in sources.items() for match in GRADED.findall(text)]
     assert found == []
+    texts = {path.relative_to(kit): path.read_bytes() for path in kit.rglob("*") if path.is_file()}
+    notebooks = {p: text for p, text in texts.items() if p.suffix == ".ipynb"}
+    assert len(notebooks) == 3 and not [p for p, text in notebooks.items()
+                                        if b"BEGIN HIDDEN TESTS" in text or b"BEGIN SOLUTION" in text]
+    assert not [p for p in texts if p.name == "secret" or p.parts[0] == "solutions"], "no course secret, no solutions"
+    readme = texts[Path("README.md")].decode()
+    assert "pip install -e kit" in readme and "cnnkit check kit/assignments/cnn/01_convolution.ipynb" in readme
 
 
 def test_what_the_notebooks_import_works_from_the_kit_alone(tmp_path):
