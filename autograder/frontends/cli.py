@@ -99,19 +99,21 @@ def _parser():
 
     release = commands.add_parser(
         "release", help="generate assignments/ with nbgrader and prove the release sound")
-    release.add_argument("--course", default=None, help="course directory (default: this repository)")
+    release.add_argument("--course-dir", "--course", dest="course", default=None,
+                         help="course directory (default: this repository)")
     release.add_argument("--workdir", default=None, help="where to grade the proof (default: a temporary folder)")
     release.set_defaults(run=_release)
 
     grade = commands.add_parser(
         "grade", help="grade every submission of an assignment in sandboxes, in parallel, resumably")
     grade.add_argument("assignment", help="the assignment id (a folder of solutions/)")
-    grade.add_argument("--course", default=".", help="course directory (default: the current one)")
+    grade.add_argument("--course-dir", "--course", dest="course", default=".",
+                       help="course directory (default: the current one)")
     grade.add_argument("--submissions", default=None,
                        help="a folder or zip of notebooks from an LMS (default: COURSE/submitted/)")
     grade.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: COURSE/gradebook.db)")
-    grade.add_argument("--workers", type=_positive(int), default=None, help="submissions in parallel (default: sized from "
-                                                                 "cores and memory)")
+    grade.add_argument("--workers", type=_positive(int), default=None,
+                       help="submissions in parallel (default: sized from cores and memory)")
     grade.add_argument("--timeout", type=_positive(float), default=None, help="seconds per submission (default 900)")
     grade.add_argument("--cell-timeout", type=_positive(float), default=None, help="seconds per cell (default 300)")
     grade.add_argument("--memory", type=_size, default=None, help="memory per submission, e.g. 4GiB (default 4GiB)")
@@ -130,7 +132,8 @@ def _parser():
     export = commands.add_parser(
         "export", help="write grades.csv, Gradescope results, feedback pages and the class report")
     export.add_argument("assignment", help="the assignment id, graded with `cnnkit grade`")
-    export.add_argument("--course", default=".", help="course directory (default: the current one)")
+    export.add_argument("--course-dir", "--course", dest="course", default=".",
+                        help="course directory (default: the current one)")
     export.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: COURSE/gradebook.db)")
     export.add_argument("--totals-only", action="store_true",
                         help="grades.csv with only the student id and the total (for an LMS import)")
@@ -142,7 +145,8 @@ def _parser():
     gradescope = commands.add_parser(
         "gradescope", help="build the autograder zip that Gradescope asks for")
     gradescope.add_argument("assignment", help="the assignment id (a folder of solutions/)")
-    gradescope.add_argument("--course", default=".", help="course directory (default: the current one)")
+    gradescope.add_argument("--course-dir", "--course", dest="course", default=".",
+                            help="course directory (default: the current one)")
     gradescope.add_argument("--out", default=None, help="the zip to write (default: COURSE/reports/ASSIGNMENT/"
                                                         "gradescope-autograder.zip)")
     gradescope.add_argument("--visibility", default="visible",
@@ -164,7 +168,8 @@ def _parser():
 
     demo = commands.add_parser(
         "demo", help="release, then autograde the example submissions and print their scores")
-    demo.add_argument("--course", default=None, help="course directory (default: this repository)")
+    demo.add_argument("--course-dir", "--course", dest="course", default=None,
+                      help="course directory (default: this repository)")
     demo.add_argument("--workdir", default="runs/demo", help="grading copy of the course (default runs/demo)")
     demo.add_argument("--workers", type=int, default=None, help="submissions in parallel (default: sized from "
                                                                 "cores and memory)")

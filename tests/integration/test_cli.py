@@ -89,3 +89,11 @@ def test_a_second_run_on_the_same_course_is_refused_while_the_first_runs(tmp_pat
     assert out.stderr.strip().splitlines()[-1] == (
         f"cnnkit grade: error: another `cnnkit grade` is grading cnn in this course now (process {os.getpid()}); "
         "wait for it to end, or stop it with Ctrl-C"), out.stderr
+
+
+def test_course_dir_is_spelt_as_nbgrader_spells_it():
+    from autograder.frontends.cli import _parser
+
+    for command in ("grade cnn", "export cnn", "gradescope cnn", "release", "demo"):
+        args = _parser().parse_args(command.split() + ["--course-dir", "/somewhere"])
+        assert args.course == "/somewhere", command
