@@ -110,7 +110,7 @@ class GradingRun:
 
 
 def grade(assignment, *, course=".", submissions=None, limits=None, workers=None, scheduler=None, force=False,
-          db_url=None, progress=True, echo=print, students=None):
+          db_url=None, progress=True, echo=print, students=None, verbosity=1):
     """Grades every submission of an assignment and records the results.
 
     Args:
@@ -128,6 +128,9 @@ def grade(assignment, *, course=".", submissions=None, limits=None, workers=None
         progress: whether to show a progress bar.
         echo: callable taking one line of text.
         students: ids of the only students to grade (None: everyone).
+        verbosity: 0 prints the closing summary only; 1 also the run's
+            first lines, refusals and trainings; 2 also a line per recorded
+            submission.
 
     Returns:
         A `GradingRun`.
@@ -143,7 +146,7 @@ def grade(assignment, *, course=".", submissions=None, limits=None, workers=None
             tempfile.TemporaryDirectory(prefix="cnnkit-grading-") as scratch:
         return _grade(assignment, Path(scratch), course=course, submissions=submissions, limits=limits,
                       workers=workers, scheduler=scheduler, force=force, db_url=db_url, progress=progress, echo=echo,
-                      students=students)
+                      students=students, verbosity=verbosity)
 
 
 @contextlib.contextmanager
@@ -172,7 +175,7 @@ def _only_run(folder):
 
 
 def _grade(assignment, scratch, *, course, submissions, limits, workers, scheduler, force, db_url, progress, echo,
-           students=None):
+           students=None, verbosity=1):
     start, cpu = time.monotonic(), time.process_time()
     limits = limits or Limits()
     course = Course(course, db_url=db_url)
@@ -202,8 +205,9 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
                  ("workers: Dask cluster at " + str(scheduler)) if scheduler else "workers: " + plan.line(),
                  "devices: " + (", ".join(f"{s.worker} -> {s.device}" for s in worker_slots) if mechanisms.gpus
                                 else "CPU only (no GPU found)")]
+    told = echo if verbosity >= 1 else (lambda line: None)
     for line in run.lines + run.refused:
-        echo(line)
+        told(line)
 
     load_course_checks(course.root)
     setup = VerifierSetup(course.root / "solutions" / assignment, course.release(assignment, scratch),
@@ -221,7 +225,7 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
     run.pending = len(jobs)
 
     bar = _bar(len(jobs), progress)
-    say = bar.write if progress and jobs else echo
+    say = bar.write if progress and jobs else told
 
     counting = threading.Lock()
 
@@ -258,6 +262,10 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
                                     prepared=graded.prepared, submitted_at=job.submission.submitted_at)
                 run.results[job.student] = result
                 run.graded.append(job.student)
+                if verbosity >= 2:
+                    say(f"recorded {job.student}: {result.status} {format_points(result.score)}/"
+                        f"{format_points(result.max_score)}" + (f"; flagged: {'; '.join(result.flags)}"
+                                                                  if result.flags else ""))
                 run.trainings.update(graded.trainings)
                 with counting:
                     bar.update(1)

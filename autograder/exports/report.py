@@ -3,8 +3,9 @@ URIs, no outside resources) for the course staff.
 
 It shows the score distribution, each test cell's pass rate, the most common
 misconceptions the verifier named, run time per submission, the statuses
-(timeouts, memory, crashes...), and the flagged submissions with their
-reasons.
+(timeouts, memory, crashes...), every bar named and valued, the flagged
+submissions with their reasons, and a table of every student linking to
+their feedback pages (`COURSE/feedback/`, relative to `COURSE/reports/ASSIGNMENT/`).
 """
 
 from __future__ import annotations
@@ -47,8 +48,12 @@ def report_html(classroom):
              ("Most common misconceptions", _misconception_plot(mistakes)),
              ("Run time per submission", _time_plot([result.seconds for result in submitted])),
              ("Statuses", _status_plot(Counter(result.status for result in classroom.results.values())))]
+    notebooks = [template.name[:-len(".ipynb")] for template in classroom.templates]
+    students = [(result, [(name, f"../../feedback/{result.student}/{classroom.assignment}/{name}.html")
+                          for name in notebooks if result.notebooks.get(name) not in (None, "missing")])
+                for result in classroom.results.values()]
     return render("report.html.j2", assignment=classroom.assignment, summary=summary, plots=plots,
-                  flagged=flagged, mistakes=mistakes.most_common(),
+                  flagged=flagged, mistakes=mistakes.most_common(), students=students,
                   stopped=[r for r in classroom.results.values() if r.status not in ("graded", MISSING)])
 
 
@@ -61,7 +66,9 @@ def write_report(classroom, path):
     return replace_file(path, report_html(classroom))
 
 
-def _figure(width=6.0, height=3.2):
+def _figure(width=6.0, height=3.2, categories=None):
+    """A figure with whole-number axes; `categories` ("x" or "y") is the axis that names bars: it gets every
+    label (a tick per bar), never a locator's selection."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -71,9 +78,18 @@ def _figure(width=6.0, height=3.2):
 
     figure, axes = plt.subplots(figsize=(width, height), dpi=100)
     axes.spines[["top", "right"]].set_visible(False)
-    for axis in (axes.xaxis, axes.yaxis):  # counts are whole numbers
-        axis.set_major_locator(MaxNLocator(integer=True))
+    for name, axis in (("x", axes.xaxis), ("y", axes.yaxis)):  # counts are whole numbers
+        if name != categories:
+            axis.set_major_locator(MaxNLocator(integer=True))
     return figure, axes
+
+
+def _named_bars(axes, names, values, *, horizontal, fmt):
+    """One bar per name, every name on its axis and every value at its bar's end."""
+    positions = list(range(len(names)))
+    bars = (axes.barh if horizontal else axes.bar)(positions, values, color=PLOT_COLOUR)
+    (axes.set_yticks if horizontal else axes.set_xticks)(positions, labels=names, fontsize=8)
+    axes.bar_label(bars, labels=[fmt(value) for value in values], fontsize=7, padding=2)
 
 
 def _png(figure):
@@ -97,26 +113,25 @@ def _score_plot(scores, max_score):
 
 def _pass_rate_plot(classroom, submitted):
     cells = classroom.graded_cells()
-    figure, axes = _figure(height=max(2.5, 0.28 * len(cells) + 1))
+    figure, axes = _figure(width=7.0, height=max(2.5, 0.28 * len(cells) + 1), categories="y")
     names = [f"{notebook[:2]} {grade_id}" for notebook, grade_id, _ in cells]
     rates = []
     for notebook, grade_id, points in cells:
         full = [any(c.notebook == notebook and c.grade_id == grade_id and c.score >= points for c in r.cells)
                 for r in submitted]
         rates.append(100.0 * sum(full) / len(full) if full else 0.0)
-    axes.barh(names[::-1], rates[::-1], color=PLOT_COLOUR)
-    axes.set_xlim(0, 100)
+    _named_bars(axes, names[::-1], rates[::-1], horizontal=True, fmt=lambda rate: f"{rate:.0f}%")
+    axes.set_xlim(0, 112)  # room for the values beside the longest bars
     axes.set_xlabel("% of submissions with full marks")
-    axes.tick_params(axis="y", labelsize=8)
     return _png(figure)
 
 
 def _misconception_plot(mistakes):
     common = mistakes.most_common(_TOP_MISCONCEPTIONS)
-    figure, axes = _figure(height=max(2.5, 0.3 * len(common) + 1))
+    figure, axes = _figure(width=7.0, height=max(2.5, 0.3 * len(common) + 1), categories="y")
     if common:
-        axes.barh([name for name, _ in common][::-1], [count for _, count in common][::-1], color=PLOT_COLOUR)
-        axes.tick_params(axis="y", labelsize=8)
+        _named_bars(axes, [name for name, _ in common][::-1], [count for _, count in common][::-1], horizontal=True,
+                    fmt=str)
     else:
         axes.text(0.5, 0.5, "no misconception named", ha="center", va="center", transform=axes.transAxes)
     axes.set_xlabel("test cells naming it")
@@ -132,9 +147,8 @@ def _time_plot(seconds):
 
 
 def _status_plot(statuses):
-    figure, axes = _figure()
+    figure, axes = _figure(categories="x")
     names = sorted(statuses, key=lambda name: -statuses[name])
-    axes.bar(names, [statuses[name] for name in names], color=PLOT_COLOUR)
+    _named_bars(axes, names, [statuses[name] for name in names], horizontal=False, fmt=str)
     axes.set_ylabel("students")
-    axes.tick_params(axis="x", labelsize=8)
     return _png(figure)

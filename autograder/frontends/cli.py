@@ -127,6 +127,9 @@ def _parser():
     grade.add_argument("--student", action="append", default=None, metavar="ID[,ID...]",
                        help="grade only these students (repeatable; with --force, grade them again)")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    told = grade.add_mutually_exclusive_group()
+    told.add_argument("--quiet", "-q", action="store_true", help="print the closing summary only (no progress bar)")
+    told.add_argument("--verbose", "-v", action="store_true", help="also print a line per recorded submission")
     grade.set_defaults(run=_grade)
 
     export = commands.add_parser(
@@ -278,12 +281,12 @@ def _grade(args):
 
     limits = limits_from(timeout=args.timeout, cell_timeout=args.cell_timeout, memory=args.memory,
                          max_output=args.max_output, processes=args.processes, disk=args.disk)
+    students = [s.strip() for given in args.student for s in given.split(",") if s.strip()] if args.student else None
     with scheduler_for(args.cluster, args.scheduler) as scheduler:
         run = grade(args.assignment, course=args.course, submissions=args.submissions, limits=limits,
                     workers=args.workers, scheduler=scheduler, force=args.force, db_url=args.db,
-                    progress=not args.no_progress,
-                    students=[s.strip() for given in args.student for s in given.split(",") if s.strip()]
-                    if args.student else None)
+                    progress=not (args.no_progress or args.quiet), students=students,
+                    verbosity=0 if args.quiet else 2 if args.verbose else 1)
     if run.interrupted:
         return INTERRUPTED
     return 0 if run.results or not run.refused else 1

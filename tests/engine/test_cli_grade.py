@@ -37,10 +37,15 @@ def test_grade_works_on_a_fresh_course_with_a_system_path_only(mini_course, tmp_
 
     # one student graded again, and only that one
     again = subprocess.run([sys.executable, "-m", "autograder", "grade", "mini", "--course", str(mini_course.root),
-                            "--student", "bob", "--force", "--no-progress"],
+                            "--student", "bob", "--force", "--no-progress", "--verbose"],
                            capture_output=True, text=True, timeout=300, env={"PATH": system_path, "HOME": str(tmp_path)})
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "graded 1 submission(s)" in again.stdout
+    assert "graded 1 submission(s)" in again.stdout and "recorded bob: graded 1/2" in again.stdout
+    quiet = subprocess.run([sys.executable, "-m", "autograder", "grade", "mini", "--course", str(mini_course.root),
+                            "--quiet"], capture_output=True, text=True, timeout=300,
+                           env={"PATH": system_path, "HOME": str(tmp_path)})
+    assert quiet.returncode == 0 and quiet.stdout.splitlines()[0].startswith("graded 0 submission(s)"), quiet.stdout
+    assert "grading mini in" not in quiet.stdout and "2 unchanged and kept" in quiet.stdout
     lines = [json.loads(line) for line in (mini_course.root / "reports" / "mini" / "results.jsonl").read_text().splitlines()]
     assert [line["student"] for line in lines] == ["ann", "bob", "bob"] or \
         [line["student"] for line in lines] == ["bob", "ann", "bob"]

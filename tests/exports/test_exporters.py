@@ -139,3 +139,39 @@ def test_a_malformed_notebooks_page_says_nothing_ran_and_what_to_do():
     assert "none of it ran" in broken and "broken JSON at line 1" in broken and "hand it in again" in broken
     assert "still counts" not in broken
     assert "this one was graded as usual" in fine and "still counts" not in fine
+
+
+def test_every_bar_of_the_reports_charts_is_named_and_valued(tmp_path, monkeypatch):
+    """24 test cells and 12 misconceptions: each bar keeps its label (no locator thins them out) and its value."""
+    from autograder.course.templates import NotebookTemplate
+    from autograder.exports import report
+
+    cells = [("a", f"cell_{index:02d}_tests", 1.0) for index in range(24)]
+    mistakes = [(f"mistake {index}", "message") for index in range(12)]
+    results = {}
+    for number, student in enumerate(("ann", "bob", "cy")):
+        results[student] = SubmissionResult(
+            student, "graded", "", tuple(CellResult("a", grade_id, float((index + number) % 2), points, "",
+                                                    tuple(mistakes[:1 + (index % 12)]))
+                                         for index, (_, grade_id, points) in enumerate(cells)),
+            notebooks={"a": "ran"})
+    templates = (NotebookTemplate("a.ipynb", frozenset(g for _, g, _ in cells), {g: p for _, g, p in cells}),)
+    classroom = ClassResults("hw", Path(tmp_path), templates, results)
+    drawn = []
+    real_png = report._png
+
+    def recording(figure):
+        axes = figure.axes[0]
+        labels = [t.get_text() for t in axes.get_yticklabels() + axes.get_xticklabels()]
+        drawn.append((labels, [text.get_text() for text in axes.texts]))  # the values bar_label writes
+        return real_png(figure)
+
+    monkeypatch.setattr(report, "_png", recording)
+    page = report.report_html(classroom)
+    pass_rates, misconception_bars = drawn[1], drawn[2]
+    assert all(f"a {grade_id}" in pass_rates[0] for _, grade_id, _ in cells), pass_rates[0]
+    assert len(pass_rates[1]) == 24 and all(label.endswith("%") for label in pass_rates[1])
+    assert all(f"mistake {index}" in misconception_bars[0] for index in range(12)), misconception_bars[0]
+    assert len(misconception_bars[1]) == 12
+    for student in ("ann", "bob", "cy"):  # every student, linked to their feedback pages
+        assert f'<a href="../../feedback/{student}/hw/a.html">a</a>' in page
