@@ -25,10 +25,21 @@ def main(argv=None):
         parser.print_help()
         return 2
     try:
+        if args.run in _WITH_KERAS:
+            _import_keras_quietly()
         return args.run(args) or 0
     except (ValueError, TypeError, OSError, RuntimeError) as error:
         print(f"cnnkit {args.command}: error: {error}", file=sys.stderr)
         return 1
+
+
+def _import_keras_quietly():
+    """Imports Keras with its C++ start-up lines (absl's, oneDNN's) kept off the terminal: they say nothing a
+    user can act on, and TensorFlow prints them before any setting can stop it."""
+    from cnnkit.quiet import silenced
+
+    with silenced():
+        import keras  # noqa: F401 - imported here so that later imports are silent
 
 
 def _positive(kind):
@@ -340,3 +351,6 @@ def _demo(args):
     for line in result.exports.lines():
         print(line)
     return 1 if problems else 0
+
+
+_WITH_KERAS = (_compare, _train, _release, _gradescope, _check)

@@ -97,3 +97,9 @@ def test_course_dir_is_spelt_as_nbgrader_spells_it():
     for command in ("grade cnn", "export cnn", "gradescope cnn", "release", "demo"):
         args = _parser().parse_args(command.split() + ["--course-dir", "/somewhere"])
         assert args.course == "/somewhere", command
+
+
+def test_tensorflows_start_up_lines_never_reach_the_terminal():
+    out = cnnkit("compare", "--cases", "1")
+    assert out.returncode == 0, out.stderr
+    assert "absl" not in out.stderr and "oneDNN" not in out.stderr and "port.cc" not in out.stderr, out.stderr
