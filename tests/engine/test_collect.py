@@ -265,3 +265,25 @@ def test_finding_nothing_is_an_error_that_names_where_it_looked(tmp_path, layout
     with pytest.raises(FileNotFoundError, match="no notebook of assignment") as error:
         call()
     assert where in str(error.value)
+
+
+def test_with_a_due_date_nbgrader_sees_on_time_students_on_time_and_late_ones_late(tmp_path):
+    from datetime import datetime
+
+    from nbgrader.api import Gradebook
+
+    from autograder.course.gradebook import record_submission
+
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    with Gradebook(url) as gradebook:
+        gradebook.add_assignment("cnn", duedate=datetime(2026, 11, 30, 18, 0, 0))
+    for student, stamp in (("ann", "2026-11-30 17:05:09.000000 UTC"), ("bob", "2026-11-30 20:00:00.000000 UTC")):
+        folder = tmp_path / "submitted" / student / "cnn"
+        folder.mkdir(parents=True)
+        (folder / "01_convolution.ipynb").write_bytes(_nb("correlate2d"))
+        (folder / "timestamp.txt").write_text(stamp)
+    for submission in collect(tmp_path, "cnn", EXPECTED).submissions:  # graded now, hours after the due date
+        record_submission(url, "cnn", submission.student, {"01_convolution": {}}, timestamp=submission.submitted_at)
+    with Gradebook(url) as gradebook:
+        late = {s: gradebook.find_submission("cnn", s).total_seconds_late for s in ("ann", "bob")}
+    assert late == {"ann": 0, "bob": 2 * 3600}
