@@ -38,6 +38,7 @@ import stat
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 __all__ = ["Collection", "Refusal", "Submission", "collect", "content_hash", "safe_name"]
@@ -63,8 +64,10 @@ class Submission:
         notebooks: dict of assignment notebook file name -> the file's bytes.
         digest: SHA-256 of the notebooks (names and contents), hex.
         origin: where it was found, for messages.
-        submitted_at: when it was submitted (a naive UTC `datetime`, from
-            nbgrader's `timestamp.txt`), or None when unknown.
+        submitted_at: when it was submitted (a naive UTC `datetime`): from
+            nbgrader's `timestamp.txt`, else the latest time of its files (a
+            zip entry's time, read as UTC, or a file's modification time),
+            or None when unknown.
         late: True when the LMS marked a file of it late (Canvas' `late_`).
     """
 
@@ -145,8 +148,10 @@ def collect(course_root, assignment, expected, submissions=None):
     if submissions is None:
         root = Path(course_root) / "submitted"
         refused = []
-        by_student = _nbgrader_students(_folder_entries(root, refused, depth=3), assignment, expected, refused)
-        times = {student: _timestamp(root / student / assignment / "timestamp.txt") for student in by_student}
+        by_student, file_times = _nbgrader_students(_folder_entries(root, refused, depth=3), assignment, expected,
+                                                    refused)
+        times = {student: _timestamp(root / student / assignment / "timestamp.txt") or file_times.get(student)
+                 for student in by_student}
         found = _collection(by_student, refused, f"student ids: folder names under {root}", root, times)
         where = f"{root}/<student>/{assignment}/*.ipynb"
     else:
@@ -156,8 +161,8 @@ def collect(course_root, assignment, expected, submissions=None):
         refused = []
         entries = _zip_entries(path, refused) if path.is_file() else _folder_entries(path, refused, depth=8)
         entries = _strip_wrappers(entries, expected)
-        by_student, ids_from, late = _assign_students(entries, expected, refused)
-        found = _collection(by_student, refused, ids_from, path, late=late)
+        by_student, ids_from, late, times = _assign_students(entries, expected, refused)
+        found = _collection(by_student, refused, ids_from, path, times, late=late)
         where = str(path)
     if not found.submissions:
         refusals = f" ({len(found.refused)} file(s) refused or skipped: {found.refused[0].line()}" + \
@@ -169,8 +174,8 @@ def collect(course_root, assignment, expected, submissions=None):
 def _nbgrader_students(entries, assignment, expected, refused):
     """nbgrader's layout: `<student>/<assignment>/<notebook>`; a renamed notebook is recognised by its cells
     when the student has no file of that name; everything else gets a line."""
-    by_student, renamed = defaultdict(dict), []
-    for parts, read in entries:
+    by_student, renamed, times = defaultdict(dict), [], {}
+    for parts, read, when in entries:
         where = "/".join(parts)
         if len(parts) != 3 or parts[1] != assignment:
             if len(parts) == 3 or parts[-1].endswith(".ipynb"):
@@ -180,9 +185,10 @@ def _nbgrader_students(entries, assignment, expected, refused):
                 refused.append(Refusal(where, _not_a_notebook(parts[2]), "skipped"))
         elif parts[2] in expected:
             by_student[parts[0]][parts[2]] = read
+            times[parts[0]] = _latest(times.get(parts[0]), when)
         else:
-            renamed.append((parts, read))
-    for (student, _, name), read in renamed:
+            renamed.append((parts, read, when))
+    for (student, _, name), read, when in renamed:
         notebook = _known_notebook(name, expected, read)
         where = f"{student}/{assignment}/{name}"
         if notebook is None:
@@ -193,8 +199,13 @@ def _nbgrader_students(entries, assignment, expected, refused):
                                    "skipped"))
         else:
             by_student[student][notebook] = read
+            times[student] = _latest(times.get(student), when)
             refused.append(Refusal(where, f"graded as {notebook} (recognised by its graded cells)", "renamed"))
-    return by_student
+    return by_student, times
+
+
+def _latest(first, second):
+    return max(filter(None, (first, second)), default=None)
 
 
 def _not_a_notebook(name):
@@ -244,7 +255,7 @@ def _reason(error):
 
 
 def _folder_entries(root, refused, depth):
-    """(path parts, reader) of every notebook under `root`, unsafe ones refused."""
+    """(path parts, reader, file time as naive UTC) of every notebook under `root`, unsafe ones refused."""
     entries = []
     if not root.is_dir():
         return entries
@@ -261,7 +272,7 @@ def _folder_entries(root, refused, depth):
             elif child.is_dir() and len(parts) + 1 < depth:
                 walk(child, parts + (child.name,))
             elif child.is_file() and child.suffix == ".ipynb":
-                entries.append((parts + (child.name,), _file_reader(child)))
+                entries.append((parts + (child.name,), _file_reader(child), _file_time(child)))
             elif child.is_file() and child.name not in _NOT_COLLECTED:
                 refused.append(Refusal(where, _not_a_notebook(child.name), "skipped"))
             elif child.is_dir():
@@ -269,6 +280,22 @@ def _folder_entries(root, refused, depth):
 
     walk(root, ())
     return entries
+
+
+def _file_time(path):
+    """A file's modification time, as naive UTC (what the gradebook stores)."""
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).replace(tzinfo=None)
+    except (OSError, ValueError, OverflowError):
+        return None
+
+
+def _zip_time(info):
+    """A zip entry's time (zips store no time zone: read as UTC), or None when it is not a valid time."""
+    try:
+        return datetime(*info.date_time)
+    except (TypeError, ValueError):
+        return None
 
 
 def _file_reader(path):
@@ -301,7 +328,7 @@ def _zip_entries(path, refused):
             if problem:
                 refused.append(Refusal(f"{path.name}:{name}", problem))
             else:
-                entries.append((parts, _zip_reader(archive, info)))
+                entries.append((parts, _zip_reader(archive, info), _zip_time(info)))
         elif parts[-1] not in _NOT_COLLECTED:
             refused.append(Refusal(f"{path.name}:{name}", _not_a_notebook(parts[-1]), "skipped"))
     return entries
@@ -329,9 +356,9 @@ def _zip_reader(archive, info):
 def _strip_wrappers(entries, expected):
     """Drops the folders that wrap everything (`submissions/...`, at any depth), but never a student's own
     folder: one that holds the assignment's notebooks under their own names."""
-    while entries and all(len(parts) > 1 for parts, _ in entries) and len({parts[0] for parts, _ in entries}) == 1:
-        inner = [(parts[1:], read) for parts, read in entries]
-        if any(len(parts) == 1 and _bare(parts[0]) in expected for parts, _ in inner):
+    while entries and all(len(p) > 1 for p, _, _ in entries) and len({p[0] for p, _, _ in entries}) == 1:
+        inner = [(parts[1:], read, when) for parts, read, when in entries]
+        if any(len(parts) == 1 and _bare(parts[0]) in expected for parts, _, _ in inner):
             break  # `alice/01_convolution.ipynb`: the folder names the student
         entries = inner
     return entries
@@ -344,11 +371,12 @@ def _bare(name):
 
 
 def _assign_students(entries, expected, refused):
-    """(notebooks by student, how ids were read, the students an LMS marked late)."""
-    claims = defaultdict(list)  # (student, notebook) -> [(where, read)]
-    kinds, late = set(), set()
+    """(notebooks by student, how ids were read, the students an LMS marked late, each student's latest file
+    time)."""
+    claims = defaultdict(list)  # (student, notebook) -> [(where, read, when)]
+    kinds, late, times = set(), set(), {}
     stems = sorted((name[:-len(".ipynb")] for name in expected), key=len, reverse=True)
-    for parts, read in entries:
+    for parts, read, when in entries:
         where = "/".join(parts)
         if len(parts) > 1:  # a folder per student: the folder names the student
             moodle = _MOODLE.match(parts[0])
@@ -378,17 +406,18 @@ def _assign_students(entries, expected, refused):
             refused.append(Refusal(where, "not one of the assignment's notebooks (neither its name nor its graded "
                                           "cells are those of any)", "skipped"))
         else:
-            claims[(student, notebook)].append((where, read))
+            claims[(student, notebook)].append((where, read, when))
     by_student = defaultdict(dict)
     for (student, notebook), found in claims.items():
         if len(found) == 1:
             by_student[student][notebook] = found[0][1]
+            times[student] = _latest(times.get(student), found[0][2])
             continue
-        places = ", ".join(where for where, _ in found)
+        places = ", ".join(where for where, _, _ in found)
         refused += [Refusal(where, f"{len(found)} files claim {notebook} of student {student} ({places}): all "
                                    "refused, since no file may take a student's identity; hand in one")
-                    for where, _ in found]
-    return by_student, "student ids: " + ("; ".join(sorted(kinds)) or "no notebooks found"), late
+                    for where, _, _ in found]
+    return by_student, "student ids: " + ("; ".join(sorted(kinds)) or "no notebooks found"), late, times
 
 
 def _known_notebook(name, expected, read):

@@ -40,17 +40,35 @@ def test_nbgrader_layout(tmp_path):
     assert "folder names" in found.ids_from
 
 
-def test_nbgrader_submission_times_are_read_from_timestamp_txt(tmp_path):
-    from datetime import datetime
+def test_nbgrader_submission_times_are_read_from_timestamp_txt_else_the_files_time(tmp_path):
+    import os
+    from datetime import datetime, timezone
 
+    file_time = datetime(2026, 11, 29, 9, 30, tzinfo=timezone.utc)
     for student, stamp in (("ann", "2026-11-30 17:05:09.123456 UTC"), ("bob", None), ("cat", "not a time")):
         folder = tmp_path / "submitted" / student / "cnn"
         folder.mkdir(parents=True)
         (folder / "01_convolution.ipynb").write_bytes(_nb("correlate2d"))
+        os.utime(folder / "01_convolution.ipynb", (file_time.timestamp(), file_time.timestamp()))
         if stamp:
             (folder / "timestamp.txt").write_text(stamp + "\n")
     times = {s.student: s.submitted_at for s in collect(tmp_path, "cnn", EXPECTED).submissions}
-    assert times == {"ann": datetime(2026, 11, 30, 17, 5, 9, 123456), "bob": None, "cat": None}
+    assert times == {"ann": datetime(2026, 11, 30, 17, 5, 9, 123456), "bob": datetime(2026, 11, 29, 9, 30),
+                     "cat": datetime(2026, 11, 29, 9, 30)}
+
+
+def test_an_lms_zips_submission_time_is_its_latest_entrys_time(tmp_path):
+    from datetime import datetime
+
+    with zipfile.ZipFile(tmp_path / "download.zip", "w") as archive:
+        for name, when in (("ann_1001_5002_01_convolution.ipynb", (2026, 11, 30, 17, 5, 8)),
+                           ("ann_1001_5003_02_pooling.ipynb", (2026, 11, 30, 19, 0, 0)),
+                           ("late_bob_1002_5004_01_convolution.ipynb", (2026, 12, 1, 8, 0, 0))):
+            archive.writestr(zipfile.ZipInfo(f"submissions/{name}", when), _nb("correlate2d" if "conv" in name
+                                                                                 else "pool2d"))
+    found = {s.student: s for s in collect(tmp_path, "cnn", EXPECTED, tmp_path / "download.zip").submissions}
+    assert found["ann"].submitted_at == datetime(2026, 11, 30, 19, 0) and not found["ann"].late
+    assert found["bob"].submitted_at == datetime(2026, 12, 1, 8, 0) and found["bob"].late
 
 
 def test_the_gradebook_records_when_the_student_submitted(tmp_path):
