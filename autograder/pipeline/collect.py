@@ -49,6 +49,7 @@ MAX_RATIO = 200  # a notebook's JSON compresses 5-20 times; far more is a zip bo
 _SAFE = re.compile(r"^[A-Za-z0-9@+][A-Za-z0-9._@+ -]{0,127}$")
 _JUNK = {".ipynb_checkpoints", ".DS_Store", "__MACOSX", ".git", "Thumbs.db"}
 _CANVAS = re.compile(r"^(?P<late>late_)?(?P<login>[^_]+)_\d+_\d+$")
+_CANVAS_FILE = re.compile(r"^(?P<late>late_)?(?P<login>[^_]+)_\d+_\d+_(?P<rest>.+)$")  # a notebook renamed
 _BLACKBOARD = re.compile(r"^.+?_(?P<login>[^_]+)_attempt_[\d-]+$")
 _MOODLE = re.compile(r"^(?P<name>.+?)_\d+_assignsubmission_(?:file|onlinetext)_?$")
 _RESUBMITTED = re.compile(r"(?:-\d+|-Copy\d+| \(\d+\))$")  # Canvas' -1, Jupyter's -Copy1, a browser's (1)
@@ -397,6 +398,12 @@ def _assign_students(entries, expected, refused):
                 kinds.add("Canvas file names (<login>_<id>_<id>_<notebook>)" if canvas else
                           "Blackboard file names (<assignment>_<login>_attempt_<date>_<notebook>)" if blackboard else
                           "file names before the notebook's name (<student>_<notebook>)")
+            elif _CANVAS_FILE.match(stem):  # Canvas' name around a notebook the student renamed
+                canvas = _CANVAS_FILE.match(stem)
+                student, notebook = canvas.group("login"), _known_notebook(parts[0], expected, read)
+                if canvas.group("late"):
+                    late.add(student)
+                kinds.add("Canvas file names (<login>_<id>_<id>_<notebook>)")
             else:
                 student, notebook = stem, _known_notebook(parts[0], expected, read)
                 kinds.add("file names (one notebook per student, recognised by its graded cells)")

@@ -305,3 +305,11 @@ def test_with_a_due_date_nbgrader_sees_on_time_students_on_time_and_late_ones_la
     with Gradebook(url) as gradebook:
         late = {s: gradebook.find_submission("cnn", s).total_seconds_late for s in ("ann", "bob")}
     assert late == {"ann": 0, "bob": 2 * 3600}
+
+
+def test_a_notebook_renamed_inside_canvas_name_is_the_students_and_recognised_by_its_cells(tmp_path):
+    lms = tmp_path / "lms"
+    lms.mkdir()
+    (lms / "carol_1003_5010_my work.ipynb").write_bytes(_nb("pool2d"))
+    found = collect(tmp_path, "cnn", EXPECTED, lms)
+    assert [(s.student, list(s.notebooks)) for s in found.submissions] == [("carol", ["02_pooling.ipynb"])]

@@ -1,0 +1,42 @@
+"""`cnnkit grade` on a download laid out as Canvas gives it, re-zipped inside a
+wrapper folder: the right students (resubmission suffixes, the late mark and a
+renamed notebook read right), the right submission times in the gradebook, and
+a line for every file that is not graded."""
+
+import zipfile
+from datetime import datetime
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from autograder import grade
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
+
+
+def test_a_canvas_download_grades_the_right_students_with_the_right_times(mini_course, tmp_path):
+    good, wrong = (nbformat.writes(mini_course.notebook(add=code)) for code in
+                   ("def add(a, b):\n    return a + b", "def add(a, b):\n    return 5 if a == -1 else a + b"))
+    entries = {"alice_1001_5002_mini.ipynb": (good, (2026, 11, 30, 17, 0, 0)),
+               "bob_1002_5003_mini-1.ipynb": (wrong, (2026, 11, 30, 17, 30, 0)),  # a resubmission
+               "late_dave_1004_5005_mini.ipynb": (good, (2026, 12, 1, 9, 0, 0)),
+               "carol_1003_5004_mini copy.ipynb": (good, (2026, 11, 30, 16, 0, 0)),  # renamed by the student
+               "bob_1002_5006_report.pdf": ("%PDF-1.4", (2026, 11, 30, 17, 30, 0))}
+    download = tmp_path / "download.zip"
+    with zipfile.ZipFile(download, "w") as archive:
+        for name, (text, when) in entries.items():
+            archive.writestr(zipfile.ZipInfo(f"submissions/{name}", when), text)
+    lines = []
+    run = grade("mini", course=mini_course.root, submissions=download, workers=2, progress=False, echo=lines.append)
+    assert {student: result.score for student, result in run.results.items()} == \
+        {"alice": 2.0, "bob": 1.0, "carol": 2.0, "dave": 2.0}
+    assert any("Canvas file names" in line for line in lines)
+    assert "skipped download.zip:submissions/bob_1002_5006_report.pdf: not a notebook (.pdf): only .ipynb files are " \
+        "graded" in lines
+    assert any("late_ prefix" in flag for flag in run.results["dave"].flags)
+    assert not any("late" in flag for flag in run.results["alice"].flags)
+    with Gradebook(mini_course.course.db_url) as gradebook:
+        times = {student: gradebook.find_submission("mini", student).timestamp for student in run.results}
+    assert times == {"alice": datetime(2026, 11, 30, 17), "bob": datetime(2026, 11, 30, 17, 30),
+                     "carol": datetime(2026, 11, 30, 16), "dave": datetime(2026, 12, 1, 9)}
