@@ -110,8 +110,8 @@ def _parser():
 
     release = commands.add_parser(
         "release", help="generate assignments/ with nbgrader and prove the release sound")
-    release.add_argument("--course-dir", "--course", dest="course", default=None,
-                         help="course directory (default: this repository)")
+    release.add_argument("--course-dir", "--course", dest="course", default=".",
+                         help="course directory (default: the current one)")
     release.add_argument("--workdir", default=None, help="where to grade the proof (default: a temporary folder)")
     release.set_defaults(run=_release)
 
@@ -271,13 +271,12 @@ def _student_kit(args):
 
 def _release(args):
     from autograder.frontends.release import release
+    from cnnkit.checks.report import format_points
 
-    from autograder.course.course import REPO
-
-    report, course = release(args.course or REPO, workdir=args.workdir)
+    report, course = release(args.course, workdir=args.workdir)
     problems = report.problems()
-    print(f"solution: {report.solution.score:g} / {report.solution.max_score:g}; "
-          f"stub: {report.stub.score:g} / {report.stub.max_score:g}; "
+    print(f"solution: {format_points(report.solution.score)} / {format_points(report.solution.max_score)}; "
+          f"stub: {format_points(report.stub.score)} / {format_points(report.stub.max_score)}; "
           f"secrets in assignments/: {len(report.leaks)}; stub cells not executed: {len(report.unexecuted)}")
     for problem in problems:
         print(f"  PROBLEM: {problem}")
