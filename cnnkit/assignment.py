@@ -43,7 +43,7 @@ __all__ = ["BUDGET", "GRADING_ENV", "IMPROVEMENT", "SEED", "BudgetError", "Cost"
            "architecture_key", "budget_accuracy", "budget_optimizer", "check_budget", "exploring", "grading_data",
            "held_out", "improvement_seeds", "model_cost", "recorded_accuracy", "reference_accuracy",
            "reference_result_file", "seizure_data", "train_under_budget", "training_key", "training_setup",
-           "write_student_data"]
+           "write_student_data", "subclassed_model"]
 
 SEED = 2026
 # The training budget: Adam whose learning rate decays from `learning_rate` to 0 along a cosine over exactly
@@ -179,6 +179,20 @@ def _layer_cost(layer, kind, shape):
                       "convolution, pooling, normalisation, dropout, merge and dense layers")
 
 
+def subclassed_model(name):
+    """Why a model written as a subclass of `keras.Model` cannot be graded, and what to do instead.
+
+    Args:
+        name: the subclass's name.
+
+    Returns:
+        A str.
+    """
+    return (f"the model is a subclass of keras.Model ({name}), whose layers the grader cannot read without running "
+            "your code: build it with keras.Sequential or the functional API (keras.Input, then layers, then "
+            "keras.Model(inputs, outputs))")
+
+
 def check_budget(model, input_length=178, num_classes=5):
     """Checks that a model fits the assignment: its input, its logits, its cost.
 
@@ -195,9 +209,7 @@ def check_budget(model, input_length=178, num_classes=5):
             layers cannot be read, among them).
     """
     if not type(model).__module__.startswith("keras"):
-        raise BudgetError(f"the model is a subclass of keras.Model ({type(model).__name__}), whose layers the grader "
-                          "cannot read without running your code: build it with keras.Sequential or the functional "
-                          "API (keras.Input, then layers, then keras.Model(inputs, outputs))")
+        raise BudgetError(subclassed_model(type(model).__name__))
     try:
         if not model.built:
             model.build((None, input_length, 1))

@@ -18,14 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnkit.assignment import BUDGET, IMPROVEMENT, BudgetError, _splits, check_budget
+from cnnkit.assignment import BUDGET, IMPROVEMENT, BudgetError, _splits, check_budget, subclassed_model
 from cnnkit.checks.functions import reference_used
 from cnnkit.checks.report import CheckResult, Mistake, case_seed
 from cnnkit.quiet import silenced
 
-__all__ = ["UnsafeModel", "budget_steps", "check_improvement", "check_model_spec", "check_train_eval_mode",
-           "check_trained_model", "improvement_verdict", "load_model_safely", "mode_verdict", "model_spec",
-           "probe_model", "spec_verdict", "trained_verdict"]
+__all__ = ["SubclassedModel", "UnsafeModel", "budget_steps", "check_improvement", "check_model_spec",
+           "check_train_eval_mode", "check_trained_model", "improvement_verdict", "load_model_safely", "mode_verdict",
+           "model_spec", "probe_model", "spec_verdict", "trained_verdict"]
 
 CHANCE_BAND = 0.05
 TRAINED_MARGIN = 0.03  # accuracy below the reference still worth full marks, unless a check says otherwise
@@ -358,6 +358,10 @@ class UnsafeModel(ValueError):
     """A model file that may not be loaded: it holds code or unknown layers."""
 
 
+class SubclassedModel(UnsafeModel):
+    """A model file of a `keras.Model` subclass: not loadable without its code, and not an attack either."""
+
+
 MAX_CONFIG_BYTES = 2 * 1000**2  # a course model's config is tens of kB
 MAX_CONFIG_DEPTH = 48  # a model nested in a model nested in ... stays far below
 MAX_CONFIG_OBJECTS = 4000  # layers, initialisers, regularisers and the like, together
@@ -407,6 +411,9 @@ def load_model_safely(path):
     if depth > MAX_CONFIG_DEPTH or objects > MAX_CONFIG_OBJECTS:
         raise UnsafeModel(f"the model's config is nested {depth} deep with {objects} objects (at most "
                           f"{MAX_CONFIG_DEPTH} and {MAX_CONFIG_OBJECTS}): not a model of this course's size")
+    top, module = config.get("class_name"), str(config.get("module") or "")
+    if top and module and not module.startswith("keras") and config.get("class_name") not in _UNSAFE_CLASSES:
+        raise SubclassedModel(subclassed_model(top))
     extra = sorted(n for n in names - _MODEL_FILES if not n.startswith("assets/"))
     if extra:
         raise UnsafeModel(f"the model file holds unexpected files: {', '.join(extra[:3])}")

@@ -4,6 +4,7 @@ refused before Keras sees it, with a reason, and never raises anything else."""
 import json
 import zipfile
 
+import numpy as np
 import pytest
 
 from cnnkit.checks.models import MAX_CONFIG_BYTES, MAX_CONFIG_DEPTH, UnsafeModel, load_model_safely
@@ -48,3 +49,25 @@ def test_a_loss_given_by_name_says_what_it_reads(tmp_path, loss, from_logits):
     model.save(tmp_path / "named.keras")
     _, notes = load_model_safely(tmp_path / "named.keras")
     assert notes["from_logits"] is from_logits
+
+
+def test_a_subclassed_model_is_refused_with_what_to_do_and_without_suspicion(tmp_path):
+    import keras
+    from keras import layers
+
+    from cnnkit.checks.models import SubclassedModel
+
+    class SeizureNet(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.head = layers.Dense(5)
+
+        def call(self, x):
+            return self.head(x)
+
+    model = SeizureNet()
+    model(np.zeros((1, 4), "float32"))
+    model.save(tmp_path / "net.keras")
+    with pytest.raises(SubclassedModel, match=r"subclass of keras.Model \(SeizureNet\).*keras.Sequential or the "
+                                              r"functional API"):
+        load_model_safely(tmp_path / "net.keras")

@@ -18,7 +18,7 @@ import pytest
 
 from autograder import grade
 from autograder.course.course import Course
-from autograder.frontends.examples import NB1, NB2, Example, build_submission
+from autograder.frontends.examples import NB1, NB2, NB3, Example, build_submission
 from autograder.sandbox.limits import Limits
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
@@ -37,6 +37,23 @@ STRIDE_TWO = '''def residual_block(x, filters, kernel_size):
     y = layers.ReLU()(layers.BatchNormalization()(y))
     y = layers.BatchNormalization()(layers.Conv1D(filters, kernel_size, padding="same")(y))
     return layers.ReLU()(layers.Add()([y, shortcut]))'''
+
+SUBCLASSED = '''def build_improved_model():
+    from keras import layers
+
+    class SeizureNet(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.conv = layers.Conv1D(16, 5, activation="relu")
+            self.pool = layers.GlobalAveragePooling1D()
+            self.head = layers.Dense(5)
+
+        def call(self, x):
+            return self.head(self.pool(self.conv(x)))
+
+    return SeizureNet()'''
+
+
 @dataclass(frozen=True)
 class Profile:
     """A notebook with mistakes edited into the solution.
@@ -48,6 +65,7 @@ class Profile:
         named: test cell -> the misconception its feedback names.
         reached: test cells the mistakes reach through a helper (they lose points, whatever they name).
         styles: test cells answered in another correct style: full marks.
+        refused: test cell -> words of the reason it scores 0 (a model the grader cannot judge).
     """
 
     notebook: str
@@ -56,6 +74,7 @@ class Profile:
     named: dict = field(default_factory=dict)
     reached: tuple = ()
     styles: tuple = ()
+    refused: dict = field(default_factory=dict)
 
 
 PROFILES = {
@@ -105,6 +124,15 @@ PROFILES = {
         "residual_block": [("shortcut = layers.Conv1D(filters, 1)(x)", "shortcut = layers.Dense(filters)(x)")],
         "batchnorm_forward": [("np.sqrt(var + epsilon)", "np.sqrt(var + 1e-5)")]},
         named={"batchnorm_forward_tests": "epsilon hard-coded"}, styles=("residual_block_tests",)),
+    "seizure-slips": Profile(NB3, edits={
+        "train_spec": [("loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)",
+                        'loss="sparse_categorical_crossentropy"')],  # a string: from_logits=False, on logits
+        "predict_classes": [("return np.argmax(model.predict(x, verbose=0), axis=-1)",
+                             "return model.predict(x, verbose=0)")]},
+        answers={"build_improved_model": SUBCLASSED},
+        named={"spec_trained_tests": "loss on logits with from_logits=False",
+               "train_eval_mode_tests": "scores instead of classes"},
+        refused={"improved_trained_tests": "keras.Sequential or the functional API"}),
     "stride-two": Profile(NB2, edits={"batchnorm_forward": [("axes = tuple(range(x.ndim - 1))", "axes = 0")]},
                           answers={"residual_block": STRIDE_TWO},
                           named={"residual_block_tests": "stride in the main path only",
@@ -144,6 +172,9 @@ def test_every_copy_of_a_mistake_loses_the_same_points_and_is_named_right(batch,
         assert cell.score < cell.max_score, f"{profile}/{grade_id} lost nothing"
         assert f"Likely mistake ({name})" in cell.feedback, f"{profile}/{grade_id}: {cell.feedback}"
         assert cell.feedback.count("Likely mistake") == 1, f"{profile}/{grade_id}: {cell.feedback}"
+    for grade_id, words in PROFILES[profile].refused.items():
+        assert cells[grade_id].score == 0 and words in cells[grade_id].feedback, cells[grade_id].feedback
+        assert cells[grade_id].feedback.startswith("[improvement]"), "headed by its own check"
     for grade_id in PROFILES[profile].reached:
         assert cells[grade_id].score < cells[grade_id].max_score, f"{profile}/{grade_id} lost nothing"
     for grade_id in styles:
@@ -158,5 +189,5 @@ def test_every_cell_a_profile_did_not_touch_keeps_full_marks(batch):
     for name, profile in PROFILES.items():
         for grade_id, cell in _cells(batch[f"{name}-a"]).items():
             submitted = cell.notebook == profile.notebook.removesuffix(".ipynb")
-            if submitted and grade_id not in set(profile.named) | set(profile.reached):
+            if submitted and grade_id not in set(profile.named) | set(profile.reached) | set(profile.refused):
                 assert cell.score == cell.max_score, f"{name}/{grade_id}: {cell.feedback}"
