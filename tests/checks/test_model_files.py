@@ -65,9 +65,11 @@ def test_a_subclassed_model_is_refused_with_what_to_do_and_without_suspicion(tmp
         def call(self, x):
             return self.head(x)
 
-    model = SeizureNet()
-    model(np.zeros((1, 4), "float32"))
-    model.save(tmp_path / "net.keras")
-    with pytest.raises(SubclassedModel, match=r"subclass of keras.Model \(SeizureNet\).*keras.Sequential or the "
-                                              r"functional API"):
-        load_model_safely(tmp_path / "net.keras")
+    for module in (__name__, "__main__"):  # a class of a module, or of a notebook (whose module Keras leaves out)
+        SeizureNet.__module__ = module
+        model = SeizureNet()
+        model(np.zeros((1, 4), "float32"))
+        model.save(tmp_path / "net.keras")
+        with pytest.raises(SubclassedModel, match=r"subclass of keras.Model \(SeizureNet\).*keras.Sequential or the "
+                                                  r"functional API"):
+            load_model_safely(tmp_path / "net.keras")
