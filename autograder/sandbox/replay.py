@@ -80,10 +80,11 @@ def main(argv=None):
     if replay.world == "keras":
         _skip_training()  # imports Keras here, once, before any student code
     home = Path.cwd()
-    for index, notebook in enumerate(replay.notebooks):
-        folder, out = home / f"notebook-{index}", out_dir / str(index)
+    places = [(home / f"notebook-{index}", out_dir / str(index)) for index in range(len(replay.notebooks))]
+    for folder, out in places:  # all made before any student code runs
         folder.mkdir()
         out.mkdir()
+    for notebook, (folder, out) in zip(replay.notebooks, places):
         pid = os.fork()
         if pid == 0:  # the notebook's own process: whatever its cells do, it ends here
             try:
