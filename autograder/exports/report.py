@@ -122,6 +122,7 @@ def _pass_rate_plot(classroom, submitted):
         rates.append(100.0 * sum(full) / len(full) if full else 0.0)
     _named_bars(axes, names[::-1], rates[::-1], horizontal=True, fmt=lambda rate: f"{rate:.0f}%")
     axes.set_xlim(0, 112)  # room for the values beside the longest bars
+    axes.set_xticks(range(0, 101, 20))
     axes.set_xlabel("% of submissions with full marks")
     return _png(figure)
 
