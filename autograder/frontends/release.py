@@ -20,6 +20,7 @@ import nbformat
 
 from autograder.course.course import ASSIGNMENT, REPO, Course
 from autograder.frontends.examples import EXAMPLES, build_submission
+from cnnkit.quiet import silenced
 
 __all__ = ["ReleaseReport", "find_secrets", "grade_example", "release", "secret_lines"]
 
@@ -72,8 +73,9 @@ def release(course_root=REPO, workdir=None):
     report = ReleaseReport(leaks=find_secrets(course_root / "assignments", course_root / "solutions"))
     work = Course.working_copy(workdir or tempfile.mkdtemp(prefix="cnnkit-release-"), source=course_root)
     examples = {example.student: example for example in EXAMPLES}
-    report.solution = grade_example(work, examples["solution"])
-    report.stub = grade_example(work, examples["stub"])
+    with silenced():  # plain nbgrader's kernels write TensorFlow's start-up lines to this terminal: nothing to act on
+        report.solution = grade_example(work, examples["solution"])
+        report.stub = grade_example(work, examples["stub"])
     report.unexecuted = _unexecuted_cells(work, "stub")
     return report, work
 
