@@ -49,6 +49,7 @@ MAX_RATIO = 200  # a notebook's JSON compresses 5-20 times; far more is a zip bo
 _SAFE = re.compile(r"^[A-Za-z0-9@+][A-Za-z0-9._@+ -]{0,127}$")
 _JUNK = {".ipynb_checkpoints", ".DS_Store", "__MACOSX", ".git", "Thumbs.db"}
 _CANVAS = re.compile(r"^(?P<late>late_)?(?P<login>[^_]+)_\d+_\d+$")
+_CANVAS_KIND = "Canvas file names (<login>_<id>_<id>_<notebook>)"
 _CANVAS_FILE = re.compile(r"^(?P<late>late_)?(?P<login>[^_]+)_\d+_\d+_(?P<rest>.+)$")  # a notebook renamed
 _BLACKBOARD = re.compile(r"^.+?_(?P<login>[^_]+)_attempt_[\d-]+$")
 _MOODLE = re.compile(r"^(?P<name>.+?)_\d+_assignsubmission_(?:file|onlinetext)_?$")
@@ -386,27 +387,11 @@ def _assign_students(entries, expected, refused):
             kinds.add("Moodle folder names (<name>_<id>_assignsubmission_file_)" if moodle else
                       "folder names (a folder per student)")
         else:
-            stem = _bare(parts[0])[:-len(".ipynb")]
-            suffix = next((s for s in stems if stem.endswith(s) and len(stem) > len(s)), None)
-            if suffix:
-                prefix = stem[:-len(suffix)].rstrip("_- ")
-                canvas, blackboard = _CANVAS.match(prefix), _BLACKBOARD.match(prefix)
-                student = canvas.group("login") if canvas else blackboard.group("login") if blackboard else prefix
-                notebook = suffix + ".ipynb"
-                if canvas and canvas.group("late"):
-                    late.add(student)
-                kinds.add("Canvas file names (<login>_<id>_<id>_<notebook>)" if canvas else
-                          "Blackboard file names (<assignment>_<login>_attempt_<date>_<notebook>)" if blackboard else
-                          "file names before the notebook's name (<student>_<notebook>)")
-            elif _CANVAS_FILE.match(stem):  # Canvas' name around a notebook the student renamed
-                canvas = _CANVAS_FILE.match(stem)
-                student, notebook = canvas.group("login"), _known_notebook(parts[0], expected, read)
-                if canvas.group("late"):
-                    late.add(student)
-                kinds.add("Canvas file names (<login>_<id>_<id>_<notebook>)")
-            else:
-                student, notebook = stem, _known_notebook(parts[0], expected, read)
-                kinds.add("file names (one notebook per student, recognised by its graded cells)")
+            student, suffix, marked_late, kind = _flat_name(_bare(parts[0])[:-len(".ipynb")], stems)
+            notebook = suffix + ".ipynb" if suffix else _known_notebook(parts[0], expected, read)
+            kinds.add(kind)
+            if marked_late:
+                late.add(student)
         if not student or not safe_name(student):
             refused.append(Refusal(where, "no usable student id in the name"))
         elif notebook is None:
@@ -425,6 +410,24 @@ def _assign_students(entries, expected, refused):
                                    "refused, since no file may take a student's identity; hand in one")
                     for where, _, _ in found]
     return by_student, "student ids: " + ("; ".join(sorted(kinds)) or "no notebooks found"), late, times
+
+
+def _flat_name(stem, stems):
+    """What a file's name says: `(student, the notebook's stem or None, marked late, how the id was read)`;
+    `stems` are the assignment's notebook stems, longest first. A name without a notebook's stem is one notebook
+    per student (Canvas' name around a notebook the student renamed gives the login all the same)."""
+    suffix = next((s for s in stems if stem.endswith(s) and len(stem) > len(s)), None)
+    prefix = stem[:-len(suffix)].rstrip("_- ") if suffix else None
+    canvas = _CANVAS.match(prefix) if suffix else _CANVAS_FILE.match(stem)
+    if canvas:
+        return canvas.group("login"), suffix, bool(canvas.group("late")), _CANVAS_KIND
+    blackboard = _BLACKBOARD.match(prefix) if suffix else None
+    if blackboard:
+        return (blackboard.group("login"), suffix, False,
+                "Blackboard file names (<assignment>_<login>_attempt_<date>_<notebook>)")
+    if suffix:
+        return prefix, suffix, False, "file names before the notebook's name (<student>_<notebook>)"
+    return stem, None, False, "file names (one notebook per student, recognised by its graded cells)"
 
 
 def _known_notebook(name, expected, read):
