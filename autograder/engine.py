@@ -48,7 +48,7 @@ __all__ = ["INTERRUPTED", "GradingRun", "grade", "train_references", "trainings_
 
 KERNEL_THREADS = 1
 INTERRUPTED = 130  # the exit status of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT)
-LATE = "the LMS marked this submission late (Canvas' late_ prefix): apply the course's late policy"
+LATE = "the LMS marked this submission late (Canvas' late mark): apply the course's late policy"
 TRAINED_DIR = ".cnnkit/trained"  # where a course records its trainings under the budget
 REFERENCE_SECONDS = 3600  # training every reference an assignment needs, once
 
@@ -259,7 +259,8 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
                 with stopping.deferred():  # a Ctrl-C waits for this submission's record to be whole
                     result = record(result, assignment=assignment, db_url=course.db_url, log=log,
                                     autograded_dir=course.root / "autograded", execution=graded.execution,
-                                    prepared=graded.prepared, submitted_at=job.submission.submitted_at)
+                                    prepared=graded.prepared, submitted_at=job.submission.submitted_at,
+                                    lms_user_id=job.submission.lms_user_id)
                 run.results[job.student] = result
                 run.graded.append(job.student)
                 if verbosity >= 2:

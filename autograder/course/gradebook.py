@@ -52,7 +52,7 @@ def open_gradebook(db_url):
         return Gradebook(db_url)
 
 
-def record_submission(db_url, assignment, student, notebooks, *, timestamp=None):
+def record_submission(db_url, assignment, student, notebooks, *, timestamp=None, lms_user_id=None):
     """Writes one submission's automatic scores into the gradebook.
 
     The scores are committed at once; writing the same
@@ -66,10 +66,12 @@ def record_submission(db_url, assignment, student, notebooks, *, timestamp=None)
         notebooks: dict of notebook name (no `.ipynb`) -> dict of grade id ->
             score (float); a graded cell left out scores 0.
         timestamp: when the submission was made (default: now).
+        lms_user_id: the student's id in the LMS (Canvas' user id), written
+            to nbgrader's `lms_user_id`; None keeps what is there.
     """
     with open_gradebook(db_url) as gradebook, warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*not in session.*")  # nbgrader's own SQLAlchemy use
-        gradebook.update_or_create_student(student)
+        gradebook.update_or_create_student(student, **({"lms_user_id": lms_user_id} if lms_user_id else {}))
         try:  # the submission's structure (a grade per graded cell) is nbgrader's
             submission = gradebook.find_submission(assignment, student)
         except MissingEntry:

@@ -1,9 +1,12 @@
 """Stage 5, export: what instructors and students get out of a grading run.
 
 Every exporter reads the same typed results (`classroom.load_class`):
-`grades_csv` (a row per student), `gradescope` (a `results.json` per
-student), `feedback` (a page per student and notebook) and `report` (the
-class report). `export` writes all four.
+`grades_csv` (a row per student), `canvas_csv` (the totals as Canvas'
+gradebook imports them), `feedback` (a page per student and notebook) and
+`report` (the class report). `export` writes all four. `gradescope` is the
+`results.json` that the Gradescope bundle writes for each submission it
+grades there (Gradescope takes a programming assignment's scores from its
+own autograder run, never from a file).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ class Exports:
 
     Attributes:
         grades: the `grades.csv` path.
-        gradescope: the folder of `<student>/results.json`.
+        canvas: the `canvas.csv` path.
         feedback: nbgrader's `feedback/` folder.
         report: the class report's path.
         students: how many rows the grades have.
@@ -28,7 +31,7 @@ class Exports:
     """
 
     grades: Path
-    gradescope: Path
+    canvas: Path
     feedback: Path
     report: Path
     students: int = 0
@@ -38,42 +41,36 @@ class Exports:
         """Where everything is, one line per output."""
         return [f"class report:  {self.report}",
                 f"grades:        {self.grades} ({self.students} students)",
-                f"gradescope:    {self.gradescope}/<student>/results.json",
+                f"canvas import: {self.canvas}",
                 f"feedback:      {self.feedback}/<student>/<assignment>/<notebook>.html ({len(self.pages)} pages)"]
 
 
-def export(assignment, *, course=".", db_url=None, totals_only=False, visibility="visible"):
-    """Writes grades, Gradescope results, feedback and the class report.
+def export(assignment, *, course=".", db_url=None, totals_only=False):
+    """Writes grades, the Canvas import, feedback and the class report.
 
     Args:
         assignment: the assignment id (graded with `cnnkit grade`).
         course: the course directory.
         db_url: the gradebook's SQLAlchemy URL (default: the course's).
         totals_only: `grades.csv` with only `student` and `score`.
-        visibility: Gradescope visibility of the tests (`visible`,
-            `after_due_date`, `after_published`, `hidden`).
 
     Returns:
         An `Exports`.
 
     Raises:
         FileNotFoundError: if the assignment has not been graded.
-        ValueError: if `visibility` is not one Gradescope knows.
     """
+    from autograder.exports.canvas_csv import write_canvas
     from autograder.exports.classroom import load_class
     from autograder.exports.feedback import write_feedback
-    from autograder.exports.gradescope import VISIBILITIES, write_results
     from autograder.exports.grades_csv import write_grades
     from autograder.exports.report import write_report
 
-    if visibility not in VISIBILITIES:
-        raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}, got {visibility!r}")
     classroom = load_class(assignment, course=course, db_url=db_url)
     reports = classroom.course_root / "reports" / assignment
     grades = write_grades(classroom, reports / "grades.csv", totals_only=totals_only)
-    for result in classroom.results.values():
-        write_results(result, reports / "gradescope" / result.student / "results.json", visibility=visibility)
+    canvas = write_canvas(classroom, reports / "canvas.csv")
     pages = write_feedback(classroom, classroom.course_root / "feedback")
     report = write_report(classroom, reports / "report.html")
-    return Exports(grades, reports / "gradescope", classroom.course_root / "feedback", report,
+    return Exports(grades, canvas, classroom.course_root / "feedback", report,
                    len(classroom.results), pages)

@@ -10,7 +10,7 @@ that scores 0 on every graded cell.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course.course import Course
@@ -18,7 +18,7 @@ from autograder.course.templates import templates_of
 from autograder.pipeline.record import ResultsLog
 from autograder.pipeline.results import CellResult, SubmissionResult
 
-__all__ = ["MISSING", "ClassResults", "load_class", "misconceptions"]
+__all__ = ["MISSING", "ClassResults", "Student", "load_class", "misconceptions"]
 
 MISSING = "missing"
 
@@ -34,12 +34,15 @@ class ClassResults:
             assignment order.
         results: dict of student id -> `SubmissionResult`, sorted by id,
             roster students without a submission as status `missing`.
+        students: dict of student id -> `Student` (the gradebook's name
+            and LMS id of each student it knows).
     """
 
     assignment: str
     course_root: Path
     templates: tuple
     results: dict
+    students: dict = field(default_factory=dict)
 
     @property
     def max_score(self):
@@ -77,9 +80,10 @@ def load_class(assignment, *, course=".", db_url=None):
         raise FileNotFoundError(f"{log.path} does not exist: grade the assignment first "
                                 f"(cnnkit grade {assignment} --course {course.root})")
     results = log.latest()
-    for student in _roster(course.db_url) - set(results):
+    students = _roster(course.db_url)
+    for student in set(students) - set(results):
         results[student] = _missing(student, templates)
-    return ClassResults(assignment, course.root, templates, dict(sorted(results.items())))
+    return ClassResults(assignment, course.root, templates, dict(sorted(results.items())), students)
 
 
 def misconceptions(result):
@@ -97,11 +101,22 @@ def misconceptions(result):
     return found
 
 
+@dataclass(frozen=True)
+class Student:
+    """What the gradebook knows of a student besides the id: the name and the LMS's id (each may be None)."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    lms_user_id: str | None = None
+
+
 def _roster(db_url):
+    """Every student of the gradebook: id -> `Student`."""
     from autograder.course.gradebook import open_gradebook
 
     with open_gradebook(db_url) as gradebook:
-        return {student.id for student in gradebook.students}
+        return {student.id: Student(student.first_name, student.last_name, student.lms_user_id)
+                for student in gradebook.students}
 
 
 def _missing(student, templates):

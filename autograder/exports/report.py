@@ -92,6 +92,12 @@ def _named_bars(axes, names, values, *, horizontal, fmt):
     axes.bar_label(bars, labels=[fmt(value) for value in values], fontsize=7, padding=2)
 
 
+def _counted_hist(axes, values, **bins):
+    """A histogram whose every non-empty bar carries its count (the bins' edges are on the axis)."""
+    counts, _, bars = axes.hist(values, color=PLOT_COLOUR, edgecolor="white", **bins)
+    axes.bar_label(bars, labels=[f"{count:g}" if count else "" for count in counts], fontsize=7, padding=2)
+
+
 def _png(figure):
     import matplotlib.pyplot as plt
 
@@ -105,7 +111,7 @@ def _png(figure):
 def _score_plot(scores, max_score):
     figure, axes = _figure()
     bins = max(5, min(20, int(max_score) or 5))
-    axes.hist(scores, bins=bins, range=(0, max_score or 1), color=PLOT_COLOUR, edgecolor="white")
+    _counted_hist(axes, scores, bins=bins, range=(0, max_score or 1))
     axes.set_xlabel(f"verified score (of {max_score:g})")
     axes.set_ylabel("submissions")
     return _png(figure)
@@ -141,7 +147,7 @@ def _misconception_plot(mistakes):
 
 def _time_plot(seconds):
     figure, axes = _figure()
-    axes.hist(seconds, bins=min(20, max(5, len(seconds) // 2)), color=PLOT_COLOUR, edgecolor="white")
+    _counted_hist(axes, seconds, bins=min(20, max(5, len(seconds) // 2)))
     axes.set_xlabel("seconds in the sandbox")
     axes.set_ylabel("submissions")
     return _png(figure)

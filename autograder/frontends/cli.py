@@ -144,16 +144,13 @@ def _parser():
     grade.set_defaults(run=_grade)
 
     export = commands.add_parser(
-        "export", help="write grades.csv, Gradescope results, feedback pages and the class report")
+        "export", help="write grades.csv, the Canvas import, feedback pages and the class report")
     export.add_argument("assignment", help="the assignment id, graded with `cnnkit grade`")
     export.add_argument("--course-dir", "--course", dest="course", default=".",
                         help="course directory (default: the current one)")
     export.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default: COURSE/gradebook.db)")
     export.add_argument("--totals-only", action="store_true",
                         help="grades.csv with only the student id and the total (for an LMS import)")
-    export.add_argument("--visibility", default="visible",
-                        help="Gradescope visibility of the tests: visible (default), after_due_date, "
-                             "after_published, hidden")
     export.set_defaults(run=_export)
 
     gradescope = commands.add_parser(
@@ -305,8 +302,7 @@ def _grade(args):
 def _export(args):
     from autograder.exports import export
 
-    for line in export(args.assignment, course=args.course, db_url=args.db, totals_only=args.totals_only,
-                       visibility=args.visibility).lines():
+    for line in export(args.assignment, course=args.course, db_url=args.db, totals_only=args.totals_only).lines():
         print(line)
 
 

@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import stat
+import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -48,6 +49,14 @@ set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq python3 python3-venv python3-pip bubblewrap >/dev/null
+python3 - <<'PY'
+import sys
+if sys.version_info[:2] < (%(major)d, %(minor)d):
+    sys.exit(f"cnnkit: this bundle pins the versions of a Python %(major)d.%(minor)d build (kit/constraints.txt), "
+             f"which may not install on this image's Python {sys.version.split()[0]}: choose a base image whose "
+             f"python3 is %(major)d.%(minor)d or newer (Configure Autograder -> Base image; Ubuntu 24.04's is 3.12), "
+             f"or build the bundle with Python {sys.version_info[0]}.{sys.version_info[1]}")
+PY
 cd /autograder/source/kit
 PIP_CONSTRAINT=/autograder/source/kit/constraints.txt CNNKIT_RUNTIME_ONLY=1 bash scripts/install.sh
 """
@@ -95,6 +104,9 @@ class Bundle:
                                                       "here)"),
                 f"tests' visibility: {self.visibility}",
                 GRADESCOPE_SETTINGS,
+                f"Gradescope's base image needs Python {sys.version_info[0]}.{sys.version_info[1]} or newer (the "
+                f"pinned versions are this Python's; Ubuntu 24.04's python3 is 3.12): setup.sh stops with this "
+                f"message otherwise",
                 "upload it as the assignment's autograder (Gradescope: Configure Autograder -> Zip file upload); "
                 "students submit their .ipynb files"]
 
@@ -140,7 +152,8 @@ def build_bundle(assignment, *, course=".", out=None, visibility="visible"):
         data = os.environ.get(DATA_ENV) or None
         _stage_course(stage / "bundle" / "course", course, assignment, release, secret, references, data)
         (stage / "bundle" / "course" / "settings.json").write_text(json.dumps({"visibility": visibility}))
-        (stage / "bundle" / "setup.sh").write_text(SETUP_SH)
+        (stage / "bundle" / "setup.sh").write_text(SETUP_SH % {"major": sys.version_info[0],
+                                                                "minor": sys.version_info[1]})
         (stage / "bundle" / "run_autograder").write_text(RUN_AUTOGRADER % {"assignment": assignment})
         files = _zip(stage / "bundle", out)
     return Bundle(out, assignment, files, data, pins, visibility)

@@ -232,12 +232,23 @@ def _structure(notebook, released):
 
 
 def _unfinished(notebook):
-    """Answer cells that still raise `NotImplementedError`."""
+    """Answer cells that still raise `NotImplementedError`: a problem where anything in the notebook uses the
+    unfinished function (a public test, another answer), a note for a helper nothing uses."""
     findings = []
     for cell in notebook.cells:
-        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution") and _raises_unfinished(cell.source):
+        if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("solution"):
+            continue
+        unfinished = _raises_unfinished(cell.source)
+        if unfinished is None or not unfinished:
+            continue
+        used = {name for name in unfinished if _used_elsewhere(notebook, cell, name)}
+        if used or None in unfinished:
             findings.append(Finding(True, f"cell {_grade_id(cell)!r} still raises NotImplementedError: replace "
                                           "that line with your code"))
+        else:
+            findings.append(Finding(False, f"cell {_grade_id(cell)!r}: {', '.join(sorted(unfinished))} still "
+                                           "raise(s) NotImplementedError, but nothing calls it: fine if you do not "
+                                           "need that helper"))
     return findings
 
 
@@ -293,15 +304,42 @@ def _cell_findings(executed):
 
 
 def _raises_unfinished(source):
+    """The names of the functions whose body raises `NotImplementedError` (None for a raise outside any
+    function); an empty set when nothing does, None when the source does not parse (the run reports it)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        return False  # the run reports it
-    for node in ast.walk(tree):
+        return None
+    found = set()
+
+    def visit(node, function):
         if isinstance(node, ast.Raise) and node.exc is not None:
             target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
             if isinstance(target, ast.Name) and target.id == "NotImplementedError":
-                return True
+                found.add(function)
+        for child in ast.iter_child_nodes(node):
+            inner = child.name if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) and function is None \
+                else function
+            visit(child, inner)
+
+    visit(tree, None)
+    return found
+
+
+def _used_elsewhere(notebook, defining, name):
+    """Whether any code cell names `name` outside its definition (a call, or the function passed on)."""
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        own = [node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+               and node.name == name] if cell is defining else []
+        inside = {id(inner) for node in own for inner in ast.walk(node)}
+        if any(isinstance(node, ast.Name) and node.id == name and id(node) not in inside for node in ast.walk(tree)):
+            return True
     return False
 
 

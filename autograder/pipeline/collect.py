@@ -7,8 +7,9 @@ Two sources:
   folders (`submissions/...`): a folder per student (`<student>/.../*.ipynb`,
   Moodle's `<Full Name>_<id>_assignsubmission_file_/` gives the name), or
   notebooks side by side, named `<student>_<notebook>.ipynb` (Canvas'
-  `<login>_<user id>_<file id>_<notebook>.ipynb` gives the login, its `late_`
-  prefix marks the submission late; Blackboard's
+  `<login>_<user id>_<file id>_<notebook>.ipynb` gives the login and Canvas'
+  user id, a `late` after the login (or a `late_` prefix) marks the
+  submission late; Blackboard's
   `<assignment>_<student>_attempt_<date>_<notebook>.ipynb` gives the student),
   or `<student>.ipynb` when each student hands in one notebook (it is then
   recognised by the graded cells it holds).
@@ -48,9 +49,9 @@ MAX_TOTAL_BYTES = 4 * 1000**3  # everything a collection reads into memory, toge
 MAX_RATIO = 200  # a notebook's JSON compresses 5-20 times; far more is a zip bomb
 _SAFE = re.compile(r"^[A-Za-z0-9@+][A-Za-z0-9._@+ -]{0,127}$")
 _JUNK = {".ipynb_checkpoints", ".DS_Store", "__MACOSX", ".git", "Thumbs.db"}
-_CANVAS = re.compile(r"^(?P<late>late_)?(?P<login>[^_]+)_\d+_\d+$")
+_CANVAS = re.compile(r"^(?P<late>late_)?(?P<login>[^_]+)(?P<marked>_late)?_(?P<user>\d+)_\d+$")
 _CANVAS_KIND = "Canvas file names (<login>_<id>_<id>_<notebook>)"
-_CANVAS_FILE = re.compile(r"^(?P<late>late_)?(?P<login>[^_]+)_\d+_\d+_(?P<rest>.+)$")  # a notebook renamed
+_CANVAS_FILE = re.compile(r"^(?P<late>late_)?(?P<login>[^_]+)(?P<marked>_late)?_(?P<user>\d+)_\d+_(?P<rest>.+)$")
 _BLACKBOARD = re.compile(r"^.+?_(?P<login>[^_]+)_attempt_[\d-]+$")
 _MOODLE = re.compile(r"^(?P<name>.+?)_\d+_assignsubmission_(?:file|onlinetext)_?$")
 _RESUBMITTED = re.compile(r"(?:-\d+|-Copy\d+| \(\d+\))$")  # Canvas' -1, Jupyter's -Copy1, a browser's (1)
@@ -70,7 +71,9 @@ class Submission:
             nbgrader's `timestamp.txt`, else the latest time of its files (a
             zip entry's time, read as UTC, or a file's modification time),
             or None when unknown.
-        late: True when the LMS marked a file of it late (Canvas' `late_`).
+        late: True when the LMS marked a file of it late (Canvas' `late`).
+        lms_user_id: the LMS's own id of the student when its file names
+            carry one (Canvas' user id), else None.
     """
 
     student: str
@@ -79,6 +82,7 @@ class Submission:
     origin: str
     submitted_at: object = None
     late: bool = False
+    lms_user_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,8 +167,8 @@ def collect(course_root, assignment, expected, submissions=None):
         refused = []
         entries = _zip_entries(path, refused) if path.is_file() else _folder_entries(path, refused, depth=8)
         entries = _strip_wrappers(entries, expected)
-        by_student, ids_from, late, times = _assign_students(entries, expected, refused)
-        found = _collection(by_student, refused, ids_from, path, times, late=late)
+        by_student, ids_from, named = _assign_students(entries, expected, refused)
+        found = _collection(by_student, refused, ids_from, path, named.times, late=named.late, lms=named.lms_ids)
         where = str(path)
     if not found.submissions:
         refusals = f" ({len(found.refused)} file(s) refused or skipped: {found.refused[0].line()}" + \
@@ -227,7 +231,7 @@ def _timestamp(path):
         return None
 
 
-def _collection(by_student, refused, ids_from, origin, times=None, late=()):
+def _collection(by_student, refused, ids_from, origin, times=None, late=(), lms=None):
     found, total = [], 0
     for student in sorted(by_student):
         notebooks = {}
@@ -245,7 +249,7 @@ def _collection(by_student, refused, ids_from, origin, times=None, late=()):
             notebooks[name] = content
         if notebooks:
             found.append(Submission(student, notebooks, content_hash(notebooks), f"{origin}/{student}",
-                                    (times or {}).get(student), student in late))
+                                    (times or {}).get(student), student in late, (lms or {}).get(student)))
     return Collection(tuple(found), tuple(refused), ids_from)
 
 
@@ -372,11 +376,20 @@ def _bare(name):
     return _RESUBMITTED.sub("", stem) + ".ipynb"
 
 
+@dataclass
+class _Named:
+    """What an LMS download's names say beyond the notebooks: students marked late, each student's latest file
+    time, the LMS's own ids."""
+
+    late: set = field(default_factory=set)
+    times: dict = field(default_factory=dict)
+    lms_ids: dict = field(default_factory=dict)
+
+
 def _assign_students(entries, expected, refused):
-    """(notebooks by student, how ids were read, the students an LMS marked late, each student's latest file
-    time)."""
+    """(notebooks by student, how ids were read, a `_Named`)."""
     claims = defaultdict(list)  # (student, notebook) -> [(where, read, when)]
-    kinds, late, times = set(), set(), {}
+    kinds, named = set(), _Named()
     stems = sorted((name[:-len(".ipynb")] for name in expected), key=len, reverse=True)
     for parts, read, when in entries:
         where = "/".join(parts)
@@ -387,11 +400,13 @@ def _assign_students(entries, expected, refused):
             kinds.add("Moodle folder names (<name>_<id>_assignsubmission_file_)" if moodle else
                       "folder names (a folder per student)")
         else:
-            student, suffix, marked_late, kind = _flat_name(_bare(parts[0])[:-len(".ipynb")], stems)
+            student, suffix, marked_late, kind, lms_id = _flat_name(_bare(parts[0])[:-len(".ipynb")], stems)
             notebook = suffix + ".ipynb" if suffix else _known_notebook(parts[0], expected, read)
             kinds.add(kind)
             if marked_late:
-                late.add(student)
+                named.late.add(student)
+            if lms_id:
+                named.lms_ids[student] = lms_id
         if not student or not safe_name(student):
             refused.append(Refusal(where, "no usable student id in the name"))
         elif notebook is None:
@@ -403,31 +418,33 @@ def _assign_students(entries, expected, refused):
     for (student, notebook), found in claims.items():
         if len(found) == 1:
             by_student[student][notebook] = found[0][1]
-            times[student] = _latest(times.get(student), found[0][2])
+            named.times[student] = _latest(named.times.get(student), found[0][2])
             continue
         places = ", ".join(where for where, _, _ in found)
         refused += [Refusal(where, f"{len(found)} files claim {notebook} of student {student} ({places}): all "
                                    "refused, since no file may take a student's identity; hand in one")
                     for where, _, _ in found]
-    return by_student, "student ids: " + ("; ".join(sorted(kinds)) or "no notebooks found"), late, times
+    return by_student, "student ids: " + ("; ".join(sorted(kinds)) or "no notebooks found"), named
 
 
 def _flat_name(stem, stems):
-    """What a file's name says: `(student, the notebook's stem or None, marked late, how the id was read)`;
+    """What a file's name says: `(student, the notebook's stem or None, marked late, how the id was read, the
+    LMS's own id or None)`;
     `stems` are the assignment's notebook stems, longest first. A name without a notebook's stem is one notebook
     per student (Canvas' name around a notebook the student renamed gives the login all the same)."""
     suffix = next((s for s in stems if stem.endswith(s) and len(stem) > len(s)), None)
     prefix = stem[:-len(suffix)].rstrip("_- ") if suffix else None
     canvas = _CANVAS.match(prefix) if suffix else _CANVAS_FILE.match(stem)
     if canvas:
-        return canvas.group("login"), suffix, bool(canvas.group("late")), _CANVAS_KIND
+        marked = bool(canvas.group("late") or canvas.group("marked"))
+        return canvas.group("login"), suffix, marked, _CANVAS_KIND, canvas.group("user")
     blackboard = _BLACKBOARD.match(prefix) if suffix else None
     if blackboard:
         return (blackboard.group("login"), suffix, False,
-                "Blackboard file names (<assignment>_<login>_attempt_<date>_<notebook>)")
+                "Blackboard file names (<assignment>_<login>_attempt_<date>_<notebook>)", None)
     if suffix:
-        return prefix, suffix, False, "file names before the notebook's name (<student>_<notebook>)"
-    return stem, None, False, "file names (one notebook per student, recognised by its graded cells)"
+        return prefix, suffix, False, "file names before the notebook's name (<student>_<notebook>)", None
+    return stem, None, False, "file names (one notebook per student, recognised by its graded cells)", None
 
 
 def _known_notebook(name, expected, read):

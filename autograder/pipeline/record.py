@@ -79,7 +79,8 @@ class ResultsLog:
             os.close(fd)
 
 
-def record(result, *, assignment, db_url, log, autograded_dir, execution=None, prepared=None, submitted_at=None):
+def record(result, *, assignment, db_url, log, autograded_dir, execution=None, prepared=None, submitted_at=None,
+           lms_user_id=None):
     """Writes one submission's result everywhere it belongs.
 
     Args:
@@ -93,6 +94,9 @@ def record(result, *, assignment, db_url, log, autograded_dir, execution=None, p
             sandbox, if any.
         submitted_at: when the student submitted (naive UTC), for the
             gradebook's lateness; None records the grading time.
+        lms_user_id: the LMS's id of the student (Canvas' user id), kept in
+            the gradebook's student record for the LMS export; None keeps
+            what the gradebook has.
 
     Returns:
         The result as recorded: stamped with when it was graded and the
@@ -102,7 +106,8 @@ def record(result, *, assignment, db_url, log, autograded_dir, execution=None, p
 
     result = dataclasses.replace(result, graded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                  grader_version=__version__)
-    record_submission(db_url, assignment, result.student, result.by_notebook(), timestamp=submitted_at)
+    record_submission(db_url, assignment, result.student, result.by_notebook(), timestamp=submitted_at,
+                      lms_user_id=lms_user_id)
     folder = Path(autograded_dir) / result.student / assignment
     if execution is not None:
         _write_notebooks(folder, execution)

@@ -20,7 +20,9 @@ import pytest
 from autograder.course.course import ASSIGNMENT, REPO
 from autograder.frontends.demo import ABSENT_STUDENT
 from autograder.frontends.examples import EXAMPLES
-from autograder.exports.gradescope import RESULT_FIELDS, TEST_FIELDS, VISIBILITIES
+from autograder.exports.canvas_csv import POINTS_ROW
+from autograder.exports.classroom import load_class
+from autograder.exports.gradescope import RESULT_FIELDS, TEST_FIELDS, VISIBILITIES, results_json
 from autograder.exports.report import PLOT_COLOUR
 from autograder.frontends.release import MARKERS, secret_lines
 
@@ -33,11 +35,20 @@ def reports(run):
     return run["work"].root / "reports" / ASSIGNMENT
 
 
-def _student_files(run):
-    """Every file a student may see: feedback pages and Gradescope results."""
+def _student_files(run, tmp_path):
+    """Every file a student may see: feedback pages and what Gradescope would show (its `results.json`)."""
     files = sorted((run["work"].root / "feedback").rglob("*.html"))
-    files += sorted((run["work"].root / "reports" / ASSIGNMENT / "gradescope").rglob("results.json"))
+    for student, result in load_class(ASSIGNMENT, course=run["work"].root).results.items():
+        path = tmp_path / "gradescope" / student / "results.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps(results_json(result)))
+        files.append(path)
     return files
+
+
+def _owner(path):
+    """The student a file is for: `feedback/<student>/...` or `gradescope/<student>/results.json`."""
+    return path.parts[-3] if path.suffix == ".html" else path.parts[-2]
 
 
 def _visible_text(path):
@@ -99,9 +110,19 @@ def test_totals_only_writes_the_student_and_the_total(run, reports, tmp_path):
     assert list(table.columns) == ["student", "score"] and len(table) == len(STUDENTS)
 
 
+def test_canvas_import_has_every_roster_student_and_the_verified_totals(run, reports):
+    table = pd.read_csv(reports / "canvas.csv", dtype=str, keep_default_na=False)
+    assert table.iloc[0]["Student"] == POINTS_ROW and table.iloc[0][ASSIGNMENT] == "46"
+    rows = table.iloc[1:].set_index("SIS Login ID")
+    assert sorted(rows.index) == STUDENTS and rows.loc[ABSENT_STUDENT, ASSIGNMENT] == ""
+    for example in EXAMPLES:
+        assert float(rows.loc[example.student, ASSIGNMENT]) == pytest.approx(run["scores"][example.student].score,
+                                                                            abs=0.005)
+
+
 @pytest.mark.parametrize("student", STUDENTS)
-def test_gradescope_results_follow_the_published_schema(run, reports, student):
-    results = json.loads((reports / "gradescope" / student / "results.json").read_text())
+def test_gradescope_results_follow_the_published_schema(run, student):
+    results = json.loads(json.dumps(results_json(load_class(ASSIGNMENT, course=run["work"].root).results[student])))
     assert set(results) <= RESULT_FIELDS, set(results) - RESULT_FIELDS
     assert isinstance(results["score"], float) and isinstance(results["execution_time"], int)
     assert isinstance(results["output"], str) and len(results["tests"]) == 23
@@ -129,10 +150,10 @@ def test_feedback_pages_follow_nbgraders_layout_with_each_cells_verified_score(r
     assert "def convolve2d(image, kernel):" in page, "the student's own code is shown"
 
 
-def test_no_student_file_holds_hidden_tests_or_markers(run):
+def test_no_student_file_holds_hidden_tests_or_markers(run, tmp_path):
     hidden = secret_lines(REPO / "solutions", regions=("HIDDEN TESTS",))
     assert len(hidden) > 10
-    files = _student_files(run)
+    files = _student_files(run, tmp_path)
     assert len(files) > 30
     for path in files:
         text = _visible_text(path)
@@ -141,7 +162,7 @@ def test_no_student_file_holds_hidden_tests_or_markers(run):
         assert not leaked, f"{path}: {leaked[:3]}"
 
 
-def test_no_student_file_holds_another_students_cases(run):
+def test_no_student_file_holds_another_students_cases(run, tmp_path):
     """A case line in exactly one student's feedback is that student's own (drawn from their seed)."""
     owners = {}
     for student, result in run["results"].items():
@@ -151,8 +172,8 @@ def test_no_student_file_holds_another_students_cases(run):
                     owners.setdefault(line.strip(), set()).add(student)
     own = {line: students.pop() for line, students in owners.items() if len(students) == 1}
     assert len(own) >= 5, "the examples draw cases of their own"
-    for path in _student_files(run):
-        student = path.relative_to(run["work"].root).parts[1 if path.suffix == ".html" else 3]
+    for path in _student_files(run, tmp_path):
+        student = _owner(path)
         text = _visible_text(path)
         others = [line for line, owner in own.items() if owner != student and line in text]
         assert not others, f"{path} shows another student's case: {others[0]}"
@@ -217,6 +238,7 @@ def test_gradescope_bundle_grades_a_correct_and_a_wrong_notebook(run, tmp_path):
         setup = archive.read("setup.sh").decode()
     assert f"keras=={version('keras')}" in pins and f"nbgrader=={version('nbgrader')}" in pins, pins
     assert "PIP_CONSTRAINT=/autograder/source/kit/constraints.txt" in setup
+    assert f"sys.version_info[:2] < {sys.version_info[:2]}" in setup, "an older Python stops setup.sh with a reason"
     assert {"setup.sh", "run_autograder", "kit/pyproject.toml", "kit/scripts/install.sh", "course/.cnnkit/secret",
             f"course/solutions/{ASSIGNMENT}/01_convolution.ipynb"} <= names
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111

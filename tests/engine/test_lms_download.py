@@ -1,7 +1,8 @@
 """`cnnkit grade` on a download laid out as Canvas gives it, re-zipped inside a
 wrapper folder: the right students (resubmission suffixes, the late mark and a
-renamed notebook read right), the right submission times in the gradebook, and
-a line for every file that is not graded."""
+renamed notebook read right), the right submission times and Canvas user ids
+in the gradebook, a line for every file that is not graded, and the totals in
+the layout Canvas' gradebook imports."""
 
 import zipfile
 from datetime import datetime
@@ -11,6 +12,8 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import grade
+from autograder.exports.canvas_csv import POINTS_ROW, canvas_table
+from autograder.exports.classroom import load_class
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
@@ -21,6 +24,7 @@ def test_a_canvas_download_grades_the_right_students_with_the_right_times(mini_c
     entries = {"alice_1001_5002_mini.ipynb": (good, (2026, 11, 30, 17, 0, 0)),
                "bob_1002_5003_mini-1.ipynb": (wrong, (2026, 11, 30, 17, 30, 0)),  # a resubmission
                "late_dave_1004_5005_mini.ipynb": (good, (2026, 12, 1, 9, 0, 0)),
+               "erin_late_1005_5007_mini.ipynb": (wrong, (2026, 12, 1, 10, 0, 0)),  # the mark after the login
                "carol_1003_5004_mini copy.ipynb": (good, (2026, 11, 30, 16, 0, 0)),  # renamed by the student
                "bob_1002_5006_report.pdf": ("%PDF-1.4", (2026, 11, 30, 17, 30, 0))}
     download = tmp_path / "download.zip"
@@ -30,13 +34,21 @@ def test_a_canvas_download_grades_the_right_students_with_the_right_times(mini_c
     lines = []
     run = grade("mini", course=mini_course.root, submissions=download, workers=2, progress=False, echo=lines.append)
     assert {student: result.score for student, result in run.results.items()} == \
-        {"alice": 2.0, "bob": 1.0, "carol": 2.0, "dave": 2.0}
+        {"alice": 2.0, "bob": 1.0, "carol": 2.0, "dave": 2.0, "erin": 1.0}
     assert any("Canvas file names" in line for line in lines)
     assert "skipped download.zip:submissions/bob_1002_5006_report.pdf: not a notebook (.pdf): only .ipynb files are " \
         "graded" in lines
-    assert any("late_ prefix" in flag for flag in run.results["dave"].flags)
+    for student in ("dave", "erin"):
+        assert any("late mark" in flag for flag in run.results[student].flags), run.results[student].flags
     assert not any("late" in flag for flag in run.results["alice"].flags)
     with Gradebook(mini_course.course.db_url) as gradebook:
         times = {student: gradebook.find_submission("mini", student).timestamp for student in run.results}
+        lms_ids = {student: gradebook.find_student(student).lms_user_id for student in run.results}
     assert times == {"alice": datetime(2026, 11, 30, 17), "bob": datetime(2026, 11, 30, 17, 30),
-                     "carol": datetime(2026, 11, 30, 16), "dave": datetime(2026, 12, 1, 9)}
+                     "carol": datetime(2026, 11, 30, 16), "dave": datetime(2026, 12, 1, 9),
+                     "erin": datetime(2026, 12, 1, 10)}
+    assert lms_ids == {"alice": "1001", "bob": "1002", "carol": "1003", "dave": "1004", "erin": "1005"}
+    table = canvas_table(load_class("mini", course=mini_course.root))
+    assert table.iloc[0]["Student"] == POINTS_ROW and table.iloc[0]["mini"] == "2"
+    rows = table.iloc[1:].set_index("SIS Login ID")
+    assert rows.loc["bob", "ID"] == "1002" and rows.loc["bob", "mini"] == "1", "Canvas matches the row by its user id"

@@ -149,3 +149,37 @@ def test_check_says_what_the_grader_repairs_and_how_to_fix_it():
     assert "repeats grade id 'correlate2d'" in findings[0].message and "to fix it, delete that cell" in \
         findings[0].message
     assert _repairs(_solution(), _release(), NAME) == []
+
+
+def test_a_helper_left_unwritten_and_unused_is_a_note_but_an_unwritten_function_in_use_is_a_problem():
+    from autograder.frontends.selfcheck import _unfinished
+
+    name = "02_pooling_lenet.ipynb"
+    solution = next(example for example in EXAMPLES if example.student == "solution")
+    notebook = build_submission(solution, Course(REPO))[name]
+    pooling = _cell(notebook, "pool2d")
+    pooling.source = '''def pool_windows(x, pool_size, stride, padding, fill):
+    raise NotImplementedError()
+
+
+def _windows(x, size, stride):
+    return np.lib.stride_tricks.sliding_window_view(x, (size, size), axis=(1, 2))[:, ::stride, ::stride]
+
+
+def max_pool2d(x, pool_size, stride, padding):
+    raise NotImplementedError()
+
+
+def average_pool2d(x, pool_size, stride, padding):
+    return _windows(np.asarray(x, float), pool_size, stride).mean(axis=(-2, -1))'''
+    findings = _unfinished(notebook)
+    assert [f.blocking for f in findings] == [True], "max_pool2d is what the public tests call"
+    pooling.source = pooling.source.replace("def max_pool2d(x, pool_size, stride, padding):\n    raise "
+                                            "NotImplementedError()",
+                                            "def max_pool2d(x, pool_size, stride, padding):\n    return _windows("
+                                            "np.asarray(x, float), pool_size, stride).max(axis=(-2, -1))")
+    findings = _unfinished(notebook)
+    assert len(findings) == 1 and not findings[0].blocking, findings
+    assert "pool_windows still raise(s) NotImplementedError, but nothing calls it" in findings[0].message
+    _cell(notebook, "max_pool1d").source += "\n\n\ndef _unused():\n    return pool_windows"  # passed on: in use
+    assert [f.blocking for f in _unfinished(notebook)] == [True]

@@ -10,7 +10,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from autograder.exports.classroom import MISSING, ClassResults, load_class, misconceptions
+from autograder.exports.canvas_csv import COLUMNS, POINTS_ROW, canvas_table, write_canvas
+from autograder.exports.classroom import MISSING, ClassResults, Student, load_class, misconceptions
 from autograder.exports.feedback import AnsweredCell, feedback_html, student_code, write_feedback
 from autograder.exports.gradescope import RESULT_FIELDS, TEST_FIELDS, results_json
 from autograder.exports.grades_csv import grades_table, write_grades
@@ -40,7 +41,8 @@ def _classroom(tmp_path, results):
 
     results = dict(results)
     results["zed"] = _missing("zed", TEMPLATES)
-    return ClassResults("hw", Path(tmp_path), TEMPLATES, dict(sorted(results.items())))
+    students = {"ann": Student("Ann", "Lee", "1001"), "bob": Student(lms_user_id="1002")}
+    return ClassResults("hw", Path(tmp_path), TEMPLATES, dict(sorted(results.items())), students)
 
 
 @pytest.fixture
@@ -63,6 +65,19 @@ def test_grades_table_layout_and_totals(classroom, tmp_path):
     read = pd.read_csv(path)
     assert read["flags"][1] == "edited a locked cell, see <here>", "a comma or symbol in a flag survives the CSV"
     assert list(pd.read_csv(write_grades(classroom, tmp_path / "t.csv", totals_only=True)).columns) == ["student", "score"]
+
+
+def test_canvas_import_has_canvas_columns_the_points_row_and_a_row_per_student(classroom, tmp_path):
+    table = pd.read_csv(write_canvas(classroom, tmp_path / "canvas.csv"), dtype=str, keep_default_na=False)
+    assert list(table.columns) == [*COLUMNS, "hw"]
+    assert table.iloc[0]["Student"] == POINTS_ROW and table.iloc[0]["hw"] == "6"
+    rows = table.iloc[1:].set_index("SIS Login ID")
+    assert list(rows.index) == ["ann", "bob", "cy", "zed"]
+    assert rows.loc["ann", "Student"] == "Lee, Ann" and rows.loc["ann", "ID"] == "1001" and rows.loc["ann", "hw"] == "6"
+    assert rows.loc["bob", "Student"] == "bob" and rows.loc["bob", "ID"] == "1002" and rows.loc["bob", "hw"] == "3.5"
+    assert rows.loc["cy", "hw"] == "0" and rows.loc["cy", "ID"] == "", "a stopped run scores its verified 0"
+    assert rows.loc["zed", "hw"] == "", "nothing submitted: Canvas' missing policy decides"
+    assert list(canvas_table(classroom, title="CNN (1234)").columns)[-1] == "CNN (1234)"
 
 
 def test_gradescope_results_schema_and_scores(classroom):
@@ -142,7 +157,8 @@ def test_a_malformed_notebooks_page_says_nothing_ran_and_what_to_do():
 
 
 def test_every_bar_of_the_reports_charts_is_named_and_valued(tmp_path, monkeypatch):
-    """24 test cells and 12 misconceptions: each bar keeps its label (no locator thins them out) and its value."""
+    """24 test cells and 12 misconceptions: each bar keeps its label (no locator thins them out) and its value;
+    the histograms' bars carry their counts."""
     from autograder.course.templates import NotebookTemplate
     from autograder.exports import report
 
@@ -173,5 +189,8 @@ def test_every_bar_of_the_reports_charts_is_named_and_valued(tmp_path, monkeypat
     assert len(pass_rates[1]) == 24 and all(label.endswith("%") for label in pass_rates[1])
     assert all(f"mistake {index}" in misconception_bars[0] for index in range(12)), misconception_bars[0]
     assert len(misconception_bars[1]) == 12
+    scores, times = drawn[0], drawn[3]  # histograms: each non-empty bar's count, summing to the submissions
+    for histogram in (scores, times):
+        assert sum(int(count) for count in histogram[1] if count) == 3, histogram[1]
     for student in ("ann", "bob", "cy"):  # every student, linked to their feedback pages
         assert f'<a href="../../feedback/{student}/hw/a.html">a</a>' in page
