@@ -47,12 +47,14 @@ __all__ = ["Collection", "Refusal", "Submission", "collect", "content_hash", "sa
 MAX_NOTEBOOK_BYTES = 50 * 1000**2
 MAX_TOTAL_BYTES = 4 * 1000**3  # everything a collection reads into memory, together
 MAX_RATIO = 200  # a notebook's JSON compresses 5-20 times; far more is a zip bomb
-_SAFE = re.compile(r"^[A-Za-z0-9@+][A-Za-z0-9._@+ -]{0,127}$")
+_SAFE = re.compile(r"^[A-Za-z0-9@+][A-Za-z0-9._@+() -]{0,127}$")  # a browser's " (1)" is a name too
+_UNSAFE = "unsafe name (only letters, digits, spaces and ._@+-() are accepted)"
 _JUNK = {".ipynb_checkpoints", ".DS_Store", "__MACOSX", ".git", "Thumbs.db"}
 _CANVAS = re.compile(r"^(?P<late>late_)?(?P<login>[^_]+)(?P<marked>_late)?_(?P<user>\d+)_\d+$")
 _CANVAS_KIND = "Canvas file names (<login>_<id>_<id>_<notebook>)"
 _CANVAS_FILE = re.compile(r"^(?P<late>late_)?(?P<login>[^_]+)(?P<marked>_late)?_(?P<user>\d+)_\d+_(?P<rest>.+)$")
 _BLACKBOARD = re.compile(r"^.+?_(?P<login>[^_]+)_attempt_[\d-]+$")
+_BLACKBOARD_FILE = re.compile(r"^.+?_(?P<login>[^_]+)_attempt_[\d-]+_(?P<rest>.+)$")  # a notebook renamed
 _MOODLE = re.compile(r"^(?P<name>.+?)_\d+_assignsubmission_(?:file|onlinetext)_?$")
 _RESUBMITTED = re.compile(r"(?:-\d+|-Copy\d+| \(\d+\))$")  # Canvas' -1, Jupyter's -Copy1, a browser's (1)
 _NOT_COLLECTED = ("timestamp.txt",)  # read beside the notebooks, not a file of its own
@@ -119,7 +121,7 @@ def safe_name(name):
         name: str.
 
     Returns:
-        True for names of letters, digits and `._@+ -` that start with a
+        True for names of letters, digits and `._@+ -()` that start with a
         letter, digit, `@` or `+`, hold no `..` and are at most 128 long.
     """
     return bool(_SAFE.match(name)) and ".." not in name
@@ -272,7 +274,7 @@ def _folder_entries(root, refused, depth):
             if child.name in _JUNK:
                 continue
             if not safe_name(child.name):
-                refused.append(Refusal(where, "unsafe name (only letters, digits and ._@+- are accepted)"))
+                refused.append(Refusal(where, _UNSAFE))
             elif child.is_symlink():
                 refused.append(Refusal(where, "symbolic link"))
             elif child.is_dir() and len(parts) + 1 < depth:
@@ -328,7 +330,7 @@ def _zip_entries(path, refused):
         elif stat.S_ISLNK(info.external_attr >> 16):
             refused.append(Refusal(f"{path.name}:{name}", "symbolic link"))
         elif not all(safe_name(part) for part in parts):
-            refused.append(Refusal(f"{path.name}:{name}", "unsafe name (only letters, digits and ._@+- are accepted)"))
+            refused.append(Refusal(f"{path.name}:{name}", _UNSAFE))
         elif name.endswith(".ipynb"):
             problem = _zip_problem(info)
             if problem:
@@ -438,7 +440,7 @@ def _flat_name(stem, stems):
     if canvas:
         marked = bool(canvas.group("late") or canvas.group("marked"))
         return canvas.group("login"), suffix, marked, _CANVAS_KIND, canvas.group("user")
-    blackboard = _BLACKBOARD.match(prefix) if suffix else None
+    blackboard = _BLACKBOARD.match(prefix) if suffix else _BLACKBOARD_FILE.match(stem)
     if blackboard:
         return (blackboard.group("login"), suffix, False,
                 "Blackboard file names (<assignment>_<login>_attempt_<date>_<notebook>)", None)

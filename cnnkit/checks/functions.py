@@ -337,6 +337,12 @@ def _signal_case(rng):
     return {"signal": rng.standard_normal(k + int(rng.integers(0, 40))), "kernel": rng.standard_normal(k)}
 
 
+def _gradient_case(rng):
+    n = int(rng.integers(2, 30))
+    k = int(rng.integers(1, n + 1))
+    return {"x": rng.standard_normal(n), "grad_y": rng.standard_normal(n - k + 1), "kernel_size": k}
+
+
 def _params_case(rng):
     return {"kernel_size": int(rng.integers(1, 8)), "in_channels": int(rng.integers(1, 65)),
             "filters": int(rng.integers(1, 129))}
@@ -481,6 +487,27 @@ def _signal_edges(rng):
             {"signal": rng.standard_normal(12), "kernel": rng.standard_normal(1)},
             {"signal": rng.standard_normal(6), "kernel": rng.standard_normal(6)},
             {"signal": rng.standard_normal(30), "kernel": rng.standard_normal(5)}]
+
+
+def _gradient_kinds(x, grad_y, kernel_size):
+    kinds = ["kernel of length 1" if kernel_size == 1 else
+             "one position (kernel as long as the signal)" if len(grad_y) == 1 else "several positions"]
+    if _integer(x, grad_y):
+        kinds.append("integer signal")
+    return kinds
+
+
+def _gradient_edges(rng):
+    return [{"x": np.arange(6.0), "grad_y": np.array([0.0, 0.0, 1.0]), "kernel_size": 4},
+            {"x": rng.standard_normal(12), "grad_y": rng.standard_normal(12), "kernel_size": 1},
+            {"x": rng.standard_normal(5), "grad_y": rng.standard_normal(1), "kernel_size": 5},
+            {"x": rng.standard_normal(20), "grad_y": rng.standard_normal(16), "kernel_size": 5},
+            {"x": np.array([3, -1, 4, 1, -5, 9]), "grad_y": np.array([2, -1, 1, 3]), "kernel_size": 3}]
+
+
+def _kernel_gradient(x, grad_y, kernel_size):
+    """dL/dw of y[i] = sum_m w[m] x[i + m]: sum_i grad_y[i] x[i + m], one sum per weight."""
+    return np.correlate(np.asarray(x, dtype=float), np.asarray(grad_y, dtype=float), "valid")
 
 
 def _params_kinds(kernel_size, in_channels, filters):
@@ -837,6 +864,22 @@ GRADED = {
                        "'valid' keeps the n - k + 1 positions where the kernel fits.",
                        lambda signal, kernel: np.convolve(signal, kernel, "same"))),
         edges=_fixed(_signal_edges), kinds=_signal_kinds),
+    "conv1d_kernel_gradient": GradedFunction(
+        _kernel_gradient, _gradient_case,
+        (Misconception("gradients not summed over positions", "w[m] is used at every output position (that is "
+                       "parameter sharing), so its gradient adds g[i] * x[i + m] over all of them; yours keeps one "
+                       "position's term.",
+                       lambda x, grad_y, kernel_size: np.asarray(grad_y, float)[0] * np.asarray(x, float)[:kernel_size]),
+         Misconception("gradients averaged over positions", "the chain rule adds the positions' contributions, it "
+                       "does not average them (a mean over the batch belongs to the loss, not to the layer).",
+                       lambda x, grad_y, kernel_size: _kernel_gradient(x, grad_y, kernel_size) / len(grad_y)),
+         Misconception("gradient reversed", "y[i] multiplies w[m] by x[i + m], so the gradient of w[m] pairs g with the "
+                       "window that starts at m; yours is reversed (np.convolve where np.correlate is meant).",
+                       lambda x, grad_y, kernel_size: _kernel_gradient(x, grad_y, kernel_size)[::-1]),
+         Misconception("upstream gradient ignored", "each position's term is weighted by the gradient arriving there, "
+                       "g[i]: sum_i g[i] * x[i + m], not the sum of the windows.",
+                       lambda x, grad_y, kernel_size: _kernel_gradient(x, np.ones(len(grad_y)), kernel_size))),
+        edges=_fixed(_gradient_edges), kinds=_gradient_kinds),
     "conv_params": GradedFunction(
         lambda kernel_size, in_channels, filters: cnnkit.reference.conv_parameter_count((kernel_size,) * 2, in_channels, filters),
         _params_case,

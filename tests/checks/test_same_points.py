@@ -20,7 +20,7 @@ from cnnkit.seeds import derive_seed
 SECRETS = [f"course-secret-{i}" for i in range(50)]
 BY_NAME = {example.student: example for example in EXAMPLES}
 # The demo's NumPy mistakes, and the graded function each one breaks.
-EXAMPLE_MISTAKES = {"kernel-not-flipped": "convolve2d", "padding-off-by-one": "conv2d_layer",
+EXAMPLE_MISTAKES = {"kernel-not-flipped": "convolve2d", "gradient-not-summed": "conv1d_kernel_gradient", "padding-off-by-one": "conv2d_layer",
                     "stride-ignored": "conv2d_layer", "channels-first": "conv2d_layer",
                     "average-instead-of-max": "max_pool2d", "bn-batch-statistics-at-eval": "batchnorm_forward",
                     "dropout-not-scaled": "dropout_forward"}
@@ -37,8 +37,16 @@ NAMES = {"dropout-times-keep": "survivors multiplied by the keep rate", "dropout
          "length-not-floored": "division not rounded down", "same-padding-ignored": "padding ignored",
          "signal-same-mode": "'same' mode instead of 'valid'", "conv-bias-per-input": "a bias per input channel",
          "dense-bias-per-input": "a bias per input", "bn-moving-in-training": "moving averages used in training",
-         "bn-momentum-reversed": "momentum reversed"}
+         "bn-momentum-reversed": "momentum reversed", "gradient-not-summed": "gradients not summed over positions",
+         "gradient-averaged": "gradients averaged over positions", "gradient-reversed": "gradient reversed",
+         "gradient-upstream-ignored": "upstream gradient ignored"}
+_GRADIENT = "np.array([np.dot(grad_y, x[m:m + len(grad_y)]) for m in range(kernel_size)])"
 MORE_MISTAKES = {
+    "gradient-averaged": ("conv1d_kernel_gradient", NB1, "conv1d_kernel_gradient", _GRADIENT,
+                          _GRADIENT + " / len(grad_y)"),
+    "gradient-reversed": ("conv1d_kernel_gradient", NB1, "conv1d_kernel_gradient", _GRADIENT, _GRADIENT + "[::-1]"),
+    "gradient-upstream-ignored": ("conv1d_kernel_gradient", NB1, "conv1d_kernel_gradient", "np.dot(grad_y, ",
+                                  "np.sum("),
     "dropout-times-keep": ("dropout_forward", NB2, "dropout_forward", "x / (1 - rate)", "x * (1 - rate)"),
     "dropout-shared-mask": ("dropout_forward", NB2, "dropout_forward", "np.asarray(noise) >= rate",
                             "np.asarray(noise)[:1] >= rate"),

@@ -88,9 +88,9 @@ def test_grades_csv_has_a_row_per_roster_student_and_the_gradebooks_totals(run, 
         assert rows.loc[example.student, "score"] == pytest.approx(run["scores"][example.student].score, abs=1e-6)
         assert rows.loc[example.student, "status"] == example.status
     absent = rows.loc[ABSENT_STUDENT]
-    assert absent["status"] == "missing" and absent["score"] == 0 and absent["max_score"] == 46
+    assert absent["status"] == "missing" and absent["score"] == 0 and absent["max_score"] == 48
     cells = [column for column in table.columns if "/" in column]
-    assert len(cells) == 23
+    assert len(cells) == 24
     for notebook in ("01_convolution", "02_pooling_lenet", "03_seizure_classifier"):
         mine = [column for column in cells if column.startswith(notebook + "/")]
         assert np.allclose(table[notebook], table[mine].sum(axis=1))
@@ -112,7 +112,7 @@ def test_totals_only_writes_the_student_and_the_total(run, reports, tmp_path):
 
 def test_canvas_import_has_every_roster_student_and_the_verified_totals(run, reports):
     table = pd.read_csv(reports / "canvas.csv", dtype=str, keep_default_na=False)
-    assert table.iloc[0]["Student"] == POINTS_ROW and table.iloc[0][ASSIGNMENT] == "46"
+    assert table.iloc[0]["Student"] == POINTS_ROW and table.iloc[0][ASSIGNMENT] == "48"
     rows = table.iloc[1:].set_index("SIS Login ID")
     assert sorted(rows.index) == STUDENTS and rows.loc[ABSENT_STUDENT, ASSIGNMENT] == ""
     for example in EXAMPLES:
@@ -125,7 +125,7 @@ def test_gradescope_results_follow_the_published_schema(run, student):
     results = json.loads(json.dumps(results_json(load_class(ASSIGNMENT, course=run["work"].root).results[student])))
     assert set(results) <= RESULT_FIELDS, set(results) - RESULT_FIELDS
     assert isinstance(results["score"], float) and isinstance(results["execution_time"], int)
-    assert isinstance(results["output"], str) and len(results["tests"]) == 23
+    assert isinstance(results["output"], str) and len(results["tests"]) == 24
     for test in results["tests"]:
         assert set(test) <= TEST_FIELDS, set(test) - TEST_FIELDS
         assert {"name", "score", "max_score", "output", "visibility", "status"} <= set(test)
@@ -244,6 +244,7 @@ def test_gradescope_bundle_grades_a_correct_and_a_wrong_notebook(run, tmp_path):
     assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
     assert any(name.startswith("course/cache/trained-") for name in names), "reference accuracies travel along"
 
+    nb1 = sum(cell.max_score for cell in run["results"]["solution"].cells if cell.notebook == "01_convolution")
     started, scores = {}, {}
     for index, student in enumerate(("solution", "kernel-not-flipped", "nothing", "symlink")):  # run side by side
         root = tmp_path / student
@@ -261,7 +262,7 @@ def test_gradescope_bundle_grades_a_correct_and_a_wrong_notebook(run, tmp_path):
         env = {**run["env"], "CNNKIT_GRADESCOPE_ROOT": str(root), "CNNKIT_PYTHON": sys.executable}
         started[student] = subprocess.Popen([str(root / "source" / "run_autograder")], stdout=subprocess.PIPE,
                                             stderr=subprocess.PIPE, text=True, env=env)
-    for student, expect in (("solution", 14.0), ("kernel-not-flipped", None), ("nothing", 0.0), ("symlink", 0.0)):
+    for student, expect in (("solution", nb1), ("kernel-not-flipped", None), ("nothing", 0.0), ("symlink", 0.0)):
         stdout, stderr = started[student].communicate(timeout=600)
         assert started[student].returncode == 0, stdout[-2000:] + stderr[-2000:]
         results = json.loads((tmp_path / student / "results" / "results.json").read_text())
@@ -271,7 +272,7 @@ def test_gradescope_bundle_grades_a_correct_and_a_wrong_notebook(run, tmp_path):
             assert results["score"] == pytest.approx(expect), results["output"]
         assert "sandbox:" in stdout, "the run says which limits are in force"
     wrong = scores["kernel-not-flipped"]
-    assert 0 < wrong["score"] < 14
+    assert 0 < wrong["score"] < nb1
     convolve = next(test for test in wrong["tests"] if test["name"].endswith("convolve2d_tests"))
     assert convolve["status"] == "failed" and "kernel not flipped" in convolve["output"]
     assert all(test["status"] == "passed" for test in scores["solution"]["tests"] if test["name"].startswith("01_"))

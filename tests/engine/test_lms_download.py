@@ -1,4 +1,4 @@
-"""`cnnkit grade` on a download laid out as Canvas gives it, re-zipped inside a
+"""`cnnkit grade` on downloads laid out as Canvas, Moodle and Blackboard give them. Canvas', re-zipped inside a
 wrapper folder: the right students (resubmission suffixes, the late mark and a
 renamed notebook read right), the right submission times and Canvas user ids
 in the gradebook, a line for every file that is not graded, and the totals in
@@ -52,3 +52,46 @@ def test_a_canvas_download_grades_the_right_students_with_the_right_times(mini_c
     assert table.iloc[0]["Student"] == POINTS_ROW and table.iloc[0]["mini"] == "2"
     rows = table.iloc[1:].set_index("SIS Login ID")
     assert rows.loc["bob", "ID"] == "1002" and rows.loc["bob", "mini"] == "1", "Canvas matches the row by its user id"
+
+
+def _zip(path, entries):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, (text, when) in entries.items():
+            archive.writestr(zipfile.ZipInfo(name, when), text)
+    return path
+
+
+def test_a_moodle_download_grades_each_students_folder_with_its_time(mini_course, tmp_path):
+    good, wrong = (nbformat.writes(mini_course.notebook(add=code)) for code in
+                   ("def add(a, b):\n    return a + b", "def add(a, b):\n    return 5 if a == -1 else a + b"))
+    download = _zip(tmp_path / "moodle.zip", {  # Moodle: a folder per submission, named for the student
+        "CNN-12345/Ann Lee_4411_assignsubmission_file_/mini.ipynb": (good, (2026, 11, 30, 15, 0, 0)),
+        "CNN-12345/Ann Lee_4411_assignsubmission_file_/notes.pdf": ("%PDF-1.4", (2026, 11, 30, 15, 0, 0)),
+        "CNN-12345/Bo Chen_4412_assignsubmission_file_/mini (1).ipynb": (wrong, (2026, 11, 30, 18, 45, 0))})
+    lines = []
+    run = grade("mini", course=mini_course.root, submissions=download, workers=2, progress=False, echo=lines.append)
+    assert {student: result.score for student, result in run.results.items()} == {"Ann_Lee": 2.0, "Bo_Chen": 1.0}, lines
+    assert any("Moodle folder names" in line for line in lines), lines
+    assert any(line.startswith("skipped ") and "notes.pdf: not a notebook (.pdf)" in line for line in lines), lines
+    with Gradebook(mini_course.course.db_url) as gradebook:
+        times = {student: gradebook.find_submission("mini", student).timestamp for student in run.results}
+    assert times == {"Ann_Lee": datetime(2026, 11, 30, 15), "Bo_Chen": datetime(2026, 11, 30, 18, 45)}
+
+
+def test_a_blackboard_download_grades_each_login_and_skips_its_receipts(mini_course, tmp_path):
+    good, wrong = (nbformat.writes(mini_course.notebook(add=code)) for code in
+                   ("def add(a, b):\n    return a + b", "def add(a, b):\n    return 5 if a == -1 else a + b"))
+    attempt = "CNN_{login}_attempt_2026-11-30-{hour}-00-00"
+    download = _zip(tmp_path / "gradebook_cnn.zip", {
+        attempt.format(login="jdoe", hour=10) + "_mini.ipynb": (good, (2026, 11, 30, 10, 0, 0)),
+        attempt.format(login="jdoe", hour=10) + ".txt": ("Name: Jane Doe (jdoe)", (2026, 11, 30, 10, 0, 0)),
+        attempt.format(login="kim", hour=11) + "_my work.ipynb": (wrong, (2026, 11, 30, 11, 0, 0))})  # renamed
+    lines = []
+    run = grade("mini", course=mini_course.root, submissions=download, workers=2, progress=False, echo=lines.append)
+    assert {student: result.score for student, result in run.results.items()} == {"jdoe": 2.0, "kim": 1.0}
+    assert any("Blackboard file names" in line for line in lines), lines
+    receipt = attempt.format(login="jdoe", hour=10) + ".txt"
+    assert any(line.startswith("skipped ") and receipt in line for line in lines), lines
+    with Gradebook(mini_course.course.db_url) as gradebook:
+        times = {student: gradebook.find_submission("mini", student).timestamp for student in run.results}
+    assert times == {"jdoe": datetime(2026, 11, 30, 10), "kim": datetime(2026, 11, 30, 11)}
