@@ -343,6 +343,14 @@ def _gradient_case(rng):
     return {"x": rng.standard_normal(n), "grad_y": rng.standard_normal(n - k + 1), "kernel_size": k}
 
 
+def _learning_case(rng):
+    k = int(rng.integers(1, 4))
+    image = rng.standard_normal((int(rng.integers(k + 2, 12)), int(rng.integers(k + 2, 12))))
+    target = cnnkit.reference.correlate2d(image, rng.standard_normal((k, k)))
+    return {"image": image, "target": target, "kernel_size": k, "steps": int(rng.integers(1, 40)),
+            "lr": float(0.5 / (k * k * np.sum(image**2)))}
+
+
 def _params_case(rng):
     return {"kernel_size": int(rng.integers(1, 8)), "in_channels": int(rng.integers(1, 65)),
             "filters": int(rng.integers(1, 129))}
@@ -508,6 +516,32 @@ def _gradient_edges(rng):
 def _kernel_gradient(x, grad_y, kernel_size):
     """dL/dw of y[i] = sum_m w[m] x[i + m]: sum_i grad_y[i] x[i + m], one sum per weight."""
     return np.correlate(np.asarray(x, dtype=float), np.asarray(grad_y, dtype=float), "valid")
+
+
+def _learning_kinds(image, target, kernel_size, steps, lr):
+    return ["1x1 kernel" if kernel_size == 1 else "larger kernel", "one step" if steps == 1 else "several steps"]
+
+
+def _learning_edges(rng):
+    cases = []
+    for shape, k, steps in (((6, 6), 3, 1), ((8, 7), 3, 25), ((5, 9), 1, 1), ((7, 7), 1, 10), ((9, 8), 2, 30)):
+        image = rng.standard_normal(shape)
+        cases.append({"image": image, "target": cnnkit.reference.correlate2d(image, rng.standard_normal((k, k))),
+                      "kernel_size": k, "steps": steps, "lr": float(0.5 / (k * k * np.sum(image**2)))})
+    return cases
+
+
+def _learnt_kernel(image, target, kernel_size, steps, lr, *, ascent=False, forward=None):
+    """Gradient descent on L(k) = sum((correlate2d(image, k) - target)**2) / 2 from k = 0: k -= lr * dL/dk, where
+    dL/dk = correlate2d(image, residual), the sharing sum of every position (`forward` and `ascent`: the
+    mistakes' variants)."""
+    image, target = np.asarray(image, dtype=float), np.asarray(target, dtype=float)
+    forward = forward or cnnkit.reference.correlate2d
+    kernel = np.zeros((kernel_size, kernel_size))
+    for _ in range(steps):
+        gradient = cnnkit.reference.correlate2d(image, forward(image, kernel) - target)
+        kernel = kernel + lr * gradient if ascent else kernel - lr * gradient
+    return kernel
 
 
 def _params_kinds(kernel_size, in_channels, filters):
@@ -880,6 +914,25 @@ GRADED = {
                        "g[i]: sum_i g[i] * x[i + m], not the sum of the windows.",
                        lambda x, grad_y, kernel_size: _kernel_gradient(x, np.ones(len(grad_y)), kernel_size))),
         edges=_fixed(_gradient_edges), kinds=_gradient_kinds),
+    "learn_kernel": GradedFunction(
+        _learnt_kernel, _learning_case,
+        (Misconception("forward pass convolves", "the forward pass slid the kernel flipped (convolve2d) while the "
+                       "gradient, corr(x, r), is that of a correlation: the layer and its gradient disagree, so the "
+                       "steps do not descend its loss. A Conv2D layer correlates: correlate2d in both.",
+                       lambda **case: _learnt_kernel(**case, forward=cnnkit.reference.convolve2d)),
+         Misconception("gradient ascent", "a step goes *against* the gradient, k - lr * dL/dk: adding it climbs the "
+                       "loss.", lambda **case: _learnt_kernel(**case, ascent=True)),
+         Misconception("gradient averaged over positions", "dL/dk sums residual * input over every position (the "
+                       "sharing sum of section 7); a mean divides each step by the number of positions.",
+                       lambda image, target, kernel_size, steps, lr: _learnt_kernel(
+                           image, target, kernel_size, steps, lr / np.asarray(target).size)),
+         Misconception("one step too many or too few", "start from k = 0 and take exactly `steps` updates.",
+                       lambda image, target, kernel_size, steps, lr:
+                       _learnt_kernel(image, target, kernel_size, steps + 1, lr)),
+         Misconception("one step too many or too few", "start from k = 0 and take exactly `steps` updates.",
+                       lambda image, target, kernel_size, steps, lr:
+                       _learnt_kernel(image, target, kernel_size, steps - 1, lr))),
+        edges=_fixed(_learning_edges), kinds=_learning_kinds),
     "conv_params": GradedFunction(
         lambda kernel_size, in_channels, filters: cnnkit.reference.conv_parameter_count((kernel_size,) * 2, in_channels, filters),
         _params_case,

@@ -20,7 +20,8 @@ from cnnkit.seeds import derive_seed
 SECRETS = [f"course-secret-{i}" for i in range(50)]
 BY_NAME = {example.student: example for example in EXAMPLES}
 # The demo's NumPy mistakes, and the graded function each one breaks.
-EXAMPLE_MISTAKES = {"kernel-not-flipped": "convolve2d", "gradient-not-summed": "conv1d_kernel_gradient", "padding-off-by-one": "conv2d_layer",
+EXAMPLE_MISTAKES = {"kernel-not-flipped": "convolve2d", "gradient-not-summed": "conv1d_kernel_gradient",
+                    "learnt-with-convolution": "learn_kernel", "padding-off-by-one": "conv2d_layer",
                     "stride-ignored": "conv2d_layer", "channels-first": "conv2d_layer",
                     "average-instead-of-max": "max_pool2d", "bn-batch-statistics-at-eval": "batchnorm_forward",
                     "dropout-not-scaled": "dropout_forward"}
@@ -39,9 +40,15 @@ NAMES = {"dropout-times-keep": "survivors multiplied by the keep rate", "dropout
          "dense-bias-per-input": "a bias per input", "bn-moving-in-training": "moving averages used in training",
          "bn-momentum-reversed": "momentum reversed", "gradient-not-summed": "gradients not summed over positions",
          "gradient-averaged": "gradients averaged over positions", "gradient-reversed": "gradient reversed",
-         "gradient-upstream-ignored": "upstream gradient ignored"}
+         "gradient-upstream-ignored": "upstream gradient ignored", "learnt-with-convolution": "forward pass convolves",
+         "learn-uphill": "gradient ascent", "learn-averaged": "gradient averaged over positions",
+         "learn-extra-step": "one step too many or too few"}
 _GRADIENT = "np.array([np.dot(grad_y, x[m:m + len(grad_y)]) for m in range(kernel_size)])"
 MORE_MISTAKES = {
+    "learn-uphill": ("learn_kernel", NB1, "learn_kernel", "kernel = kernel - lr *", "kernel = kernel + lr *"),
+    "learn-averaged": ("learn_kernel", NB1, "learn_kernel", "lr * correlate2d(image, residual)",
+                       "lr * correlate2d(image, residual) / residual.size"),
+    "learn-extra-step": ("learn_kernel", NB1, "learn_kernel", "range(steps)", "range(steps + 1)"),
     "gradient-averaged": ("conv1d_kernel_gradient", NB1, "conv1d_kernel_gradient", _GRADIENT,
                           _GRADIENT + " / len(grad_y)"),
     "gradient-reversed": ("conv1d_kernel_gradient", NB1, "conv1d_kernel_gradient", _GRADIENT, _GRADIENT + "[::-1]"),

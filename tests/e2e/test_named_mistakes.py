@@ -95,7 +95,8 @@ PROFILES = {
         "output_length": [("(n - kernel_size) // stride + 1", "(n - kernel_size) / stride + 1")]},
         named={"correlate2d_tests": "'full' mode instead of 'valid'", "convolve2d_tests": "'full' mode instead of 'valid'",
                "conv1d_signal_tests": "'full' mode instead of 'valid'",
-               "output_length_tests": "division not rounded down"}, reached=("conv2d_layer_tests",)),
+               "output_length_tests": "division not rounded down"},
+        reached=("conv2d_layer_tests", "learn_kernel_tests")),
     "pooling-and-bn": Profile(NB2, edits={
         "pool2d": [("pool_windows(x, pool_size, stride, padding, -np.inf)",
                     "pool_windows(x, pool_size, stride, padding, 0.0)")],
