@@ -234,15 +234,15 @@ def _structure(notebook, released):
 def _unfinished(notebook):
     """Answer cells that still raise `NotImplementedError`: a problem where anything in the notebook uses the
     unfinished function (a public test, another answer), a note for a helper nothing uses."""
+    trees = {id(cell): _parsed(cell.source) for cell in notebook.cells if cell.cell_type == "code"}
     findings = []
     for cell in notebook.cells:
         if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("solution"):
             continue
-        unfinished = _raises_unfinished(cell.source)
-        if unfinished is None or not unfinished:
+        unfinished = _raises_unfinished(trees[id(cell)])
+        if not unfinished:
             continue
-        used = {name for name in unfinished if _used_elsewhere(notebook, cell, name)}
-        if used or None in unfinished:
+        if None in unfinished or any(_used_elsewhere(notebook, trees, cell, name) for name in unfinished):
             findings.append(Finding(True, f"cell {_grade_id(cell)!r} still raises NotImplementedError: replace "
                                           "that line with your code"))
         else:
@@ -303,13 +303,17 @@ def _cell_findings(executed):
     return findings
 
 
-def _raises_unfinished(source):
-    """The names of the functions whose body raises `NotImplementedError` (None for a raise outside any
-    function); an empty set when nothing does, None when the source does not parse (the run reports it)."""
+def _parsed(source):
+    """A cell's syntax tree, or None when it does not parse (the run reports it)."""
     try:
-        tree = ast.parse(source)
+        return ast.parse(source)
     except SyntaxError:
         return None
+
+
+def _raises_unfinished(tree):
+    """The names of the functions whose body raises `NotImplementedError` (None for a raise outside any
+    function); an empty set when nothing does or the cell does not parse."""
     found = set()
 
     def visit(node, function):
@@ -322,18 +326,16 @@ def _raises_unfinished(source):
                 else function
             visit(child, inner)
 
-    visit(tree, None)
+    if tree is not None:
+        visit(tree, None)
     return found
 
 
-def _used_elsewhere(notebook, defining, name):
+def _used_elsewhere(notebook, trees, defining, name):
     """Whether any code cell names `name` outside its definition (a call, or the function passed on)."""
     for cell in notebook.cells:
-        if cell.cell_type != "code":
-            continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:
+        tree = trees.get(id(cell))
+        if tree is None:
             continue
         own = [node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
                and node.name == name] if cell is defining else []

@@ -345,9 +345,15 @@ def _gradient_case(rng):
 
 def _learning_case(rng):
     k = int(rng.integers(1, 4))
-    image = rng.standard_normal((int(rng.integers(k + 2, 12)), int(rng.integers(k + 2, 12))))
+    shape = (int(rng.integers(k + 2, 12)), int(rng.integers(k + 2, 12)))
+    image = rng.standard_normal(shape)
     target = cnnkit.reference.correlate2d(image, rng.standard_normal((k, k)))
-    return {"image": image, "target": target, "kernel_size": k, "steps": int(rng.integers(1, 40)),
+    return _learning_problem(image, target, k, int(rng.integers(1, 40)))
+
+
+def _learning_problem(image, target, k, steps):
+    """The arguments, in the stub's order (they are passed positionally), with a step size that converges."""
+    return {"image": image, "target": target, "kernel_size": k, "steps": steps,
             "lr": float(0.5 / (k * k * np.sum(image**2)))}
 
 
@@ -526,8 +532,8 @@ def _learning_edges(rng):
     cases = []
     for shape, k, steps in (((6, 6), 3, 1), ((8, 7), 3, 25), ((5, 9), 1, 1), ((7, 7), 1, 10), ((9, 8), 2, 30)):
         image = rng.standard_normal(shape)
-        cases.append({"image": image, "target": cnnkit.reference.correlate2d(image, rng.standard_normal((k, k))),
-                      "kernel_size": k, "steps": steps, "lr": float(0.5 / (k * k * np.sum(image**2)))})
+        cases.append(_learning_problem(image, cnnkit.reference.correlate2d(image, rng.standard_normal((k, k))), k,
+                                       steps))
     return cases
 
 

@@ -18,9 +18,14 @@ from autograder.exports.classroom import load_class
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 
+def _answers(mini_course):
+    """A right notebook (2 points) and one that special-cases a test (1 point), as text."""
+    return tuple(nbformat.writes(mini_course.notebook(add=code)) for code in
+                 ("def add(a, b):\n    return a + b", "def add(a, b):\n    return 5 if a == -1 else a + b"))
+
+
 def test_a_canvas_download_grades_the_right_students_with_the_right_times(mini_course, tmp_path):
-    good, wrong = (nbformat.writes(mini_course.notebook(add=code)) for code in
-                   ("def add(a, b):\n    return a + b", "def add(a, b):\n    return 5 if a == -1 else a + b"))
+    good, wrong = _answers(mini_course)
     entries = {"alice_1001_5002_mini.ipynb": (good, (2026, 11, 30, 17, 0, 0)),
                "bob_1002_5003_mini-1.ipynb": (wrong, (2026, 11, 30, 17, 30, 0)),  # a resubmission
                "late_dave_1004_5005_mini.ipynb": (good, (2026, 12, 1, 9, 0, 0)),
@@ -62,8 +67,7 @@ def _zip(path, entries):
 
 
 def test_a_moodle_download_grades_each_students_folder_with_its_time(mini_course, tmp_path):
-    good, wrong = (nbformat.writes(mini_course.notebook(add=code)) for code in
-                   ("def add(a, b):\n    return a + b", "def add(a, b):\n    return 5 if a == -1 else a + b"))
+    good, wrong = _answers(mini_course)
     download = _zip(tmp_path / "moodle.zip", {  # Moodle: a folder per submission, named for the student
         "CNN-12345/Ann Lee_4411_assignsubmission_file_/mini.ipynb": (good, (2026, 11, 30, 15, 0, 0)),
         "CNN-12345/Ann Lee_4411_assignsubmission_file_/notes.pdf": ("%PDF-1.4", (2026, 11, 30, 15, 0, 0)),
@@ -79,8 +83,7 @@ def test_a_moodle_download_grades_each_students_folder_with_its_time(mini_course
 
 
 def test_a_blackboard_download_grades_each_login_and_skips_its_receipts(mini_course, tmp_path):
-    good, wrong = (nbformat.writes(mini_course.notebook(add=code)) for code in
-                   ("def add(a, b):\n    return a + b", "def add(a, b):\n    return 5 if a == -1 else a + b"))
+    good, wrong = _answers(mini_course)
     attempt = "CNN_{login}_attempt_2026-11-30-{hour}-00-00"
     download = _zip(tmp_path / "gradebook_cnn.zip", {
         attempt.format(login="jdoe", hour=10) + "_mini.ipynb": (good, (2026, 11, 30, 10, 0, 0)),
