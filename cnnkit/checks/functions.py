@@ -372,6 +372,13 @@ def _local_case(rng):
             "filters": int(rng.integers(1, 33))}
 
 
+def _macs_case(rng):
+    k, stride, padding = int(rng.integers(1, 8)), int(rng.integers(1, 5)), str(rng.choice(["valid", "same"]))
+    return {"height": int(rng.integers(k, 41)), "width": int(rng.integers(k, 41)), "kernel_size": k,
+            "in_channels": int(rng.integers(1, 65)), "filters": int(rng.integers(1, 65)), "stride": stride,
+            "padding": padding}
+
+
 def _field_case(rng):
     return {"layers": [[int(rng.integers(1, 8)), int(rng.integers(1, 4))] for _ in range(int(rng.integers(1, 6)))]}
 
@@ -578,6 +585,28 @@ def _local_edges(rng):
             ((28, 28, 5, 1, 6), (10, 10, 5, 6, 16), (1, 1, 3, 4, 2), (7, 5, 1, 3, 8), (4, 6, 3, 1, 1))]
 
 
+def _macs_kinds(height, width, kernel_size, in_channels, filters, stride, padding):
+    return [f"'{padding}' padding", "stride 1" if stride == 1 else "stride above 1",
+            "1x1 kernel" if kernel_size == 1 else "larger kernel",
+            "one input channel" if in_channels == 1 else "several input channels"]
+
+
+def _macs_edges(rng):
+    return [dict(height=h, width=w, kernel_size=k, in_channels=c, filters=f, stride=s, padding=p)
+            for h, w, k, c, f, s, p in ((32, 32, 5, 1, 6, 1, "valid"), (227, 227, 11, 3, 96, 4, "valid"),
+                                        (28, 28, 3, 16, 32, 1, "same"), (7, 9, 1, 8, 4, 2, "same"),
+                                        (10, 13, 3, 1, 2, 2, "valid"), (13, 11, 3, 4, 5, 3, "same"),
+                                        (6, 5, 1, 1, 3, 1, "valid"), (9, 12, 2, 3, 7, 1, "same"))]
+
+
+def _conv_macs(height, width, kernel_size, in_channels, filters, stride, padding, *, counted=None):
+    """Multiply-adds of a Conv2D layer; `counted(positions, k, c, f)` replaces the per-layer count (the mistakes)."""
+    positions = (cnnkit.reference.output_length(height, kernel_size, stride, padding)
+                 * cnnkit.reference.output_length(width, kernel_size, stride, padding))
+    counted = counted or (lambda positions, k, c, f: positions * k * k * c * f)
+    return counted(positions, kernel_size, in_channels, filters)
+
+
 def _field_kinds(layers):
     strides = [stride for _, stride in layers]
     kinds = ["one layer" if len(layers) == 1 else
@@ -754,8 +783,6 @@ def _dropout(x, rate, training, noise):
 
 
 _CHANNELS_FIRST = "the output is channels-first (batch, channels, height, width); Keras is channels-last (batch, height, width, channels)."
-_STRIDE = "the stride is ignored: the windows move one step at a time whatever `stride` says."
-_PADDING = "'same' padding is off by one: Keras puts the smaller half of the padding before the input (pad_before = total // 2), the larger after."
 
 def _truncated(reference):
     """The reference as an integer output buffer gives it: every value truncated."""
@@ -955,6 +982,30 @@ GRADED = {
                        "(k * k * in_channels + 1) * filters.",
                        lambda kernel_size, in_channels, filters: (kernel_size**2 + 1) * in_channels * filters)),
         edges=_fixed(_params_edges), kinds=_params_kinds),
+    "conv_macs": GradedFunction(
+        _conv_macs, _macs_case,
+        (Misconception("output size from the input", "a layer computes one dot product per *output* position: "
+                       "H_out * W_out from output_length (with the stride and padding), not the input's "
+                       "height * width.",
+                       lambda height, width, kernel_size, in_channels, filters, stride, padding:
+                       height * width * kernel_size**2 * in_channels * filters),
+         Misconception("stride ignored", "the output positions are counted as if the windows moved one step at "
+                       "a time: pass `stride` to output_length.",
+                       lambda height, width, kernel_size, in_channels, filters, stride, padding:
+                       _conv_macs(height, width, kernel_size, in_channels, filters, 1, padding)),
+         Misconception("one output position only", "that is the work of one position for every filter; the "
+                       "kernel is applied at each of the H_out * W_out output positions.",
+                       lambda height, width, kernel_size, in_channels, filters, stride, padding:
+                       kernel_size**2 * in_channels * filters),
+         Misconception("bias counted as a multiply-add", "count the weights' multiply-adds only, k * k * "
+                       "in_channels per output (the bias is one addition, not a multiply).",
+                       lambda **case: _conv_macs(**case, counted=lambda n, k, c, f: n * (k * k * c + 1) * f)),
+         Misconception("input channels ignored", "each output's dot product spans every input channel: "
+                       "k * k * in_channels multiply-adds.",
+                       lambda **case: _conv_macs(**case, counted=lambda n, k, c, f: n * k * k * f)),
+         Misconception("kernel counted once", "a k x k kernel has k * k weights per channel, not k.",
+                       lambda **case: _conv_macs(**case, counted=lambda n, k, c, f: n * k * c * f))),
+        edges=_fixed(_macs_edges), kinds=_macs_kinds),
     "dense_params": GradedFunction(
         lambda in_features, units: cnnkit.reference.dense_parameter_count(in_features, units), _dense_case,
         (Misconception("bias missing", "each unit also has one bias.", lambda in_features, units: in_features * units),

@@ -10,6 +10,7 @@ only; importing it does not import Keras.
 from cnnkit.reference.architecture import (
     ParameterCounts,
     compare_with_dense,
+    conv_multiply_adds,
     conv_parameter_count,
     dense_parameter_count,
     locally_connected_parameter_count,
@@ -27,6 +28,7 @@ __all__ = [
     "compare_with_dense",
     "conv1d",
     "conv2d",
+    "conv_multiply_adds",
     "conv_parameter_count",
     "convolve2d",
     "correlate2d",

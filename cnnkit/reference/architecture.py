@@ -1,4 +1,5 @@
-"""Counting what a convolution saves: parameters and receptive fields.
+"""Counting what a convolution saves and costs: parameters, multiply-adds and
+receptive fields.
 
 A dense layer connects every input to every output. A convolution keeps two
 ideas apart from that: *local connectivity* (each output sees only a small
@@ -17,6 +18,7 @@ from cnnkit.reference.conv import _check_fits, _output_length
 __all__ = [
     "ParameterCounts",
     "compare_with_dense",
+    "conv_multiply_adds",
     "conv_parameter_count",
     "dense_parameter_count",
     "locally_connected_parameter_count",
@@ -48,6 +50,44 @@ def conv_parameter_count(kernel_size, in_channels, filters, use_bias=True):
     (c,) = check_positive_ints(in_channels, name="in_channels", n=1)
     (f,) = check_positive_ints(filters, name="filters", n=1)
     return math.prod(kernel) * c * f + (f if use_bias else 0)
+
+
+def conv_multiply_adds(input_size, kernel_size, in_channels, filters, strides=1, padding="valid"):
+    """Multiply-adds of a convolution layer on one input: every weight once per output position.
+
+    The bias adds are not counted: one addition per output, no multiply.
+    (The assignment's budget, `cnnkit.assignment.model_cost`, counts them
+    too, about one per kernel's worth of multiply-adds.)
+
+    Args:
+        input_size: int (1-D) or tuple of ints, the input's spatial size
+            (`(height, width)` in 2-D), without channels.
+        kernel_size: int or tuple of ints, one per spatial axis.
+        in_channels: int, channels of the input.
+        filters: int, channels of the output.
+        strides: int or tuple of ints.
+        padding: `"valid"` or `"same"`.
+
+    Returns:
+        `prod(output size) * prod(kernel_size) * in_channels * filters`, an int.
+
+    Raises:
+        ValueError: if a size is not a positive int, the padding is unknown,
+            or the kernel is larger than the input with `"valid"` padding.
+
+    Example:
+
+    >>> conv_multiply_adds((32, 32), (5, 5), 1, 6)  # LeNet-5's C1: 28 x 28 positions, 25 weights, 6 filters
+    117600
+    """
+    spatial = _as_sizes(input_size, "input_size")
+    kernel = check_positive_ints(kernel_size, name="kernel_size", n=len(spatial))
+    strides = check_positive_ints(strides, name="strides", n=len(spatial))
+    padding = check_choice(padding, allowed=("valid", "same"), name="padding")
+    for n, k in zip(spatial, kernel):
+        _check_fits(n, k, padding, name="kernel_size", what=f"kernel_size={kernel}")
+    positions = math.prod(_output_length(n, k, s, padding) for n, k, s in zip(spatial, kernel, strides))
+    return positions * conv_parameter_count(kernel, in_channels, filters, use_bias=False)
 
 
 def dense_parameter_count(in_features, units, use_bias=True):

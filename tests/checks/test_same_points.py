@@ -21,7 +21,8 @@ SECRETS = [f"course-secret-{i}" for i in range(50)]
 BY_NAME = {example.student: example for example in EXAMPLES}
 # The demo's NumPy mistakes, and the graded function each one breaks.
 EXAMPLE_MISTAKES = {"kernel-not-flipped": "convolve2d", "gradient-not-summed": "conv1d_kernel_gradient",
-                    "learnt-with-convolution": "learn_kernel", "padding-off-by-one": "conv2d_layer",
+                    "learnt-with-convolution": "learn_kernel", "macs-from-input-size": "conv_macs",
+                    "padding-off-by-one": "conv2d_layer",
                     "stride-ignored": "conv2d_layer", "channels-first": "conv2d_layer",
                     "average-instead-of-max": "max_pool2d", "bn-batch-statistics-at-eval": "batchnorm_forward",
                     "dropout-not-scaled": "dropout_forward"}
@@ -42,9 +43,19 @@ NAMES = {"dropout-times-keep": "survivors multiplied by the keep rate", "dropout
          "gradient-averaged": "gradients averaged over positions", "gradient-reversed": "gradient reversed",
          "gradient-upstream-ignored": "upstream gradient ignored", "learnt-with-convolution": "forward pass convolves",
          "learn-uphill": "gradient ascent", "learn-averaged": "gradient averaged over positions",
-         "learn-extra-step": "one step too many or too few"}
+         "learn-extra-step": "one step too many or too few", "macs-from-input-size": "output size from the input",
+         "macs-stride-ignored": "stride ignored", "macs-one-position": "one output position only",
+         "macs-bias-counted": "bias counted as a multiply-add", "macs-channels-ignored": "input channels ignored"}
 _GRADIENT = "np.array([np.dot(grad_y, x[m:m + len(grad_y)]) for m in range(kernel_size)])"
+_MACS = "out_h * out_w * kernel_size * kernel_size * in_channels * filters"
 MORE_MISTAKES = {
+    "macs-stride-ignored": ("conv_macs", NB1, "conv_macs", "stride, padding)\n    out_w = output_length(width, "
+                            "kernel_size, stride, padding)", "1, padding)\n    out_w = output_length(width, "
+                            "kernel_size, 1, padding)"),
+    "macs-one-position": ("conv_macs", NB1, "conv_macs", _MACS, "kernel_size * kernel_size * in_channels * filters"),
+    "macs-bias-counted": ("conv_macs", NB1, "conv_macs", _MACS,
+                          "out_h * out_w * (kernel_size * kernel_size * in_channels + 1) * filters"),
+    "macs-channels-ignored": ("conv_macs", NB1, "conv_macs", _MACS, "out_h * out_w * kernel_size * kernel_size * filters"),
     "learn-uphill": ("learn_kernel", NB1, "learn_kernel", "kernel = kernel - lr *", "kernel = kernel + lr *"),
     "learn-averaged": ("learn_kernel", NB1, "learn_kernel", "lr * correlate2d(image, residual)",
                        "lr * correlate2d(image, residual) / residual.size"),

@@ -88,7 +88,7 @@ PROFILES = {
         named={"convolve2d_tests": "kernel flipped along one axis only", "output_length_tests": "'same' rounded down",
                "conv1d_signal_tests": "'same' mode instead of 'valid'", "conv_params_tests": "a bias per input channel",
                "dense_params_tests": "a bias per input"},
-        reached=("conv2d_layer_tests", "locally_connected_params_tests")),
+        reached=("conv2d_layer_tests", "locally_connected_params_tests", "conv_macs_tests")),
     "full-mode-and-no-floor": Profile(NB1, edits={  # convolve2d and conv1d_signal call correlate2d: all 'full'
         "correlate2d": [("kh, kw = kernel.shape", "kh, kw = kernel.shape\n    image = np.pad(image, ((kh - 1,) * 2, "
                                                    "(kw - 1,) * 2))")],
@@ -96,7 +96,7 @@ PROFILES = {
         named={"correlate2d_tests": "'full' mode instead of 'valid'", "convolve2d_tests": "'full' mode instead of 'valid'",
                "conv1d_signal_tests": "'full' mode instead of 'valid'",
                "output_length_tests": "division not rounded down"},
-        reached=("conv2d_layer_tests", "learn_kernel_tests")),
+        reached=("conv2d_layer_tests", "learn_kernel_tests", "conv_macs_tests")),
     "pooling-and-bn": Profile(NB2, edits={
         "pool2d": [("pool_windows(x, pool_size, stride, padding, -np.inf)",
                     "pool_windows(x, pool_size, stride, padding, 0.0)")],

@@ -39,3 +39,26 @@ def test_compare_with_dense_1d_same_strided():
 )
 def test_receptive_field(layers, expected):
     assert cnnkit.reference.receptive_field(layers) == expected
+
+
+def test_conv_multiply_adds_is_every_weight_once_per_output_position():
+    # LeNet-5's C1: 28 x 28 positions x 25 weights x 6 filters; AlexNet's first layer: 55 x 55 x 363 x 96.
+    assert cnnkit.reference.conv_multiply_adds((32, 32), (5, 5), 1, 6) == 117_600
+    assert cnnkit.reference.conv_multiply_adds((227, 227), 11, 3, 96, strides=4) == 105_415_200
+    # 'same' with a stride that does not divide: ceil(7 / 2) x ceil(9 / 2) positions.
+    assert cnnkit.reference.conv_multiply_adds((7, 9), 3, 2, 5, strides=2, padding="same") == 4 * 5 * 9 * 2 * 5
+    assert cnnkit.reference.conv_multiply_adds(178, 5, 1, 8) == 174 * 5 * 8  # 1-D
+
+
+def test_conv_multiply_adds_agrees_with_the_budgets_count_of_a_keras_layer():
+    keras = pytest.importorskip("keras")
+    from cnnkit.assignment import model_cost
+
+    inputs = keras.Input((13, 10, 3))
+    model = keras.Model(inputs, keras.layers.Conv2D(4, 3, strides=2, padding="same", use_bias=False)(inputs))
+    assert model_cost(model).multiply_adds == cnnkit.reference.conv_multiply_adds((13, 10), 3, 3, 4, 2, "same")
+
+
+def test_conv_multiply_adds_refuses_a_kernel_larger_than_a_valid_input():
+    with pytest.raises(ValueError, match="kernel_size"):
+        cnnkit.reference.conv_multiply_adds((4, 4), 5, 1, 1)
