@@ -421,7 +421,7 @@ def reference_accuracy(model="spec", path=None):
     return recorded_accuracy(reference_result_file(model, path))
 
 
-def reference_result_file(model="spec", path=None, test=None, seed=SEED, announce=None):
+def reference_result_file(model="spec", path=None, test=None, seed=SEED, announce=None, wait=True):
     """The cached JSON file holding a reference model's accuracy on the test
     recordings, trained (once) with `train_under_budget` if missing.
 
@@ -433,9 +433,12 @@ def reference_result_file(model="spec", path=None, test=None, seed=SEED, announc
         seed: int, the training seed.
         announce: called with no arguments just before a training starts
             (not when the result is read from the cache).
+        wait: whether to wait while another process trains the same key;
+            if False, return None then (the caller does other work first).
 
     Returns:
-        The `pathlib.Path` of the file, named by a key of what decides the
+        The `pathlib.Path` of the file (None: another process is training it
+        and `wait` is False), named by a key of what decides the
         result (see `training_key`): the same key wherever it is computed,
         for any model with the same architecture. The backend and device
         that trained it are recorded in the file, not in the key: the first
@@ -448,10 +451,10 @@ def reference_result_file(model="spec", path=None, test=None, seed=SEED, announc
     """
     from cnnkit.reference import models
 
-    return _accuracy_file(lambda: models.build(model), seed, path, test, announce)
+    return _accuracy_file(lambda: models.build(model), seed, path, test, announce, wait)
 
 
-def budget_accuracy(build, seed, path=None, test=None, announce=None):
+def budget_accuracy(build, seed, path=None, test=None, announce=None, wait=True):
     """Held-out accuracy of a model trained with `train_under_budget` (cached).
 
     The cache is keyed by the model's architecture (`architecture_key`),
@@ -464,15 +467,18 @@ def budget_accuracy(build, seed, path=None, test=None, announce=None):
         path: as `seizure_data`.
         test: as `reference_result_file`.
         announce: as `reference_result_file`.
+        wait: as `reference_result_file`.
 
     Returns:
-        The accuracy, a float.
+        The accuracy, a float (None: another process is training the same
+        key and `wait` is False).
 
     Raises:
         BudgetError: if the model does not fit the budget.
         RuntimeError: under `cnnkit grade`, in the sandbox.
     """
-    return recorded_accuracy(_accuracy_file(build, seed, path, test, announce))
+    recorded = _accuracy_file(build, seed, path, test, announce, wait)
+    return None if recorded is None else recorded_accuracy(recorded)
 
 
 def recorded_accuracy(path):
@@ -527,11 +533,12 @@ def _held_out_splits(path, test):
     return splits if test is None else dataclasses.replace(splits, test=test)
 
 
-def _accuracy_file(build, seed, path, test, announce=None):
+def _accuracy_file(build, seed, path, test, announce=None, wait=True):
     """The recorded result of a training under the budget, trained (once) if missing.
 
     Processes that want the same key wait for the one that trains it (a file
-    lock), so a class whose students share an architecture trains it once.
+    lock), so a class whose students share an architecture trains it once; a
+    process that would rather not wait (`wait=False`) gets None instead.
     """
     if grading():
         raise RuntimeError("the reference model is never trained in a graded kernel")
@@ -540,7 +547,9 @@ def _accuracy_file(build, seed, path, test, announce=None):
     if cache.is_file():
         return cache
     folder.mkdir(parents=True, exist_ok=True)
-    with _locked(cache.with_suffix(".lock")):
+    with _locked(cache.with_suffix(".lock"), wait) as held:
+        if not held:  # another process is training it
+            return None
         if cache.is_file():  # trained by another process while this one waited
             return cache
         if announce is not None:
@@ -567,12 +576,20 @@ def _accuracy_file(build, seed, path, test, announce=None):
 
 
 @contextlib.contextmanager
-def _locked(path):
-    """An exclusive lock on `path` (created if missing) for the length of a `with` block."""
+def _locked(path, wait=True):
+    """An exclusive lock on `path` (created if missing) for the length of a `with` block.
+
+    Yields whether it is held: always when `wait`, else only if no other
+    process held it.
+    """
     with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 

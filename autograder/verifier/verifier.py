@@ -35,7 +35,7 @@ from autograder.pipeline.results import CellResult, SubmissionResult
 from autograder.sandbox.contracts import probe_request, read_probe
 from autograder.verifier.evidence import claim, denials, forgeries, has_cell, read_notebook
 from autograder.verifier.kinds import Context, Verdict, kind_of, zero
-from autograder.verifier.kinds.base import denied_imports
+from autograder.verifier.kinds.base import ReferenceTraining, denied_imports
 from autograder.verifier.libraries import is_reference
 from autograder.verifier.plan import plan_of
 from autograder.verifier.scan import scan
@@ -151,25 +151,58 @@ class Verifier:
             self.references[name] = getattr(reference_models, name)()
         return self.references[name]
 
-    def trained_reference(self, name, seed=None):
+    def trained_reference(self, name, seed=None, wait=True):
         """A reference model's accuracy on the held-out rows, trained under the
         budget (once per data, architecture and seed, then read from the cache).
 
         Args:
             name: the reference's short name (see `cnnkit.reference.models.build`).
             seed: the training seed (None: the assignment's own).
+            wait: whether to wait while another process trains it.
 
         Returns:
-            The accuracy, a float.
+            The accuracy, a float (None: another process is training it and
+            `wait` is False).
         """
         key = name if seed is None else (name, seed)
         if key not in self.references:
             what = f"the reference {name}" + ("" if seed is None else f" on the grader's seed {seed}")
             path = self.recorded(what, lambda announce: reference_result_file(
-                name, self.data_path, test=self.held_out, announce=announce, **({} if seed is None else {"seed": seed})))
+                name, self.data_path, test=self.held_out, announce=announce, wait=wait,
+                **({} if seed is None else {"seed": seed})))
+            if path is None:
+                return None
             self.references[key] = recorded_accuracy(path)
             self.reference_files.append(path)
         return self.references[key]
+
+    @staticmethod
+    def free_first(trainings):
+        """Runs trainings under the budget, each once, those no other process is training first.
+
+        Two workers that need the same trainings at once (the references, the
+        seeds of an architecture two students share) then train different
+        ones side by side instead of one waiting for the other; a worker
+        waits only when everything it still needs is being trained elsewhere.
+
+        Args:
+            trainings: list of callables taking `wait` and returning the
+                result, or None when `wait` is False and another process is
+                training it.
+
+        Returns:
+            The list of their results, in the order given.
+        """
+        results = {}
+        while len(results) < len(trainings):
+            pending = [index for index in range(len(trainings)) if index not in results]
+            for index in pending:
+                result = trainings[index](wait=False)
+                if result is not None:
+                    results[index] = result
+            if all(index not in results for index in pending):  # all trained elsewhere right now: wait for one
+                results[pending[0]] = trainings[pending[0]](wait=True)
+        return [results[index] for index in range(len(trainings))]
 
     def recorded(self, what, compute):
         """The result of a training under the budget, announced as it starts
@@ -181,7 +214,8 @@ class Verifier:
                 training starts) and returning the result.
 
         Returns:
-            What `compute` returned.
+            What `compute` returned (None, announced as nothing: another
+            process is training it and the caller does not wait).
         """
         trained = []
 
@@ -191,6 +225,8 @@ class Verifier:
                 self.announce("trained", f"training {what} under the budget")
 
         result = compute(started)
+        if result is None:  # another process is training it, and the caller does not wait
+            return None
         if self.announce is not None:
             self.announce(*(("finished", f"{what}: trained") if trained else
                             ("reused", f"{what}: recorded result reused")))
@@ -253,6 +289,7 @@ class Verifier:
             A `SubmissionResult` with verified scores, flags and the kernel's claims.
         """
         cells, flags, claims, notebooks = [], list(execution.flags), {}, {}
+        self._train_references(name for name in execution.notebooks if name in self.plans)
         for template in templates:
             name = template.name
             stem = name[:-len(".ipynb")]
@@ -305,6 +342,21 @@ class Verifier:
         return SubmissionResult(prepared.student, status, reason, tuple(cells), tuple(dict.fromkeys(flags)),
                                 execution.seconds, execution.worker, execution.device, digest, execution.limits_hit,
                                 execution.peak_memory, notebooks, claims, student_seed(self.secret, prepared.student))
+
+    def _train_references(self, notebooks):
+        """Trains the references the checks of these notebooks need, free ones first (see `free_first`).
+
+        Only a head start: a training that fails here fails again, with its
+        reason, in the verdict that needs it.
+        """
+        needs = sorted({need for name in notebooks for check in self.plans[name].checks
+                        for need in kind_of(check).needs(check, self) if isinstance(need, ReferenceTraining)},
+                       key=lambda need: (need.name, str(need.seed)))
+        try:
+            self.free_first([lambda wait, need=need: self.trained_reference(need.name, need.seed, wait=wait)
+                             for need in needs])
+        except Exception:  # noqa: BLE001 - the verdict meets it again and says why
+            pass
 
     def _verdict(self, check, context):
         """The verdict on one check: reference use, absence and `missing` first, then its kind's."""

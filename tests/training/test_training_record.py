@@ -49,3 +49,41 @@ def test_a_training_killed_half_way_is_trained_again_once_then_only_read(tmp_pat
     again = _train(tmp_path)
     out, _ = again.communicate(timeout=600)
     assert out.splitlines() == [f"accuracy {record['accuracy']} read"], "read from the record, not trained"
+
+
+def test_a_worker_that_will_not_wait_gets_none_while_another_process_trains_the_same_key(tmp_path, monkeypatch):
+    from cnnkit.assignment import budget_accuracy
+    from cnnkit.reference.models import gap_cnn
+
+    monkeypatch.setenv("CNNKIT_CACHE", str(tmp_path))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # the same key as the child's
+    monkeypatch.delenv("CNNKIT_DATA", raising=False)
+    busy = _train(tmp_path)
+    try:
+        assert busy.stdout.readline().strip() == "training"
+        started = []
+        assert budget_accuracy(gap_cnn, 7, announce=lambda: started.append(1), wait=False) is None
+        assert started == [] and list(tmp_path.glob("trained-*.json")) == [], "it neither trained nor waited"
+    finally:
+        busy.kill()
+        busy.wait()
+
+
+def test_free_first_trains_what_nobody_else_is_training_and_waits_only_when_all_of_it_is_elsewhere():
+    from autograder.verifier.verifier import Verifier
+
+    elsewhere, calls = {"a", "c"}, []
+
+    def training(name):
+        def run(wait):
+            calls.append((name, wait))
+            if name in elsewhere and not wait:
+                return None
+            elsewhere.discard(name)  # waited for it: the other process has recorded it
+            return name.upper()
+        return run
+
+    assert Verifier.free_first([training(name) for name in "abc"]) == ["A", "B", "C"]
+    # b first (a and c are being trained elsewhere), then a wait for a only, then c is tried again before waiting
+    assert calls == [("a", False), ("b", False), ("c", False), ("a", False), ("c", False),
+                     ("a", True), ("c", False), ("c", True)]

@@ -70,18 +70,21 @@ class Improvement(Kind):
                 layer.trainable = True
             return clone
 
+        def trained(seed, wait):  # one seed of the architecture, or None while another worker trains it
+            return verifier.recorded(f"{context.student}'s {check.target} architecture on the grader's seed {seed}",
+                                     lambda announce: budget_accuracy(fresh, seed, verifier.data_path,
+                                                                      test=verifier.held_out, announce=announce,
+                                                                      wait=wait))
+
         seeds = improvement_seeds(verifier.secret)
         try:
             with silenced():
-                accuracies = [verifier.recorded(
-                    f"{context.student}'s {check.target} architecture on the grader's seed {seed}",
-                    lambda announce, seed=seed: budget_accuracy(fresh, seed, verifier.data_path,
-                                                                test=verifier.held_out, announce=announce))
-                    for seed in seeds]
+                accuracies = verifier.free_first([lambda wait, seed=seed: trained(seed, wait) for seed in seeds])
         except Exception as error:  # the architecture loads but does not train (a shape only known at fit time)
             return zero(check, f"the architecture could not be trained under the budget: {type(error).__name__}: "
                                f"{str(error)[:160]}")
-        references = [verifier.trained_reference(check.name, seed) for seed in seeds]
+        references = verifier.free_first([lambda wait, seed=seed: verifier.trained_reference(check.name, seed, wait=wait)
+                                          for seed in seeds])
         return Verdict.of(improvement_verdict(accuracies, references, points=check.points, error_cut=check.margin))
 
 
