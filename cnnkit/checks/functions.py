@@ -599,12 +599,17 @@ def _macs_edges(rng):
                                         (6, 5, 1, 1, 3, 1, "valid"), (9, 12, 2, 3, 7, 1, "same"))]
 
 
-def _conv_macs(height, width, kernel_size, in_channels, filters, stride, padding, *, counted=None):
-    """Multiply-adds of a Conv2D layer; `counted(positions, k, c, f)` replaces the per-layer count (the mistakes)."""
-    positions = (cnnkit.reference.output_length(height, kernel_size, stride, padding)
-                 * cnnkit.reference.output_length(width, kernel_size, stride, padding))
-    counted = counted or (lambda positions, k, c, f: positions * k * k * c * f)
-    return counted(positions, kernel_size, in_channels, filters)
+def _conv_macs(height, width, kernel_size, in_channels, filters, stride, padding):
+    return cnnkit.reference.conv_multiply_adds((height, width), kernel_size, in_channels, filters, stride, padding)
+
+
+def _macs_counted(counted):
+    """A mistake's variant: the right output positions, `counted(positions, k, in_channels, filters)` of them."""
+    def variant(height, width, kernel_size, in_channels, filters, stride, padding):
+        positions = (cnnkit.reference.output_length(height, kernel_size, stride, padding)
+                     * cnnkit.reference.output_length(width, kernel_size, stride, padding))
+        return counted(positions, kernel_size, in_channels, filters)
+    return variant
 
 
 def _field_kinds(layers):
@@ -999,12 +1004,12 @@ GRADED = {
                        kernel_size**2 * in_channels * filters),
          Misconception("bias counted as a multiply-add", "count the weights' multiply-adds only, k * k * "
                        "in_channels per output (the bias is one addition, not a multiply).",
-                       lambda **case: _conv_macs(**case, counted=lambda n, k, c, f: n * (k * k * c + 1) * f)),
+                       _macs_counted(lambda n, k, c, f: n * (k * k * c + 1) * f)),
          Misconception("input channels ignored", "each output's dot product spans every input channel: "
                        "k * k * in_channels multiply-adds.",
-                       lambda **case: _conv_macs(**case, counted=lambda n, k, c, f: n * k * k * f)),
+                       _macs_counted(lambda n, k, c, f: n * k * k * f)),
          Misconception("kernel counted once", "a k x k kernel has k * k weights per channel, not k.",
-                       lambda **case: _conv_macs(**case, counted=lambda n, k, c, f: n * k * c * f))),
+                       _macs_counted(lambda n, k, c, f: n * k * c * f))),
         edges=_fixed(_macs_edges), kinds=_macs_kinds),
     "dense_params": GradedFunction(
         lambda in_features, units: cnnkit.reference.dense_parameter_count(in_features, units), _dense_case,
