@@ -34,7 +34,6 @@ import base64
 import json
 import os
 import signal
-import sys
 import zlib
 
 FOLDER = ".cnnkit-probe"
