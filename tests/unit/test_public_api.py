@@ -13,7 +13,7 @@ import cnnkit.reference
 
 PUBLIC = {
     "ParameterCounts", "average_pool1d", "average_pool2d", "compare_with_dense", "conv1d",
-    "conv2d", "conv_parameter_count", "convolve2d", "correlate2d", "dense_parameter_count",
+    "conv2d", "conv_multiply_adds", "conv_parameter_count", "convolve2d", "correlate2d", "dense_parameter_count",
     "max_pool1d", "max_pool2d", "output_length", "receptive_field", "batch_norm", "dropout",
     "locally_connected_parameter_count",
 }
