@@ -199,13 +199,18 @@ EXAMPLES = (
                     "gap_invariance_tests": ("zero", "Flatten head on shifted rows")}),
     # The seizure notebook's mistakes below have built their improved model but not trained it yet: the grader
     # scores the architecture (retrained on its own seeds), so "improve it" gets full marks all the same.
-    Example("dropout-on-at-eval", "predict_classes calls the model with training=True (and trains the spec CNN "
-            "with train_under_budget: full marks for it)", notebooks=(NB3,),
+    # Two mistakes of section 6 in one student (one notebook run less in the demo).
+    Example("dropout-on-at-eval", "predict_classes calls the model with training=True, and within_method_share "
+            "counts the correct predictions too (it trains the spec CNN with train_under_budget: full marks for it)",
+            notebooks=(NB3,),
             answers={"train_spec": "spec_model, _ = train_under_budget(build_spec_cnn, x_train, y_train, "
                                    "validation_data=(x_val, y_val), seed=0)", "train_improved": UNTRAINED},
             edits={"predict_classes": [("np.argmax(model.predict(x, verbose=0), axis=-1)",
-                                        "np.argmax(keras.ops.convert_to_numpy(model(x, training=True)), axis=-1)")]},
-            expect={"train_eval_mode_tests": ("partial", "dropout left on at evaluation")}),
+                                        "np.argmax(keras.ops.convert_to_numpy(model(x, training=True)), axis=-1)")],
+                   "within_method_share": [("return float(mistakes[same].sum() / mistakes.sum()) if mistakes.sum() > 0 "
+                                            "else 0.0", "return float(confusion[same].sum() / confusion.sum())")]},
+            expect={"train_eval_mode_tests": ("partial", "dropout left on at evaluation"),
+                    "within_method_share_tests": ("partial", "correct predictions counted")}),
     Example("untrained-model", "the spec model is fitted for 0 epochs (a budget variable left at 0)", notebooks=(NB3,),
             answers={"train_improved": UNTRAINED},
             edits={"train_spec": [("spec_model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=BUDGET[\"epochs\"],",

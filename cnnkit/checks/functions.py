@@ -379,6 +379,14 @@ def _macs_case(rng):
             "padding": padding}
 
 
+def _method_case(rng):
+    classes = int(rng.integers(2, 7))
+    methods = rng.integers(0, int(rng.integers(1, 4)), classes)
+    confusion = rng.integers(0, 25, (classes, classes)) + np.diag(rng.integers(20, 200, classes))
+    return {"confusion": confusion, "method": methods.astype(bool) if methods.max() <= 1 and rng.random() < 0.5
+            else methods}
+
+
 def _field_case(rng):
     return {"layers": [[int(rng.integers(1, 8)), int(rng.integers(1, 4))] for _ in range(int(rng.integers(1, 6)))]}
 
@@ -610,6 +618,37 @@ def _macs_counted(counted):
                      * cnnkit.reference.output_length(width, kernel_size, stride, padding))
         return counted(positions, kernel_size, in_channels, filters)
     return variant
+
+
+def _method_kinds(confusion, method):
+    confusion, method = np.asarray(confusion), np.asarray(method)
+    methods = len(np.unique(method))
+    kinds = ["no mistakes" if not (confusion - np.diag(np.diag(confusion))).any() else
+             "one method for every class" if methods == 1 else
+             "a method per class" if methods == len(method) else
+             "two methods" if methods == 2 else "three methods or more"]
+    return kinds + (["methods as booleans"] if method.dtype == bool else [])
+
+
+def _method_edges(rng):
+    bonn = np.array([[456, 2, 2, 0, 0], [0, 83, 124, 0, 0], [0, 106, 170, 0, 0], [0, 3, 1, 180, 46],
+                     [1, 0, 0, 52, 177]])
+    return [{"confusion": bonn, "method": np.array([True, True, True, False, False])},
+            {"confusion": bonn, "method": np.array([0, 0, 0, 1, 1])},
+            {"confusion": rng.integers(0, 20, (6, 6)) + np.diag(rng.integers(30, 90, 6)),
+             "method": np.array([0, 1, 2, 0, 1, 2])},
+            {"confusion": np.diag([40, 30, 20]), "method": np.array([0, 0, 1])},
+            {"confusion": np.array([[30, 4], [7, 25]]), "method": np.array([0, 1])},
+            {"confusion": rng.integers(0, 10, (4, 4)) + np.diag([50, 50, 50, 50]), "method": np.array([3, 3, 3, 3])}]
+
+
+def _within_method_share(confusion, method):
+    """The share of the off-diagonal (mistaken) counts whose true and predicted classes share a recording method."""
+    confusion, method = np.asarray(confusion, dtype=float), np.asarray(method)
+    same = method[:, None] == method[None, :]
+    mistakes = confusion * (1 - np.eye(len(method)))
+    total = mistakes.sum()
+    return float((mistakes * same).sum() / total) if total else 0.0
 
 
 def _field_kinds(layers):
@@ -1120,6 +1159,21 @@ GRADED = {
          Misconception("padding off by one", _PADDING, _pool_pads_reversed(_max_pool1d, "max")),
          Misconception("zero padding in max pooling", _ZERO_PAD_MAX, _max_pool_zero_padding(_max_pool1d))),
         edges=_fixed(_pool_edges(one_d=True)), kinds=_pool_kinds),
+    "within_method_share": GradedFunction(
+        _within_method_share, _method_case,
+        (Misconception("correct predictions counted", "only the mistakes count, the off-diagonal entries: the "
+                       "diagonal holds the rows predicted right, which stay within their method trivially.",
+                       lambda confusion, method: float(np.sum(np.asarray(confusion) * (np.asarray(method)[:, None] ==
+                                                                                       np.asarray(method)[None, :]))
+                                                       / np.sum(confusion))),
+         Misconception("share of every row, not of the mistakes", "divide by the number of mistakes (the "
+                       "off-diagonal total), not by every row.",
+                       lambda confusion, method: _within_method_share(confusion, method)
+                       * float(np.sum(confusion) - np.trace(confusion)) / float(np.sum(confusion))),
+         Misconception("the share that crosses methods", "that is the share of mistakes that *cross* from one "
+                       "recording method to the other; the question asks for those that stay within one.",
+                       lambda confusion, method: 1.0 - _within_method_share(confusion, method))),
+        edges=_fixed(_method_edges), kinds=_method_kinds),
     "standardise": GradedFunction(
         _standardise, _standardise_case,
         (Misconception("own statistics", "standardise with the *training* mean and std you are given, not the "

@@ -7,13 +7,14 @@ Each mistake is real code: the solution's cell with the mistake edited in, as
 the demo's example students are, run here (trusted test code) on the cases
 50 course secrets would draw."""
 
+import ast
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from autograder.course.course import REPO, Course
-from autograder.frontends.examples import EXAMPLES, NB1, NB2, Example, build_submission
+from autograder.frontends.examples import EXAMPLES, NB1, NB2, NB3, Example, build_submission
 from cnnkit.checks.functions import call_positionally, draw_cases, judge
 from cnnkit.seeds import derive_seed
 
@@ -22,6 +23,7 @@ BY_NAME = {example.student: example for example in EXAMPLES}
 # The demo's NumPy mistakes, and the graded function each one breaks.
 EXAMPLE_MISTAKES = {"kernel-not-flipped": "convolve2d", "gradient-not-summed": "conv1d_kernel_gradient",
                     "learnt-with-convolution": "learn_kernel", "macs-from-input-size": "conv_macs",
+                    "dropout-on-at-eval": "within_method_share",
                     "padding-off-by-one": "conv2d_layer",
                     "stride-ignored": "conv2d_layer", "channels-first": "conv2d_layer",
                     "average-instead-of-max": "max_pool2d", "bn-batch-statistics-at-eval": "batchnorm_forward",
@@ -45,10 +47,17 @@ NAMES = {"dropout-times-keep": "survivors multiplied by the keep rate", "dropout
          "learn-uphill": "gradient ascent", "learn-averaged": "gradient averaged over positions",
          "learn-extra-step": "one step too many or too few", "macs-from-input-size": "output size from the input",
          "macs-stride-ignored": "stride ignored", "macs-one-position": "one output position only",
-         "macs-bias-counted": "bias counted as a multiply-add", "macs-channels-ignored": "input channels ignored"}
+         "macs-bias-counted": "bias counted as a multiply-add", "macs-channels-ignored": "input channels ignored",
+         "dropout-on-at-eval": "correct predictions counted", "within-over-every-row": "share of every row, not of "
+         "the mistakes", "within-crossing": "the share that crosses methods"}
 _GRADIENT = "np.array([np.dot(grad_y, x[m:m + len(grad_y)]) for m in range(kernel_size)])"
 _MACS = "out_h * out_w * kernel_size * kernel_size * in_channels * filters"
+_WITHIN = "return float(mistakes[same].sum() / mistakes.sum()) if mistakes.sum() > 0 else 0.0"
 MORE_MISTAKES = {
+    "within-over-every-row": ("within_method_share", NB3, "within_method_share", _WITHIN,
+                              "return float(mistakes[same].sum() / confusion.sum())"),
+    "within-crossing": ("within_method_share", NB3, "within_method_share", _WITHIN,
+                        "return 1 - float(mistakes[same].sum() / mistakes.sum()) if mistakes.sum() > 0 else 0.0"),
     "macs-stride-ignored": ("conv_macs", NB1, "conv_macs", "stride, padding)\n    out_w = output_length(width, "
                             "kernel_size, stride, padding)", "1, padding)\n    out_w = output_length(width, "
                             "kernel_size, 1, padding)"),
@@ -102,10 +111,12 @@ MORE_MISTAKES = {
 
 
 def _student_functions(example):
+    """The functions the example's solution cells define (cells that train a model are not run)."""
     namespace = {"np": np}
     for notebook in build_submission(example, Course(REPO)).values():
         for cell in notebook.cells:
-            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution") and all(
+                    isinstance(node, (ast.FunctionDef, ast.Import, ast.ImportFrom)) for node in ast.parse(cell.source).body):
                 exec(cell.source, namespace)  # noqa: S102 - the repository's own solution, with one edit
     return namespace
 
