@@ -642,11 +642,16 @@ def _method_edges(rng):
             {"confusion": rng.integers(0, 10, (4, 4)) + np.diag([50, 50, 50, 50]), "method": np.array([3, 3, 3, 3])}]
 
 
+def _same_method(method):
+    """(k, k) bools: whether classes i and j were recorded the same way."""
+    method = np.asarray(method)
+    return method[:, None] == method[None, :]
+
+
 def _within_method_share(confusion, method):
     """The share of the off-diagonal (mistaken) counts whose true and predicted classes share a recording method."""
-    confusion, method = np.asarray(confusion, dtype=float), np.asarray(method)
-    same = method[:, None] == method[None, :]
-    mistakes = confusion * (1 - np.eye(len(method)))
+    confusion, same = np.asarray(confusion, dtype=float), _same_method(method)
+    mistakes = confusion * (1 - np.eye(len(same)))
     total = mistakes.sum()
     return float((mistakes * same).sum() / total) if total else 0.0
 
@@ -1163,8 +1168,7 @@ GRADED = {
         _within_method_share, _method_case,
         (Misconception("correct predictions counted", "only the mistakes count, the off-diagonal entries: the "
                        "diagonal holds the rows predicted right, which stay within their method trivially.",
-                       lambda confusion, method: float(np.sum(np.asarray(confusion) * (np.asarray(method)[:, None] ==
-                                                                                       np.asarray(method)[None, :]))
+                       lambda confusion, method: float(np.sum(np.asarray(confusion) * _same_method(method))
                                                        / np.sum(confusion))),
          Misconception("share of every row, not of the mistakes", "divide by the number of mistakes (the "
                        "off-diagonal total), not by every row.",
