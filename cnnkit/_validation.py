@@ -125,5 +125,20 @@ def check_choice(value, *, allowed, name):
     return value.lower()
 
 
+def check_same_length(first, second, *, names):
+    """Checks that two arrays (rows and their labels) have as many items.
+
+    Args:
+        first, second: array-likes.
+        names: pair of the arguments' names, used only in error messages.
+
+    Raises:
+        ValueError: if their lengths differ.
+    """
+    if len(first) != len(second):
+        raise ValueError(f"Arguments `{names[0]}` and `{names[1]}` must have as many rows. "
+                         f"Received {len(first)} and {len(second)}.")
+
+
 def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)

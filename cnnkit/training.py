@@ -187,6 +187,8 @@ def compare_architectures(builders, x, y, validation_data, *, seeds=(0, 1, 2), e
     import keras
     import pandas as pd
 
+    from cnnkit.quiet import silenced
+
     x_val, y_val = validation_data
     rows = []
     for name, build in builders.items():
@@ -200,7 +202,8 @@ def compare_architectures(builders, x, y, validation_data, *, seeds=(0, 1, 2), e
             start = time.perf_counter()
             model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
             seconds.append((time.perf_counter() - start) / epochs)
-            predictions = np.argmax(model.predict(x_val, batch_size=512, verbose=0), axis=-1)
+            with silenced():  # TensorFlow warns about retracing when several models predict in turn
+                predictions = np.argmax(model.predict(x_val, batch_size=512, verbose=0), axis=-1)
             accuracies.append(float(np.mean(predictions == np.asarray(y_val))))
         rows.append({"model": name, "parameters": int(model.count_params()), "accuracy": float(np.mean(accuracies)),
                      "accuracy_std": float(np.std(accuracies)), "seconds_per_epoch": float(np.median(seconds))})

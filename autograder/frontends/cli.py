@@ -170,6 +170,9 @@ def _parser():
     check.add_argument("notebook", help="the notebook to check (.ipynb)")
     check.add_argument("--release", default=None, help="folder of the released notebooks (default: the kit's own "
                                                        "assignments/)")
+    check.add_argument("--improve", action="store_true",
+                       help="seizure notebook: also estimate the \"improve it\" points on your validation rows by "
+                            "the grader's rule (public seeds; a few minutes)")
     check.set_defaults(run=_check)
 
     kit = commands.add_parser(
@@ -317,7 +320,7 @@ def _gradescope(args):
 def _check(args):
     from autograder.frontends.selfcheck import check_notebook
 
-    report = check_notebook(args.notebook, release=args.release)
+    report = check_notebook(args.notebook, release=args.release, improve=args.improve)
     print(report.text())
     return 0 if report.ready else 1
 

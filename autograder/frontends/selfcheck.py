@@ -10,6 +10,11 @@ ever revealed. Exit status 0 only when nothing stands in the way.
 
 From a notebook cell, `check_notebook("01_convolution.ipynb")` prints the
 same; inside the checked run itself it does nothing.
+
+With `improve=True` (`cnnkit check --improve`), on the seizure notebook, the
+run ends with the grader's "improve it" rule applied to the validation rows
+(`cnnkit.improvement.estimate_improvement`, public seeds): the expected
+points and their spread over the seeds.
 """
 
 from __future__ import annotations
@@ -25,6 +30,15 @@ import nbformat
 __all__ = ["Finding", "SelfCheck", "check_notebook", "find_release"]
 
 SELF_CHECK_ENV = "CNNKIT_SELF_CHECK"
+IMPROVED = "build_improved_model"
+# The cell `--improve` appends: the estimate trains, which nothing in a graded kernel does, so it leaves the
+# grading mode first (the notebook's own improve-it training was skipped, as the grader skips it).
+_ESTIMATE_CELL = f"""import os as _os
+_os.environ.pop("CNNKIT_GRADING", None)
+from cnnkit.improvement import estimate_improvement as _estimate
+print(_estimate({IMPROVED}, build_spec_cnn, x_train, y_train, x_val, y_val))"""
+# `--improve` trains the architecture and the spec CNN on two seeds after the notebook: more time than grading.
+_IMPROVE_LIMITS = {"timeout": 2400.0, "cell_timeout": 1800.0}
 _WATCHED = ("grade", "solution", "locked", "points", "cell_type")
 
 
@@ -51,6 +65,7 @@ class SelfCheck:
         findings: list of `Finding`, blocking ones first.
         status: how the run ended (`graded` is a clean run; `not run`).
         seconds: time the run took.
+        improvement: the "improve it" estimate's lines (`improve=True`), or None.
     """
 
     notebook: Path
@@ -58,6 +73,7 @@ class SelfCheck:
     findings: list = field(default_factory=list)
     status: str = "not run"
     seconds: float = 0.0
+    improvement: str | None = None
 
     @property
     def ready(self):
@@ -76,20 +92,26 @@ class SelfCheck:
         """The verdict, then every finding, one per line."""
         lines = [self.reason()]
         lines += [f"  {'problem' if f.blocking else 'note'}: {f.message}" for f in self.findings]
+        if self.improvement:
+            lines += ["improve it, estimated on your validation rows by the grader's rule:"]
+            lines += [f"  {line}" for line in self.improvement.splitlines()]
         return "\n".join(lines)
 
     def _repr_pretty_(self, printer, cycle):  # IPython shows the text in a notebook cell
         printer.text(self.text())
 
 
-def check_notebook(path, *, release=None, limits=None):
+def check_notebook(path, *, release=None, limits=None, improve=False):
     """Checks that a notebook will grade, running it as the grader would.
 
     Args:
         path: the notebook file (`.ipynb`).
         release: a folder holding the released notebooks (searched
             recursively; default: the kit's own `assignments/`).
-        limits: an `autograder.sandbox.limits.Limits` (default: the grader's).
+        limits: an `autograder.sandbox.limits.Limits` (default: the grader's,
+            with more time when `improve`).
+        improve: also estimate the "improve it" points on the validation rows
+            (the seizure notebook only; a few minutes on a CPU).
 
     Returns:
         A `SelfCheck`.
@@ -121,7 +143,14 @@ def check_notebook(path, *, release=None, limits=None):
         return report
     report.findings += _repairs(notebook, released, report.release.name)
     report.findings += _structure(notebook, released) + _unfinished(notebook)
-    report.findings += _run(as_graded(notebook, released), report.release.name, limits, report)
+    graded = as_graded(notebook, released)
+    if improve and IMPROVED not in _grade_ids(graded):
+        report.findings.append(Finding(True, f"--improve: this notebook has no \"improve it\" exercise ({IMPROVED}); "
+                                             "it is for the seizure notebook"))
+        return report
+    if improve:
+        graded.cells.append(nbformat.v4.new_code_cell(_ESTIMATE_CELL))
+    report.findings += _run(graded, report.release.name, limits, report, improve)
     report.findings.sort(key=lambda finding: not finding.blocking)
     return report
 
@@ -252,18 +281,19 @@ def _unfinished(notebook):
     return findings
 
 
-def _run(notebook, name, limits, report):
-    """Runs the notebook in the grader's sandbox and reads what went wrong."""
+def _run(notebook, name, limits, report, improve=False):
+    """Runs the notebook in the grader's sandbox and reads what went wrong (and, with `improve`, the estimate
+    the last cell printed)."""
     from autograder.pipeline.execute import Slot, execute
     from autograder.sandbox.limits import Limits, plan_workers
     from autograder.pipeline.prepare import Prepared
     from autograder.sandbox.inputs import sandbox_inputs
 
-    limits = limits or Limits()
+    limits = limits or (Limits(**_IMPROVE_LIMITS) if improve else Limits())
     if not limits.threads:
         limits = limits.with_threads(plan_workers(1, memory_per_worker=limits.memory).threads)
     with tempfile.TemporaryDirectory(prefix="cnnkit-check-") as scratch:
-        options = sandbox_inputs(Path(scratch))
+        options = sandbox_inputs(Path(scratch), retrained=(IMPROVED,) if improve else ())
         options["env"][SELF_CHECK_ENV] = "1"
         prepared = Prepared("self-check", {name: nbformat.writes(notebook)})
         execution = execute(prepared, limits, Slot("self-check"), **options)
@@ -273,7 +303,12 @@ def _run(notebook, name, limits, report):
         findings.append(Finding(True, f"it would stop the grader ({execution.status}): {execution.reason}"))
     ran = execution.notebooks.get(name)
     if ran is not None:
-        findings += _cell_findings(nbformat.reads(ran, as_version=4))
+        executed = nbformat.reads(ran, as_version=4)
+        findings += _cell_findings(executed)
+        if improve and executed.cells:
+            printed = [output.get("text", "") for output in executed.cells[-1].get("outputs", [])
+                       if output.get("output_type") == "stream" and output.get("name") == "stdout"]
+            report.improvement = "".join(printed).strip() or None
     return findings
 
 

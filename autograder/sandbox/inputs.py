@@ -31,7 +31,7 @@ def sandbox_inputs(scratch, *, retrained=()):
         host path and sandbox path, shown read-only), the keyword arguments
         of `autograder.pipeline.execute.execute`.
     """
-    from cnnkit.assignment import GRADING_ENV, UNGRADED_TRAINING_ENV, write_student_data
+    from cnnkit.assignment import GRADING_ENV, UNGRADED_TRAINING_ENV, WITHOUT_TEST_ENV, write_student_data
     from cnnkit.data import DATA_ENV
 
     env, binds = {GRADING_ENV: "1"}, []
@@ -42,6 +42,7 @@ def sandbox_inputs(scratch, *, retrained=()):
         write_student_data(student_data)
         binds.append((str(student_data), SANDBOX_DATA))
         env[DATA_ENV] = SANDBOX_DATA
+        env[WITHOUT_TEST_ENV] = "1"  # so that its split takes no test part from what is left
     for name in _PASSED_ON:
         if os.environ.get(name):
             env[name] = os.environ[name]

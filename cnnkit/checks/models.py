@@ -309,7 +309,7 @@ def improvement_verdict(accuracies, references, *, points=1.0, error_cut=None):
     """Scores an architecture's held-out accuracies against the spec CNN's (no emitting).
 
     No credit at the spec CNN's error or above, full credit for an error
-    `error_cut` lower (relative: 0.15 turns 28% into 23.8%), linear in
+    `error_cut` lower (relative: 0.12 turns 31% into 27.3%), linear in
     between, on the means over the seeds (the same seeds train both).
 
     Args:
@@ -322,11 +322,13 @@ def improvement_verdict(accuracies, references, *, points=1.0, error_cut=None):
     Returns:
         A `CheckResult` whose evidence holds the accuracies and the cut.
     """
+    from cnnkit.improvement import improvement_share
+
     error_cut = IMPROVEMENT["error_cut"] if error_cut is None else float(error_cut)
     result = CheckResult("improvement", float(points), total=1000, show_counts=False)
     error, reference_error = 1 - float(np.mean(accuracies)), 1 - float(np.mean(references))
     cut = 1 - error / reference_error if reference_error > 0 else 0.0
-    result.passed = int(round(float(np.clip(cut / error_cut, 0.0, 1.0)) * result.total))
+    result.passed = int(round(improvement_share(accuracies, references, error_cut) * result.total))
     seeds = len(accuracies)
     trained = (f"trained under the budget on {seeds} seeds: " + ", ".join(f"{a:.1%}" for a in accuracies)
                if seeds > 1 else "as trained")

@@ -95,13 +95,13 @@ def test_the_coordinator_never_trains_nor_loads_keras(two_workers):
 
 def test_one_training_per_architecture_and_seed_for_the_class(two_workers):
     graded, log, course = two_workers
-    # the spec CNN on the assignment's seed and on the grader's two seeds, and the solution's architecture on those
-    # two seeds: carol's spec CNN and bob's copy of alice's architecture reuse them
-    assert graded["trainings"]["trained"] == 5, log
+    # the spec CNN on the assignment's seed and on the grader's six reference seeds, and the solution's architecture
+    # on the first two of them: carol's spec CNN is the reference itself, bob's copy of alice's architecture reuses
+    assert graded["trainings"]["trained"] == 9, log
     assert graded["trainings"]["reused"] >= 4, log
     announced = [line for line in log.splitlines() if "under the budget" in line and "training " in line]
-    assert len(announced) == 5 and len({line.split(": ", 1)[1] for line in announced}) == 5, announced
-    assert len(list((course / ".cnnkit" / "trained").glob("trained-*.json"))) == 5, "recorded in the course"
+    assert len(announced) == 9 and len({line.split(": ", 1)[1] for line in announced}) == 9, announced
+    assert len(list((course / ".cnnkit" / "trained").glob("trained-*.json"))) == 9, "recorded in the course"
     carol = dict((grade_id, score) for grade_id, score, _ in graded["cells"]["carol"])
     assert carol["improved_trained_tests"] == 0, "the spec CNN is no improvement on itself"
     assert graded["cells"]["alice"] == [[c[0], c[1], c[2]] for c in graded["cells"]["bob"]]

@@ -183,3 +183,45 @@ def average_pool2d(x, pool_size, stride, padding):
     assert "pool_windows still raise(s) NotImplementedError, but nothing calls it" in findings[0].message
     _cell(notebook, "max_pool1d").source += "\n\n\ndef _unused():\n    return pool_windows"  # passed on: in use
     assert [f.blocking for f in _unfinished(notebook)] == [True]
+
+
+SEIZURE = "03_seizure_classifier.ipynb"
+
+
+def _seizure(improved_source=None):
+    solution = next(example for example in EXAMPLES if example.student == "solution")
+    notebook = build_submission(solution, Course(REPO))[SEIZURE]
+    if improved_source is not None:
+        _cell(notebook, "build_improved_model").source = improved_source
+    return notebook
+
+
+def _expected_points(text):
+    import re
+
+    found = re.search(r"expected points: (\d+\.\d\d) of 3 \(each seed alone: (\d+\.\d\d), (\d+\.\d\d);", text)
+    assert found, text
+    return [float(value) for value in found.groups()]
+
+
+def test_improve_prints_the_graders_rule_on_validation_after_the_verdict_from_the_terminal(tmp_path):
+    folder = tmp_path / "solution"
+    folder.mkdir()
+    nbformat.write(_seizure(), folder / SEIZURE)
+    out = subprocess.run([sys.executable, "-m", "autograder", "check", "--improve", str(folder / SEIZURE)],
+                         capture_output=True, text=True, cwd=folder, timeout=1500)
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("READY") and "improve it, estimated on your validation rows" in out.stdout
+    assert "(mean of 6 seeds)" in out.stdout and "(seeds 0, 1)" in out.stdout, out.stdout
+    points, *per_seed = _expected_points(out.stdout)
+    assert points > 0, out.stdout
+    assert min(per_seed) - 0.01 <= points <= max(per_seed) + 0.01, "the rule on the means lies between the seeds'"
+
+
+def test_improve_is_refused_before_running_on_a_notebook_without_the_exercise(tmp_path):
+    path = tmp_path / NAME
+    nbformat.write(_solution(), path)
+    refused = check_notebook(path, improve=True)
+    assert not refused.ready and "has no \"improve it\" exercise" in refused.reason()
+    assert refused.status == "not run"

@@ -31,3 +31,16 @@ def test_real_split_by_recording_keeps_recordings_whole():
     rec = lambda p: {i.split(".", 1)[1] for i in p.ids}  # noqa: E731
     assert not rec(s.train) & rec(s.test) and not rec(s.validation) & rec(s.test)
     assert len(rec(s.test)) == 75  # 15% of 100 recordings in each of 5 classes
+
+
+@requires_shared_data(REAL_CSV.name)
+def test_the_assignments_split_of_the_real_table_gives_every_class_15_recordings_in_validation_and_test():
+    from cnnkit.assignment import _sides
+
+    table = load_csv(REAL_CSV)
+    sides = _sides(table, without_test=False)
+    for label in range(1, 6):
+        mine = table.labels == label
+        counts = {side: len(set(table.recordings[mine & (sides == side)])) for side in ("train", "validation", "test")}
+        assert counts == {"train": 70, "validation": 15, "test": 15}, (label, counts)
+        assert np.sum(mine & (sides == "validation")) == np.sum(mine & (sides == "test")) == 15 * 23

@@ -5,8 +5,9 @@ held_out(), reference_accuracy(NAME), error_cut=...)`. The probe builds and
 saves the builder's (untrained) model; the verifier loads it safely, checks
 it against the budget, retrains a clone of it with the assignment's one
 procedure on seeds drawn from the course secret, and compares its held-out
-accuracy with the reference's trained on the same seeds
-(`cnnkit.checks.models.improvement_verdict`). Weights the student trained,
+accuracy with the reference's trained on those seeds and a few more
+(`improvement_seeds(secret, reference=True)`; the grader's rule,
+`cnnkit.checks.models.improvement_verdict`). Weights the student trained,
 for however long, play no part: every weight is trained from Keras' own
 initialisation (frozen layers are trained too), and an architecture whose
 initialisers carry arrays (weights smuggled into the config) gets nothing.
@@ -14,7 +15,7 @@ initialisers carry arrays (weights smuggled into the config) gets nothing.
 
 from __future__ import annotations
 
-from cnnkit.assignment import BudgetError, budget_accuracy, check_budget, improvement_seeds
+from cnnkit.assignment import BudgetError, architecture_key, budget_accuracy, check_budget, improvement_seeds
 from cnnkit.checks.models import check_improvement, improvement_verdict
 from cnnkit.quiet import silenced
 
@@ -41,7 +42,7 @@ class Improvement(Kind):
                      margin=None if cut is None else float(cut), title="improvement")
 
     def needs(self, check, verifier):
-        return tuple(ReferenceTraining(check.name, seed) for seed in improvement_seeds(verifier.secret))
+        return tuple(ReferenceTraining(check.name, seed) for seed in improvement_seeds(verifier.secret, reference=True))
 
     def request(self, check, verifier, student):
         return {"function": check.target, "input_shape": [default_of(check_budget, "input_length"), 1]}
@@ -76,16 +77,26 @@ class Improvement(Kind):
                                                                       test=verifier.held_out, announce=announce,
                                                                       wait=wait))
 
-        seeds = improvement_seeds(verifier.secret)
+        references = verifier.free_first([lambda wait, seed=seed: verifier.trained_reference(check.name, seed, wait=wait)
+                                          for seed in improvement_seeds(verifier.secret, reference=True)])
+        if _is_reference(fresh(), check.name):  # the reference itself: its own level, on all of its seeds
+            return Verdict.of(improvement_verdict(references, references, points=check.points,
+                                                  error_cut=check.margin))
         try:
             with silenced():
-                accuracies = verifier.free_first([lambda wait, seed=seed: trained(seed, wait) for seed in seeds])
+                accuracies = verifier.free_first([lambda wait, seed=seed: trained(seed, wait)
+                                                  for seed in improvement_seeds(verifier.secret)])
         except Exception as error:  # the architecture loads but does not train (a shape only known at fit time)
             return zero(check, f"the architecture could not be trained under the budget: {type(error).__name__}: "
                                f"{str(error)[:160]}")
-        references = verifier.free_first([lambda wait, seed=seed: verifier.trained_reference(check.name, seed, wait=wait)
-                                          for seed in seeds])
         return Verdict.of(improvement_verdict(accuracies, references, points=check.points, error_cut=check.margin))
+
+
+def _is_reference(model, name):
+    """Whether a model has the reference `name`'s architecture (then the rule compares it with itself: no gain)."""
+    from cnnkit.reference import models
+
+    return architecture_key(model) == architecture_key(models.build(name))
 
 
 def _array_initialisers(config):
