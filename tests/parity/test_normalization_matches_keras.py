@@ -45,13 +45,15 @@ def test_dropout_keeps_what_keras_keeps_scaled_like_keras(rng):
     import keras
 
     x = rng.normal(size=(400, 50)).astype("float32")
+    keras.utils.set_random_seed(0)  # Keras' own mask, the same whatever ran before (the suite runs in random order)
     out = keras.ops.convert_to_numpy(keras.layers.Dropout(0.3)(x, training=True))
     kept = out != 0
     np.testing.assert_allclose(out[kept], x[kept] / 0.7, rtol=1e-5)  # Keras' survivors, scaled by 1 / (1 - rate)
     noise = rng.random(x.shape)
     mine = cnnkit.reference.dropout(x, 0.3, True, noise)
     np.testing.assert_allclose(mine, np.where(noise >= 0.3, x / 0.7, 0), rtol=1e-6)
-    assert abs(np.mean(mine == 0) - 0.3) < 0.01 and abs(np.mean(kept) - 0.7) < 0.01
+    # 20,000 draws: the share kept has a standard deviation of 0.0032; 0.015 is beyond 4.5 of them
+    assert abs(np.mean(mine == 0) - 0.3) < 0.015 and abs(np.mean(kept) - 0.7) < 0.015
     assert abs(mine.mean() - x.mean()) < 0.05, "the expected output is the input"
 
 
