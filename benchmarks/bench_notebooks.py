@@ -35,7 +35,7 @@ def main():
         os.environ["CNNKIT_DATA"] = str(Path(args.data).resolve())
     os.environ["CNNKIT_CACHE"] = tempfile.mkdtemp(prefix="cnnkit-bench-cache-")
     print(f"data: {args.data or 'SYNTHETIC stand-in'}; machine: {platform.machine()}, {os.cpu_count()} cores, CPU")
-    for path in sorted((REPO / "solutions" / "cnn").glob(f"*{args.only}*.ipynb")):
+    for path in sorted(p for p in (REPO / "solutions" / "cnn").glob("*.ipynb") if args.only in p.name):
         notebook = nbformat.read(path, as_version=4)
         with tempfile.TemporaryDirectory() as workdir:
             start = time.perf_counter()

@@ -138,13 +138,20 @@ class EpochTiming:
     Attributes:
         device: `"cpu"` or `"gpu"`.
         batch_size: int, rows per step.
-        samples_per_second: float, training rows per second (after a warm-up
-            epoch, so that compilation is not counted).
+        rows: int, the rows of the timed epoch.
+        seconds: float, the timed epoch's wall time (after a warm-up epoch,
+            so that compilation is not counted).
     """
 
     device: str
     batch_size: int
-    samples_per_second: float
+    rows: int
+    seconds: float
+
+    @property
+    def samples_per_second(self):
+        """Training rows per second."""
+        return self.rows / self.seconds
 
 
 def time_epochs(build, x, y, batch_sizes=(32, 512), rows=2048):
@@ -184,7 +191,7 @@ def time_epochs(build, x, y, batch_sizes=(32, 512), rows=2048):
                 start = time.perf_counter()
                 model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
                 seconds = time.perf_counter() - start
-            timings.append(EpochTiming(device, int(batch_size), len(y) / seconds))
+            timings.append(EpochTiming(device, int(batch_size), len(y), seconds))
     return timings
 
 

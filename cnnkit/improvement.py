@@ -132,15 +132,17 @@ def estimate_improvement(build, spec_build, x_train, y_train, x_val, y_val, *, s
     check_same_length(x_val, y_val, names=("x_val", "y_val"))
     seeds = tuple(int(seed) for seed in (improvement_seeds() if seeds is None else seeds))
     spec_seeds = improvement_seeds(reference=True) if spec_seeds is None else tuple(int(s) for s in spec_seeds)
-    references = [_accuracy(first[1] if index == 0 and first is not None
-                            else train_under_budget(spec_build, x_train, y_train, seed=seed, verbose=verbose)[0],
-                            x_val, y_val) for index, seed in enumerate(spec_seeds)]
-    models = [first[0] if index == 0 and first is not None
-              else train_under_budget(build, x_train, y_train, seed=seed, verbose=verbose)[0]
-              for index, seed in enumerate(seeds)]
-    accuracies = [_accuracy(model, x_val, y_val) for model in models]
-    if architecture_key(models[0]) == architecture_key(spec_build()):  # the spec CNN itself: its level, as the grader
-        seeds, accuracies = spec_seeds, list(references)
+    spec_models = [first[1] if index == 0 and first is not None
+                   else train_under_budget(spec_build, x_train, y_train, seed=seed, verbose=verbose)[0]
+                   for index, seed in enumerate(spec_seeds)]
+    references = [_accuracy(model, x_val, y_val) for model in spec_models]
+    if architecture_key(build()) == architecture_key(spec_build()):  # the spec CNN itself: its level, as the grader
+        seeds, models, accuracies = spec_seeds, [first[0] if first is not None else spec_models[0]], list(references)
+    else:
+        models = [first[0] if index == 0 and first is not None
+                  else train_under_budget(build, x_train, y_train, seed=seed, verbose=verbose)[0]
+                  for index, seed in enumerate(seeds)]
+        accuracies = [_accuracy(model, x_val, y_val) for model in models]
     per_seed = tuple(points * improvement_share([a], references) for a in accuracies)
     return ImprovementEstimate(seeds, tuple(accuracies), tuple(references),
                                points * improvement_share(accuracies, references), float(points), per_seed, models[0])

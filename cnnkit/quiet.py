@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import sys
 import tempfile
@@ -21,14 +22,21 @@ __all__ = ["silenced"]
 def silenced():
     """Keeps stderr and warnings of the code inside from reaching the cell.
 
-    Python-level writes (`sys.stderr`, `warnings`) and C-level writes to file
-    descriptor 2 (TensorFlow's logs) are both captured and dropped, so that a
-    correct solution never loses points to a library's warning.
+    Python-level writes (`sys.stderr`, `warnings`, `logging` records below
+    ERROR, whose handlers may hold the stream they were made with, as
+    TensorFlow's retracing warnings do in a kernel) and C-level writes to file
+    descriptor 2 (TensorFlow's logs) are all dropped, so that a correct
+    solution never loses points to a library's warning.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with contextlib.redirect_stderr(io.StringIO()), _fd2_to_tempfile():
-            yield
+    previous = logging.root.manager.disable
+    logging.disable(max(previous, logging.WARNING))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with contextlib.redirect_stderr(io.StringIO()), _fd2_to_tempfile():
+                yield
+    finally:
+        logging.disable(previous)
 
 
 @contextlib.contextmanager

@@ -193,10 +193,14 @@ EXAMPLES = (
             notebooks=(NB2,),
             edits={"residual_block": [("    if x.shape[-1] != filters:\n        shortcut = layers.Conv1D(filters, 1)(x)\n", "")]},
             expect={"residual_block_tests": ("partial", "residual without projection")}),
-    Example("flatten-head", "build_gap_cnn keeps the spec CNN's Flatten head", notebooks=(NB2,),
-            edits={"build_gap_cnn": [("layers.GlobalAveragePooling1D(),", "layers.Flatten(),")]},
+    Example("flatten-head", "build_gap_cnn keeps the spec CNN's Flatten head, and invariant_shifts takes a global "
+            "average to ignore every shift", notebooks=(NB2,),
+            edits={"build_gap_cnn": [("layers.GlobalAveragePooling1D(),", "layers.Flatten(),")],
+                   "invariant_shifts": [("return list(range(total, max_shift + 1, total))",
+                                         "return list(range(1, max_shift + 1))  # a global average forgets where")]},
             expect={"gap_cnn_tests": ("partial", "model does not follow the spec"),
-                    "gap_invariance_tests": ("zero", "Flatten head on shifted rows")}),
+                    "gap_invariance_tests": ("zero", "Flatten head on shifted rows"),
+                    "invariant_shifts_tests": ("partial", "every shift")}),
     # The seizure notebook's mistakes below have built their improved model but not trained it yet: the grader
     # scores the architecture (retrained on its own seeds), so "improve it" gets full marks all the same.
     # Two mistakes of section 6 in one student (one notebook run less in the demo).
@@ -211,11 +215,14 @@ EXAMPLES = (
                                             "else 0.0", "return float(confusion[same].sum() / confusion.sum())")]},
             expect={"train_eval_mode_tests": ("partial", "dropout left on at evaluation"),
                     "within_method_share_tests": ("partial", "correct predictions counted")}),
-    Example("untrained-model", "the spec model is fitted for 0 epochs (a budget variable left at 0)", notebooks=(NB3,),
+    Example("untrained-model", "the spec model is fitted for 0 epochs (a budget variable left at 0), and step_costs "
+            "counts the steps of an epoch rounded down", notebooks=(NB3,),
             answers={"train_improved": UNTRAINED},
             edits={"train_spec": [("spec_model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=BUDGET[\"epochs\"],",
-                                   "spec_model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=0,")]},
-            expect={"spec_trained_tests": ("zero", "model never trained")}),
+                                   "spec_model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=0,")],
+                   "step_costs": [("steps = [-(-rows // b) for b in batch_sizes]", "steps = [rows // b for b in batch_sizes]")]},
+            expect={"spec_trained_tests": ("zero", "model never trained"),
+                    "step_costs_tests": ("partial", "steps rounded down")}),
     Example("not-the-spec", "the spec CNN with 8 filters of width 3 first and a Dense(64) head", notebooks=(NB3,),
             answers={"train_improved": UNTRAINED},
             edits={"build_spec_cnn": [("layers.Conv1D(6, 5, activation=\"relu\")", "layers.Conv1D(8, 3, activation=\"relu\")"),

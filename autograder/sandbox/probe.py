@@ -196,6 +196,8 @@ def _encode(value):
     import numpy
 
     try:
+        if isinstance(value, (set, frozenset)):  # a set of numbers is read as its sorted list
+            value = sorted(value)
         array = numpy.asarray(value)
         if array.dtype.kind == "O" or (array.dtype.kind == "f" and array.dtype.itemsize > 8):
             array = array.astype("float64")  # Python numbers, Decimals, long doubles

@@ -10,6 +10,7 @@ variant; the first that matches names the mistake in the feedback.
 from __future__ import annotations
 
 import dis
+import math
 import types
 from dataclasses import dataclass, field
 
@@ -272,6 +273,8 @@ def reference_used(fn, depth=2):
 
 def _difference(got, expected, graded):
     """None when `got` matches `expected`, else what differs, in words."""
+    if isinstance(got, (set, frozenset)):  # a set of numbers answers as well as its sorted list
+        got = sorted(got)
     if np.isscalar(expected) and not isinstance(expected, np.ndarray):
         try:
             ok = np.isclose(float(got), float(expected), rtol=graded.rtol, atol=graded.atol)
@@ -389,6 +392,27 @@ def _method_case(rng):
 
 def _field_case(rng):
     return {"layers": [[int(rng.integers(1, 8)), int(rng.integers(1, 4))] for _ in range(int(rng.integers(1, 6)))]}
+
+
+def _shift_case(rng):
+    layers = [[int(rng.integers(1, 8)), int(rng.choice([1, 1, 2, 3]))] for _ in range(int(rng.integers(1, 6)))]
+    return {"layers": layers, "max_shift": int(rng.integers(1, 41))}
+
+
+def _costs_case(rng):
+    rows = int(rng.integers(100, 10_000))
+    small = int(rng.choice([8, 16, 32, 50, 64, 100]))
+    large = int(rng.choice([128, 200, 256, 512, 1000, 1024, 4096]))
+    pair = (small, large) if rng.random() < 0.7 else (large, small)
+    if math.ceil(rows / pair[0]) == math.ceil(rows / pair[1]):
+        pair = (1, pair[1])
+    return _timed(rows, pair, float(rng.uniform(2e-4, 2e-2)), float(rng.uniform(1e-7, 1e-4)))
+
+
+def _timed(rows, batch_sizes, per_step, per_row):
+    """A case whose epoch times follow the model exactly: ceil(rows / b) * per_step + rows * per_row."""
+    return {"rows": rows, "batch_sizes": tuple(batch_sizes),
+            "seconds": np.array([math.ceil(rows / b) * per_step + rows * per_row for b in batch_sizes])}
 
 
 def _batch_norm_case(rng):
@@ -671,6 +695,60 @@ def _field_edges(rng):
     return [{"layers": [[5, 1]]}, {"layers": [[3, 1], [3, 1], [3, 1]]},
             {"layers": [[5, 1], [2, 2], [5, 1], [2, 2]]}, {"layers": [[7, 2], [3, 2], [3, 1]]},
             {"layers": [[1, 1], [2, 2], [1, 1], [4, 3]]}, {"layers": [[3, 3]]}]
+
+
+def _shift_kinds(layers, max_shift):
+    strides = [stride for _, stride in layers]
+    total, strided = int(np.prod(strides)), sum(stride > 1 for stride in strides)
+    kinds = ["stride 1 throughout" if strided == 0 else "one strided layer" if strided == 1 else "several strided layers"]
+    if total > max_shift:
+        kinds.append("total stride above max_shift")
+    elif max_shift % total == 0:
+        kinds.append("max_shift itself a multiple")
+    return kinds
+
+
+def _shift_edges(rng):
+    return [{"layers": [[5, 1], [2, 2], [5, 1], [2, 2]], "max_shift": 16}, {"layers": [[3, 1], [3, 1]], "max_shift": 5},
+            {"layers": [[3, 2], [2, 3]], "max_shift": 20}, {"layers": [[7, 4]], "max_shift": 3},
+            {"layers": [[1, 2], [2, 3]], "max_shift": 5},
+            {"layers": [[1, 1], [2, 2], [3, 1], [3, 3], [2, 2]], "max_shift": 30}, {"layers": [[2, 2]], "max_shift": 7}]
+
+
+def _invariant_shifts(layers, max_shift):
+    return np.asarray(cnnkit.reference.invariant_shifts([tuple(layer) for layer in layers], max_shift), dtype=int)
+
+
+def _multiples(step, max_shift, start=None):
+    return np.arange(step if start is None else start, max_shift + 1, step, dtype=int)
+
+
+def _costs_kinds(rows, batch_sizes, seconds):
+    kinds = ["batch sizes that divide the rows" if all(rows % b == 0 for b in batch_sizes) else "a partial last batch"]
+    if batch_sizes[0] > batch_sizes[1]:
+        kinds.append("the larger batch first")
+    if max(batch_sizes) >= rows:
+        kinds.append("one step per epoch")
+    return kinds
+
+
+def _costs_edges(rng):
+    return [_timed(2048, (32, 512), 2e-3, 4e-5), _timed(8050, (128, 1024), 3e-3, 2e-5),
+            _timed(2048, (512, 32), 5e-3, 1e-6), _timed(1000, (64, 1000), 1e-3, 5e-5),
+            _timed(1000, (10, 4000), 4e-4, 3e-6), _timed(int(rng.integers(3000, 6000)), (100, 256), 8e-3, 2e-7)]
+
+
+def _step_costs(rows, batch_sizes, seconds):
+    return np.asarray(cnnkit.reference.step_costs(rows, batch_sizes, seconds))
+
+
+def _costs_with_steps(count):
+    """step_costs with the steps of an epoch counted by `count(rows, batch_size)`."""
+    def variant(rows, batch_sizes, seconds):
+        steps = [count(rows, b) for b in batch_sizes]
+        per_step = (seconds[0] - seconds[1]) / (steps[0] - steps[1])
+        return np.array([per_step, (seconds[1] - steps[1] * per_step) / rows])
+    return variant
 
 
 def _batch_norm_kinds(x, gamma, beta, moving_mean, moving_var, training):
@@ -1094,6 +1172,43 @@ GRADED = {
                        "grows by (k - 1) * jump per layer.",
                        lambda layers: cnnkit.reference.receptive_field([tuple(layer) for layer in layers]) - 1)),
         edges=_fixed(_field_edges), kinds=_field_kinds),
+    "invariant_shifts": GradedFunction(
+        _invariant_shifts, _shift_case,
+        (Misconception("every shift", "global average pooling forgets *where* a feature is, but a shift that is not a "
+                       "multiple of the strides changes the feature maps themselves: a stride-2 layer then samples "
+                       "other positions (section 2's pooled signal shifted by 1 was not a shifted copy of anything).",
+                       lambda layers, max_shift: _multiples(1, max_shift)),
+         Misconception("last stride only", "every strided layer must see whole steps, not only the last: the shift "
+                       "must be a multiple of the product of all the strides.",
+                       lambda layers, max_shift: _multiples(layers[-1][1], max_shift)),
+         Misconception("strides added", "each stride *multiplies* the step of everything after it (the jump of the "
+                       "receptive field): the total stride is the product of the strides, not their sum.",
+                       lambda layers, max_shift: _multiples(sum(s for _, s in layers), max_shift)),
+         Misconception("multiples of the receptive field", "the receptive field says how far one unit sees, not how "
+                       "the layers' grids move: what must line up is every strided layer's grid, so the shift must "
+                       "be a multiple of the total stride (kernel sizes play no part).",
+                       lambda layers, max_shift: _multiples(
+                           cnnkit.reference.receptive_field([tuple(layer) for layer in layers]), max_shift)),
+         Misconception("max_shift left out", "the shifts go up to max_shift *included*: range(stop) stops one short.",
+                       lambda layers, max_shift: _multiples(int(np.prod([s for _, s in layers])), max_shift - 1)),
+         Misconception("shift 0 counted", "the question asks for the shifts from 1 to max_shift: 0 (no shift at all) "
+                       "is not one of them.",
+                       lambda layers, max_shift: _multiples(int(np.prod([s for _, s in layers])), max_shift, start=0))),
+        edges=_fixed(_shift_edges), kinds=_shift_kinds),
+    "step_costs": GradedFunction(
+        _step_costs, _costs_case,
+        (Misconception("steps rounded down", "the last, partial batch is a step too: an epoch of 2000 rows in batches "
+                       "of 32 takes ceil(2000 / 32) = 63 steps, not 62.", _costs_with_steps(lambda n, b: n // b)),
+         Misconception("steps not rounded", "an epoch takes a whole number of steps, ceil(rows / batch_size): the "
+                       "last, partial batch costs a whole step's fixed part.", _costs_with_steps(lambda n, b: n / b)),
+         Misconception("each timing read alone", "each epoch's time holds both costs, so neither timing alone gives "
+                       "either: solve the two equations together (subtracting them removes the rows' part).",
+                       lambda rows, batch_sizes, seconds: np.array(
+                           [seconds[int(np.argmin(batch_sizes))] / math.ceil(rows / min(batch_sizes)),
+                            seconds[int(np.argmax(batch_sizes))] / rows])),
+         Misconception("costs swapped", "return the fixed cost per step first, then the cost per row.",
+                       lambda rows, batch_sizes, seconds: _step_costs(rows, batch_sizes, seconds)[::-1])),
+        edges=_fixed(_costs_edges), kinds=_costs_kinds, rtol=1e-6, atol=1e-12),
     "batchnorm_forward": GradedFunction(
         _batch_norm, _batch_norm_case,
         (Misconception("batch statistics at evaluation", _BN_EVAL, _batch_norm_variant(mode="batch")),

@@ -1,5 +1,6 @@
 """The grader's reference implementations: convolution, pooling,
-normalisation, parameter counts, receptive fields and the graded models.
+normalisation, parameter counts, receptive fields, the shifts a
+global average ignores, a training step's costs and the graded models.
 
 Only the grader imports this package: it is absent from every sandbox
 where student code runs and from the student's kit, so that nothing but a
@@ -13,12 +14,14 @@ from cnnkit.reference.architecture import (
     conv_multiply_adds,
     conv_parameter_count,
     dense_parameter_count,
+    invariant_shifts,
     locally_connected_parameter_count,
     receptive_field,
 )
 from cnnkit.reference.conv import conv1d, conv2d, convolve2d, correlate2d, output_length
 from cnnkit.reference.normalization import batch_norm, dropout
 from cnnkit.reference.pooling import average_pool1d, average_pool2d, max_pool1d, max_pool2d
+from cnnkit.reference.timing import step_costs
 
 __all__ = [
     "ParameterCounts",
@@ -34,9 +37,11 @@ __all__ = [
     "correlate2d",
     "dense_parameter_count",
     "dropout",
+    "invariant_shifts",
     "locally_connected_parameter_count",
     "max_pool1d",
     "max_pool2d",
     "output_length",
     "receptive_field",
+    "step_costs",
 ]

@@ -1,5 +1,5 @@
-"""Counting what a convolution saves and costs: parameters, multiply-adds and
-receptive fields.
+"""Counting what a convolution saves and costs: parameters, multiply-adds,
+receptive fields and the shifts that a global average ignores.
 
 A dense layer connects every input to every output. A convolution keeps two
 ideas apart from that: *local connectivity* (each output sees only a small
@@ -21,6 +21,7 @@ __all__ = [
     "conv_multiply_adds",
     "conv_parameter_count",
     "dense_parameter_count",
+    "invariant_shifts",
     "locally_connected_parameter_count",
     "receptive_field",
 ]
@@ -230,6 +231,52 @@ def receptive_field(layers):
     16
     """
     field, jump = 1, 1
+    for k, s, d in _layer_triples(layers):
+        field += d * (k - 1) * jump
+        jump *= s
+    return field
+
+
+def invariant_shifts(layers, max_shift):
+    """Shifts of the input that leave a global average of a layer stack unchanged.
+
+    Shifting the input by `t` positions shifts the output of a layer whose
+    jump (the product of the strides up to it) is `j` by `t / j` of its
+    positions. When that is a whole number at every layer, every feature map
+    is the old one moved, and a global average of the last one is exactly the
+    same. Otherwise some strided layer samples other positions: its maps
+    change, not only their place. So the shifts are the multiples of the
+    total stride, the product of all the strides: the shifts that leave the
+    output unchanged whatever the layers' weights, for a pattern that stays
+    away from the input's ends. Kernel sizes play no part. (Particular
+    layers may ignore more shifts: an average pooling whose windows tile
+    its input, right before the global average, only regroups the sum.)
+
+    Args:
+        layers: sequence of `(kernel_size, stride)` or
+            `(kernel_size, stride, dilation)` tuples of ints, input first.
+        max_shift: int >= 1, the largest shift considered.
+
+    Returns:
+        The shifts `t` with `1 <= t <= max_shift`, increasing: a list of ints.
+
+    Raises:
+        ValueError: if an entry of `layers` is not such a tuple of positive
+            ints, or `max_shift` is not a positive int.
+
+    Example:
+
+    >>> invariant_shifts([(5, 1), (2, 2), (5, 1), (2, 2)], 12)  # the spec CNN with a global-average head
+    [4, 8, 12]
+    """
+    (max_shift,) = check_positive_ints(max_shift, name="max_shift", n=1)
+    total = math.prod(s for _, s, _ in _layer_triples(layers))
+    return list(range(total, max_shift + 1, total))
+
+
+def _layer_triples(layers):
+    """`layers` as validated `(kernel_size, stride, dilation)` triples of ints."""
+    triples = []
     for index, layer in enumerate(layers):
         if not isinstance(layer, (tuple, list)) or len(layer) not in (2, 3):
             raise ValueError(
@@ -237,10 +284,8 @@ def receptive_field(layers):
                 f"(kernel_size, stride) or (kernel_size, stride, dilation). Received {layer!r}."
             )
         padded = tuple(layer) + (1,) * (3 - len(layer))
-        k, s, d = check_positive_ints(padded, name=f"layers[{index}]", n=3)
-        field += d * (k - 1) * jump
-        jump *= s
-    return field
+        triples.append(check_positive_ints(padded, name=f"layers[{index}]", n=3))
+    return triples
 
 
 def _as_sizes(value, name):

@@ -22,10 +22,17 @@ def rows():
             standardise(data.validation_signals[val]), data.validation_labels[val])
 
 
-def test_the_spec_cnn_handed_in_as_the_improvement_is_the_spec_cnns_level_no_gain(rows):
+def test_the_spec_cnn_handed_in_as_the_improvement_is_the_spec_cnns_level_no_gain(rows, monkeypatch):
     """As the grader: the spec CNN's architecture is scored at the spec CNN's own level, on all of its seeds, so
-    it earns nothing however the seeds fall."""
+    it earns nothing however the seeds fall; and it is trained once per seed, not again as the architecture."""
+    import cnnkit.improvement
+
+    trained = []
+    monkeypatch.setattr(cnnkit.improvement, "train_under_budget",
+                        lambda *args, seed, **kwargs: trained.append(seed) or assignment.train_under_budget(
+                            *args, seed=seed, **kwargs))
     estimate = estimate_improvement(models.spec_cnn, models.spec_cnn, *rows, seeds=(0, 1), spec_seeds=(0, 1, 2))
+    assert trained == [0, 1, 2]
     assert estimate.accuracies == estimate.references and len(estimate.references) == 3
     assert estimate.seeds == (0, 1, 2) and estimate.points == 0.0
     assert "expected points: 0.00 of 3" in str(estimate) and "(mean of 3 seeds)" in str(estimate)

@@ -23,7 +23,8 @@ BY_NAME = {example.student: example for example in EXAMPLES}
 # The demo's NumPy mistakes, and the graded function each one breaks.
 EXAMPLE_MISTAKES = {"kernel-not-flipped": "convolve2d", "gradient-not-summed": "conv1d_kernel_gradient",
                     "learnt-with-convolution": "learn_kernel", "macs-from-input-size": "conv_macs",
-                    "dropout-on-at-eval": "within_method_share",
+                    "dropout-on-at-eval": "within_method_share", "flatten-head": "invariant_shifts",
+                    "untrained-model": "step_costs",
                     "padding-off-by-one": "conv2d_layer",
                     "stride-ignored": "conv2d_layer", "channels-first": "conv2d_layer",
                     "average-instead-of-max": "max_pool2d", "bn-batch-statistics-at-eval": "batchnorm_forward",
@@ -49,11 +50,36 @@ NAMES = {"dropout-times-keep": "survivors multiplied by the keep rate", "dropout
          "macs-stride-ignored": "stride ignored", "macs-one-position": "one output position only",
          "macs-bias-counted": "bias counted as a multiply-add", "macs-channels-ignored": "input channels ignored",
          "dropout-on-at-eval": "correct predictions counted", "within-over-every-row": "share of every row, not of "
-         "the mistakes", "within-crossing": "the share that crosses methods"}
+         "the mistakes", "within-crossing": "the share that crosses methods",
+         "flatten-head": "every shift", "shifts-last-stride": "last stride only", "shifts-strides-added": "strides added",
+         "shifts-receptive-field": "multiples of the receptive field", "shifts-max-left-out": "max_shift left out",
+         "shifts-zero-counted": "shift 0 counted", "untrained-model": "steps rounded down",
+         "costs-steps-not-rounded": "steps not rounded", "costs-each-alone": "each timing read alone",
+         "costs-swapped": "costs swapped"}
 _GRADIENT = "np.array([np.dot(grad_y, x[m:m + len(grad_y)]) for m in range(kernel_size)])"
 _MACS = "out_h * out_w * kernel_size * kernel_size * in_channels * filters"
 _WITHIN = "return float(mistakes[same].sum() / mistakes.sum()) if mistakes.sum() > 0 else 0.0"
+_SHIFTS = "    total = 1\n    for _, stride in layers:\n        total *= stride"
+_RANGE = "return list(range(total, max_shift + 1, total))"
+_STEPS = "steps = [-(-rows // b) for b in batch_sizes]"
+_COSTS = "return per_step, (seconds[1] - steps[1] * per_step) / rows"
 MORE_MISTAKES = {
+    "costs-steps-not-rounded": ("step_costs", NB3, "step_costs", _STEPS, "steps = [rows / b for b in batch_sizes]"),
+    "costs-each-alone": ("step_costs", NB3, "step_costs", _COSTS,
+                         "small, large = np.argsort(batch_sizes)\n"
+                         "    return seconds[small] / steps[small], seconds[large] / rows"),
+    "costs-swapped": ("step_costs", NB3, "step_costs", _COSTS,
+                      "return (seconds[1] - steps[1] * per_step) / rows, per_step"),
+    "shifts-last-stride": ("invariant_shifts", NB2, "invariant_shifts", _SHIFTS, "    total = layers[-1][1]"),
+    "shifts-strides-added": ("invariant_shifts", NB2, "invariant_shifts", _SHIFTS,
+                             "    total = sum(stride for _, stride in layers)"),
+    "shifts-receptive-field": ("invariant_shifts", NB2, "invariant_shifts", _SHIFTS,
+                               "    total, jump = 1, 1\n    for kernel_size, stride in layers:\n"
+                               "        total += (kernel_size - 1) * jump\n        jump *= stride"),
+    "shifts-max-left-out": ("invariant_shifts", NB2, "invariant_shifts", _RANGE,
+                            "return [t for t in range(1, max_shift) if t % total == 0]"),
+    "shifts-zero-counted": ("invariant_shifts", NB2, "invariant_shifts", _RANGE,
+                            "return np.arange(0, max_shift + 1, total)"),
     "within-over-every-row": ("within_method_share", NB3, "within_method_share", _WITHIN,
                               "return float(mistakes[same].sum() / confusion.sum())"),
     "within-crossing": ("within_method_share", NB3, "within_method_share", _WITHIN,

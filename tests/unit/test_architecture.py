@@ -1,5 +1,6 @@
-"""Parameter counts and receptive fields."""
+"""Parameter counts, receptive fields and the shifts a global average ignores."""
 
+import numpy as np
 import pytest
 
 import cnnkit.reference
@@ -39,6 +40,34 @@ def test_compare_with_dense_1d_same_strided():
 )
 def test_receptive_field(layers, expected):
     assert cnnkit.reference.receptive_field(layers) == expected
+
+
+@pytest.mark.parametrize(
+    "layers, max_shift, expected",
+    [([(5, 1), (2, 2), (5, 1), (2, 2)], 16, [4, 8, 12, 16]), ([(3, 1)], 3, [1, 2, 3]), ([(3, 2), (2, 3)], 20, [6, 12, 18]),
+     ([(7, 4)], 3, []), ([(3, 2, 4)], 5, [2, 4]), ([], 2, [1, 2])],
+)
+def test_invariant_shifts_are_the_multiples_of_the_product_of_the_strides(layers, max_shift, expected):
+    assert cnnkit.reference.invariant_shifts(layers, max_shift) == expected
+
+
+def test_invariant_shifts_are_the_shifts_after_which_a_strided_stack_and_global_average_give_the_same_output():
+    # A NumPy stack: correlation with a 3-tap kernel, max pooling by 2, correlation, max pooling by 3, then the
+    # global average. A burst in a flat signal moved by t: unchanged exactly when t is a multiple of 2 * 3.
+    rng = np.random.default_rng(0)
+    first, second = rng.standard_normal((3, 1, 2)), rng.standard_normal((2, 2, 3))
+    signal = np.zeros((1, 120, 1))
+    signal[0, 40:70, 0] = rng.standard_normal(30)
+
+    def pooled_average(x):
+        x = np.maximum(cnnkit.reference.conv1d(x, first, np.zeros(2)), 0)
+        x = cnnkit.reference.max_pool1d(x, 2, 2, "valid")
+        x = np.maximum(cnnkit.reference.conv1d(x, second, np.zeros(3)), 0)
+        return cnnkit.reference.max_pool1d(x, 3, 3, "valid").mean(axis=1)
+
+    unchanged = [t for t in range(1, 19) if np.allclose(pooled_average(np.roll(signal, t, axis=1)),
+                                                        pooled_average(signal), rtol=0, atol=1e-12)]
+    assert unchanged == cnnkit.reference.invariant_shifts([(3, 1), (2, 2), (2, 1), (3, 3)], 18) == [6, 12, 18]
 
 
 def test_conv_multiply_adds_is_every_weight_once_per_output_position():

@@ -55,4 +55,4 @@ def test_time_epochs_times_each_batch_size_on_the_cpu_without_a_gpu():
     x, y = rng.normal(size=(96, 178, 1)).astype("float32"), rng.integers(0, 5, 96)
     timings = time_epochs(gap_cnn, x, y, batch_sizes=(8, 32), rows=64)
     assert [(t.device, t.batch_size) for t in timings] == [("cpu", 8), ("cpu", 32)]
-    assert all(t.samples_per_second > 0 for t in timings)
+    assert all(t.rows == 64 and t.seconds > 0 and t.samples_per_second == 64 / t.seconds for t in timings)
