@@ -697,9 +697,12 @@ def _field_edges(rng):
             {"layers": [[1, 1], [2, 2], [1, 1], [4, 3]]}, {"layers": [[3, 3]]}]
 
 
+def _total_stride(layers):
+    return math.prod(stride for _, stride in layers)
+
+
 def _shift_kinds(layers, max_shift):
-    strides = [stride for _, stride in layers]
-    total, strided = int(np.prod(strides)), sum(stride > 1 for stride in strides)
+    total, strided = _total_stride(layers), sum(stride > 1 for _, stride in layers)
     kinds = ["stride 1 throughout" if strided == 0 else "one strided layer" if strided == 1 else "several strided layers"]
     if total > max_shift:
         kinds.append("total stride above max_shift")
@@ -1190,10 +1193,10 @@ GRADED = {
                        lambda layers, max_shift: _multiples(
                            cnnkit.reference.receptive_field([tuple(layer) for layer in layers]), max_shift)),
          Misconception("max_shift left out", "the shifts go up to max_shift *included*: range(stop) stops one short.",
-                       lambda layers, max_shift: _multiples(int(np.prod([s for _, s in layers])), max_shift - 1)),
+                       lambda layers, max_shift: _multiples(_total_stride(layers), max_shift - 1)),
          Misconception("shift 0 counted", "the question asks for the shifts from 1 to max_shift: 0 (no shift at all) "
                        "is not one of them.",
-                       lambda layers, max_shift: _multiples(int(np.prod([s for _, s in layers])), max_shift, start=0))),
+                       lambda layers, max_shift: _multiples(_total_stride(layers), max_shift, start=0))),
         edges=_fixed(_shift_edges), kinds=_shift_kinds),
     "step_costs": GradedFunction(
         _step_costs, _costs_case,
