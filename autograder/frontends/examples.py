@@ -223,14 +223,19 @@ EXAMPLES = (
                    "step_costs": [("steps = [-(-rows // b) for b in batch_sizes]", "steps = [rows // b for b in batch_sizes]")]},
             expect={"spec_trained_tests": ("zero", "model never trained"),
                     "step_costs_tests": ("partial", "steps rounded down")}),
-    Example("not-the-spec", "the spec CNN with 8 filters of width 3 first and a Dense(64) head", notebooks=(NB3,),
+    Example("not-the-spec", "the spec CNN with 8 filters of width 3 first and a Dense(64) head, and the improved "
+            "model's receptive field given in samples", notebooks=(NB3,),
             answers={"train_improved": UNTRAINED},
             edits={"build_spec_cnn": [("layers.Conv1D(6, 5, activation=\"relu\")", "layers.Conv1D(8, 3, activation=\"relu\")"),
-                                      ("layers.Dense(128, activation=\"relu\")", "layers.Dense(64, activation=\"relu\")")]},
-            expect={"spec_cnn_tests": ("partial", "model does not follow the spec")}),
-    Example("spec-as-improvement", "build_improved_model returns the spec CNN unchanged (and trains it for 30 epochs)",
-            notebooks=(NB3,),
+                                      ("layers.Dense(128, activation=\"relu\")", "layers.Dense(64, activation=\"relu\")")],
+                   "improved_receptive_field": [("improved_receptive_field_ms = 1000 * field / 173.61",
+                                                 "improved_receptive_field_ms = field")]},
+            expect={"spec_cnn_tests": ("partial", "model does not follow the spec"),
+                    "improved_receptive_field_tests": ("zero", "samples, not milliseconds")}),
+    Example("spec-as-improvement", "build_improved_model returns the spec CNN unchanged (and trains it for 30 epochs); "
+            "its receptive field, the spec CNN's own, is right", notebooks=(NB3,),
             answers={"build_improved_model": "def build_improved_model():\n    return build_spec_cnn()",
+                     "improved_receptive_field": "improved_receptive_field_ms = 1000 * 16 / 173.61",
                      "train_improved": "keras.utils.set_random_seed(0)\nimproved_model = build_improved_model()\n"
                                        "improved_model.compile(optimizer='adam', loss=keras.losses.SparseCategoricalCrossentropy("
                                        "from_logits=True))\nimproved_model.fit(x_train, y_train, epochs=30, batch_size=256, verbose=0)"},

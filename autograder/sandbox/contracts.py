@@ -46,8 +46,9 @@ MAX_RESULT_BYTES = 64 * 1000**2
 OUTCOMES = ("ok", "timeout", "crashed", "output-limit")
 # What a probe request may ask, in the order the probe carries them out (see `autograder.sandbox.probe`):
 # call a function on cases, build a model with a builder, build a block on `keras.Input`s, save a variable's
-# model, or call a prediction function on a model the grader made.
-ACTIONS = ("call", "build", "block", "save", "predict")
+# model, call a prediction function on a model the grader made, or read a variable's number beside the model a
+# builder makes.
+ACTIONS = ("call", "build", "block", "save", "predict", "answer")
 _DTYPES = {"|b1", "|i1", "|u1", "<i2", "<u2", "<i4", "<u4", "<i8", "<u8", "<f2", "<f4", "<f8"}
 
 
@@ -207,7 +208,8 @@ def probe_request(requests, *, call_seconds=CALL_SECONDS):
             `build`: `function`, `input_shape`; `block`: `function`, `cases`
             (`input_shape` and the arguments after the input tensor);
             `save`: `variable`; `predict`: `function`, `model` (base64 of a
-            `.keras` file), `x` (encoded input).
+            `.keras` file), `x` (encoded input); `answer`: `function` (the
+            variable), `build` (the builder), `input_shape`.
         call_seconds: how long one call may take before it counts as hung.
 
     Returns:

@@ -18,7 +18,9 @@ It runs in two places, always beside student code and never trusted:
 - `build`: a builder's model, built on the given input shape and saved;
 - `block`: a block function applied to `keras.Input`s, each model saved;
 - `save`: the model a variable holds, saved;
-- `predict`: a prediction function called twice on a model the grader made.
+- `predict`: a prediction function called twice on a model the grader made;
+- `answer`: the number a variable holds, and the model a builder makes (saved),
+  for the grader to compute the true value from.
 
 Results go to `.cnnkit-probe/result.json` (rewritten after every request, so
 that what was probed before a kernel died still counts) beside the `.keras`
@@ -81,14 +83,19 @@ def _build(item, namespace, results, seconds):
     fn = _function(item, namespace, results)
     if fn is None:
         return
+    results[item["id"]] = _built(fn, item, seconds)
+
+
+def _built(fn, item, seconds):
+    """The model a builder makes, saved: `{"file": name}`, or `{"error": why}`."""
     report = _call(fn, [], seconds)
     if "value" in report:
         try:
-            report["file"] = _save(report.pop("value"), item["id"], item.get("input_shape"))
+            return {"file": _save(report.pop("value"), item["id"], item.get("input_shape"))}
         except BaseException as error:
-            report = {"error": "the model could not be built or saved: %s: %s" % (type(error).__name__,
-                                                                                   str(error)[:200])}
-    results[item["id"]] = report
+            return {"error": "the model could not be built or saved: %s: %s" % (type(error).__name__,
+                                                                                str(error)[:200])}
+    return report
 
 
 def _build_blocks(item, namespace, results, seconds):
@@ -145,7 +152,20 @@ def _predict(item, namespace, results, seconds):
     results[item["id"]] = {"outputs": outputs}
 
 
-ACTIONS = {"call": _call_cases, "build": _build, "block": _build_blocks, "save": _save_variable, "predict": _predict}
+def _answer(item, namespace, results, seconds):
+    if item["function"] not in namespace:
+        results[item["id"]] = {"missing": "`%s` is not defined" % item["function"]}
+        return
+    read = _call(lambda: _encode(namespace[item["function"]]), [], seconds)  # an object's __array__ may hang
+    report = {"value": read.get("value", {"repr": "?", "type": "an object that could not be read"})}
+    builder = namespace.get(item["build"])
+    built = _built(builder, item, seconds) if callable(builder) else {"error": "`%s` is not defined" % item["build"]}
+    report.update({key: built[key] for key in ("file", "error") if key in built})
+    results[item["id"]] = report
+
+
+ACTIONS = {"call": _call_cases, "build": _build, "block": _build_blocks, "save": _save_variable, "predict": _predict,
+           "answer": _answer}
 
 
 class _Stop(BaseException):
@@ -205,10 +225,14 @@ def _encode(value):
             array = array.astype(array.dtype.newbyteorder("="), order="C")
             return {"b64": base64.b64encode(zlib.compress(array.tobytes())).decode(),
                     "dtype": array.dtype.str, "shape": list(array.shape)}
+    except _Stop:  # read under a time limit (`_answer`): past it, give up
+        raise
     except BaseException:
         pass
     try:
         return {"repr": repr(value)[:200], "type": type(value).__name__}
+    except _Stop:
+        raise
     except BaseException:
         return {"repr": "?", "type": "?"}
 

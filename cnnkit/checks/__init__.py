@@ -7,6 +7,7 @@ leaves evidence for the trusted verifier in a display bundle of MIME type
 `application/vnd.cnnkit.evidence+json`.
 """
 
+from cnnkit.checks.answers import check_model_answer
 from cnnkit.checks.blocks import check_residual_block, check_shift_invariance
 from cnnkit.checks.functions import GRADED, check_function
 from cnnkit.checks.models import (check_improvement, check_model_spec, check_train_eval_mode, check_trained_model,
@@ -21,6 +22,7 @@ __all__ = [
     "Mistake",
     "check_function",
     "check_improvement",
+    "check_model_answer",
     "check_model_spec",
     "check_residual_block",
     "check_shift_invariance",

@@ -10,6 +10,8 @@ logits (no softmax): train with `from_logits=True` losses, as
 
 from __future__ import annotations
 
+import math
+
 from cnnkit._validation import check_positive_ints
 from cnnkit.explorations import _sizes, bn_cnn, mlp_baseline, wider_cnn
 
@@ -241,38 +243,86 @@ def lenet5(input_shape=(32, 32, 1), num_classes=10):
     )
 
 
-def receptive_field_of(model):
-    """Receptive field, in input steps, of a Sequential model's last layer.
+def receptive_field_of(model, *, strides=True):
+    """Receptive field, in input steps, of a model's last feature map.
 
-    Counts every layer with a window along the steps (Conv1D, pooling) in
-    order, as `cnnkit.reference.receptive_field` does; a global pooling sees
-    everything, so the field of the layers before it is returned.
+    Follows the model's graph from its input: a layer with a window along
+    the steps (Conv1D and its separable and depthwise kinds, 1-D pooling)
+    widens the field by `(span - 1) * jump`, as `cnnkit.reference.receptive_field`
+    does; layers that act on each step alone (activations, normalisation,
+    dropout, a `Dense` on the channels) leave it as it is; an upsampling
+    divides the step of the windows after it; where paths meet
+    (an `Add`, a `Concatenate`) the widest counts; a recurrent or attention
+    layer sees the whole row; a nested model is followed inside. The field
+    returned is the widest of any output that still has a steps axis: what
+    one unit of the last convolution or pooling sees, before the head
+    (a global pooling or `Flatten`) reads every position.
 
     Args:
-        model: a `keras.Sequential` on (batch, steps, channels) inputs.
+        model: a built `keras.Model` (Sequential or functional) on
+            (batch, steps, channels) inputs.
+        strides: bool; False counts every stride as 1 (the field a
+            reader who ignores strides would compute).
 
     Returns:
-        An int.
+        An int (1 when no layer has a window).
 
     Raises:
-        ValueError: if `model` is not Sequential (a graph's field depends on
-            its paths).
+        ValueError: if `model` is not a built Keras model with one input.
     """
-    from cnnkit.reference.architecture import receptive_field
-
-    if type(model).__name__ != "Sequential":
-        raise ValueError(f"Argument `model` must be a keras.Sequential; received a {type(model).__name__} (the "
-                         "receptive field of a graph depends on its paths).")
-    windows = []
-    for layer in model.layers:
-        kind = type(layer).__name__
-        if kind.startswith("Conv1D") or kind in ("SeparableConv1D", "DepthwiseConv1D"):
-            windows.append((layer.kernel_size[0], layer.strides[0], layer.dilation_rate[0]))
-        elif kind in ("MaxPooling1D", "AveragePooling1D"):
-            windows.append((layer.pool_size[0], layer.strides[0]))
-    return receptive_field(windows) if windows else 1
+    inputs = getattr(model, "inputs", None)
+    if not hasattr(model, "layers") or not inputs or len(inputs) != 1 or len(inputs[0].shape) != 3:
+        raise ValueError(f"Argument `model` must be a built keras.Model with one (batch, steps, channels) input; "
+                         f"received {type(model).__name__}.")
+    widest = [1]
+    _fields_of(model, (1, 1), inputs[0].shape[1] or 0, widest, strides)
+    return math.ceil(widest[0] - 1e-9)
 
 
+_WHOLE_ROW = ("LSTM", "GRU", "SimpleRNN", "Bidirectional", "RNN", "MultiHeadAttention", "Attention",
+              "AdditiveAttention")
+
+
+def _fields_of(model, start, length, widest, strides):
+    """The (field, jump) of each output of `model` whose input has `start`, recording the widest field with a
+    steps axis in `widest[0]`."""
+    states = {}
+
+    def state_of(tensor):
+        key = id(tensor)
+        if key not in states:
+            history = tensor._keras_history
+            layer = history.operation
+            node = layer._inbound_nodes[history.node_index]
+            parents = [state_of(t) for t in node.input_tensors] if node.input_tensors else [start]
+            field, jump = max(parents)
+            outputs = _step(layer, (field, jump), length, widest, strides)
+            states[key] = outputs
+            if len(tensor.shape) == 3:
+                widest[0] = max(widest[0], outputs[0])
+        return states[key]
+
+    for tensor in model.inputs:
+        states[id(tensor)] = start
+    return [state_of(tensor) for tensor in model.outputs]
+
+
+def _step(layer, state, length, widest, strides):
+    """(field, jump) after one layer, from (field, jump) before it."""
+    field, jump = state
+    stride = (lambda value: value[0]) if strides else (lambda value: 1)
+    kind = type(layer).__name__
+    if hasattr(layer, "layers") and getattr(layer, "inputs", None):  # a nested model: follow its own graph
+        return max(_fields_of(layer, state, length, widest, strides))
+    if kind in ("Conv1D", "SeparableConv1D", "DepthwiseConv1D"):
+        return field + layer.dilation_rate[0] * (layer.kernel_size[0] - 1) * jump, jump * stride(layer.strides)
+    if kind in ("MaxPooling1D", "AveragePooling1D"):
+        return field + (layer.pool_size[0] - 1) * jump, jump * stride(layer.strides)
+    if kind == "UpSampling1D":  # each step repeated: later windows step through the input more finely
+        return field, jump / layer.size
+    if kind in _WHOLE_ROW:
+        return max(field, length), jump
+    return field, jump
 
 
 MODELS = {"spec": spec_cnn, "gap": gap_cnn, "wider": wider_cnn, "bn": bn_cnn, "residual": residual_cnn,

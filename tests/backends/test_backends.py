@@ -61,7 +61,9 @@ def test_device_plan_under_each_backend(backend, plans):
 @pytest.fixture(scope="module")
 def library_runs():
     """The tests that touch Keras, run under JAX and under PyTorch side by side (each in its own pytest)."""
-    tests = ["tests/parity", "tests/checks", "tests/models", "tests/unit/test_devices.py"]
+    numpy_only = ["tests/checks/test_same_points.py", "tests/checks/test_function_checks.py"]  # no Keras in them
+    tests = ["tests/parity", "tests/checks", "tests/models", "tests/unit/test_devices.py",
+             *(f"--ignore={path}" for path in numpy_only)]
     started = {backend: subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests],
                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
                                          env={**os.environ, "KERAS_BACKEND": backend, "CNNKIT_PARITY_EXAMPLES": "25"})

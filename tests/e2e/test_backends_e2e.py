@@ -8,7 +8,11 @@ the cell's points (training differs in its last digits from one backend to
 another, which moves a model near a threshold across it). The NumPy
 exercises' mistakes are scored by NumPy alone, and the examples that hit the
 sandbox's limits (a loop, a memory hog, ...) test the sandbox, not the
-backend: those run under TensorFlow only."""
+backend: those run under TensorFlow only. Under JAX, whose kernels train the
+seizure notebook's models about four times slower than PyTorch's on two
+cores, the seizure notebook's mistakes are left to PyTorch: JAX grades the
+solution and the stub (every kind of check, passing and failing) and the
+model mistakes of the pooling notebook."""
 
 import os
 import shutil
@@ -30,6 +34,8 @@ MODEL_CELLS = {"lenet5_tests", "gap_cnn_tests", "gap_invariance_tests", "residua
 GRADED = [example for example in EXAMPLES if example.status == "graded"
           and (example.stub or not example.expect or set(example.notebooks) & {NB3}
                or any(grade_id in MODEL_CELLS for grade_id in example.expect))]
+GRADED_UNDER = {"torch": GRADED,
+                "jax": [example for example in GRADED if example.stub or not example.expect or NB3 not in example.notebooks]}
 
 
 @pytest.fixture(scope="module", params=["jax", "torch"])
@@ -44,7 +50,7 @@ def backend_run(request, tmp_path_factory, run):
     # cache does when it regrades on another backend: the verifier under this backend loads, predicts and judges.
     env.update(KERAS_BACKEND=request.param, CNNKIT_CACHE=run["env"]["CNNKIT_CACHE"], CNNKIT_COURSE_SECRET=E2E_SECRET)
     out = subprocess.run([sys.executable, "-m", "autograder", "demo", "--course", str(course), "--workdir",
-                          str(root / "work"), "--only", ",".join(e.student for e in GRADED)],
+                          str(root / "work"), "--only", ",".join(e.student for e in GRADED_UNDER[request.param])],
                          capture_output=True, text=True, env=env, timeout=1500, cwd=REPO)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return request.param, out.stdout, ResultsLog(root / "work" / "reports" / ASSIGNMENT / "results.jsonl").latest()
@@ -65,8 +71,9 @@ def test_every_example_gets_tensorflows_grade(run, backend_run):
     assert "demo: every example graded as expected" in stdout
     trained = _trained_cells()
     assert trained, "the seizure notebook grades trained models"
-    assert {example.student for example in GRADED} <= set(results)
-    for example in GRADED:
+    assert {example.student for example in GRADED_UNDER[backend]} <= set(results)
+    assert len(GRADED_UNDER["jax"]) >= 4 and any(NB3 in example.notebooks for example in GRADED_UNDER["jax"])
+    for example in GRADED_UNDER[backend]:
         mine, reference = results[example.student], run["results"][example.student]
         assert mine.status == reference.status, (backend, example.student, mine.reason)
         for got, want in zip(mine.cells, reference.cells):

@@ -139,7 +139,8 @@ PROFILES = {
         answers={"build_improved_model": SUBCLASSED},
         named={"spec_trained_tests": "loss on logits with from_logits=False",
                "train_eval_mode_tests": "scores instead of classes", "step_costs_tests": "steps not rounded"},
-        refused={"improved_trained_tests": "keras.Sequential or the functional API"}),
+        refused={"improved_trained_tests": "keras.Sequential or the functional API"},
+        reached=("improved_receptive_field_tests",)),  # no model the grader can read, so no field to compare with
     "stride-two": Profile(NB2, edits={"batchnorm_forward": [("axes = tuple(range(x.ndim - 1))", "axes = 0")]},
                           answers={"residual_block": STRIDE_TWO},
                           named={"residual_block_tests": "stride in the main path only",

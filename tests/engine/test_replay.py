@@ -106,3 +106,28 @@ def test_a_submissions_notebooks_share_one_replay_per_world_and_only_those_that_
     stopped = replays["numpy"].notebooks[1]
     assert stopped.stopped and len(stopped.cells) == 1, "replayed as far as the cell where its run stopped"
     assert [r["id"] for r in replays["keras"].notebooks[0].requests] == ["g_tests"]
+
+
+def test_an_answer_is_read_after_the_cell_that_sets_it_beside_the_model_its_builder_makes(tmp_path):
+    """The `answer` action: the variable's number as the student's cell left it (a later instructor cell's value
+    does not count), the builder's model saved for the grader; an object that hangs when read is given up on."""
+    job, out, home = tmp_path / "job", tmp_path / "out", tmp_path / "home"
+    for folder in (job, out, home):
+        folder.mkdir()
+    build = ("import keras\ndef build():\n    return keras.Sequential([keras.Input((20, 1)), "
+             "keras.layers.Conv1D(2, 5), keras.layers.GlobalAveragePooling1D()])")
+    hanging = "class Hang:\n    def __array__(self, *args, **kwargs):\n        while True:\n            pass\nhang = Hang()"
+    cells = ((build, True), ("field_ms = 1000 * 5 / 173.61", True), ("field_ms = 0", False), (hanging, True))
+    requests = ({"action": "answer", "id": "field_tests", "function": "field_ms", "build": "build",
+                 "input_shape": [20, 1]},
+                {"action": "answer", "id": "hang_tests", "function": "hang", "build": "nobody"})
+    replay = Replay("keras", (ReplayNotebook("n0.ipynb", cells, requests, False),), 2.0, 20.0)
+    (job / REPLAY_FILE).write_text(replay.to_json())
+    subprocess.run([sys.executable, "-m", "autograder.sandbox.replay", str(job), str(out)], cwd=home, timeout=300,
+                   env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "KERAS_BACKEND": "tensorflow"}, check=True)
+    results = json.loads((out / "0" / RESULT_FILE).read_text())
+    field = results["field_tests"]
+    assert float(decode_value(field["value"])) == 1000 * 5 / 173.61 and "error" not in field
+    assert (out / "0" / field["file"]).stat().st_size > 0, "the builder's model, saved beside the answer"
+    hang = results["hang_tests"]
+    assert hang["value"]["type"] == "an object that could not be read" and "`nobody` is not defined" in hang["error"]

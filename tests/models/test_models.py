@@ -62,11 +62,34 @@ def test_the_comparison_models_are_what_their_names_say():
     assert "Conv1D" not in kinds["mlp"]
 
 
-def test_receptive_fields_of_sequential_models():
+def test_receptive_fields_of_sequential_and_functional_models():
     assert models.receptive_field_of(models.spec_cnn()) == 16
+    assert models.receptive_field_of(models.gap_cnn()) == 16, "a global average's input is the last feature map"
     assert models.receptive_field_of(models.strong_cnn()) == 1 + 6 + 1 + 2 * 4 + 2 + 4 * 4 + 4 + 8 * 2 + 8
-    with pytest.raises(ValueError, match="must be a keras.Sequential"):
-        models.receptive_field_of(models.residual_cnn())
+    # stem 7 and pooling (jump 2), two 3-wide convolutions (the shortcut is narrower), pooling (jump 4), two more
+    assert models.receptive_field_of(models.residual_cnn()) == 7 + 1 + 2 * 2 * 2 + 2 + 2 * 2 * 4
+    assert models.receptive_field_of(models.mlp_baseline()) == 1, "no layer with a window"
+
+
+def test_receptive_field_follows_dilation_strides_nested_models_and_the_widest_path():
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((178, 1))
+    narrow = layers.Conv1D(4, 1)(inputs)
+    wide = layers.Conv1D(4, 3, dilation_rate=4, padding="same")(inputs)  # span 9
+    joined = layers.Concatenate()([narrow, wide])
+    inner = keras.Sequential([keras.Input((178, 8)), layers.Conv1D(8, 5, strides=2), layers.AveragePooling1D(3)])
+    x = inner(joined)  # +4, jump 2; +2 * 2
+    x = layers.Dense(6)(x)  # on the channels: no wider
+    outputs = layers.Dense(5)(layers.Flatten()(x))
+    assert models.receptive_field_of(keras.Model(inputs, outputs)) == 9 + 4 + 4
+    recurrent = keras.Sequential([keras.Input((178, 1)), layers.Conv1D(4, 3), layers.GRU(4, return_sequences=True)])
+    assert models.receptive_field_of(recurrent) == 178, "a recurrent layer sees the whole row"
+    upsampled = keras.Sequential([keras.Input((178, 1)), layers.UpSampling1D(4), layers.Conv1D(4, 9)])
+    assert models.receptive_field_of(upsampled) == 3, "9 steps of a 4-times upsampled row span 3 input samples"
+    with pytest.raises(ValueError, match="Argument `model` must be a built keras.Model"):
+        models.receptive_field_of(layers.Dense(3))
 
 
 def test_strong_cnn_uses_batch_norm_dropout_and_global_pooling():

@@ -36,7 +36,10 @@ def test_the_second_edition_checks_are_read_with_their_targets(plans):
         ("improvement", "build_improved_model", "spec", None)
     assert checks["batchnorm_forward_tests"].parameters[:6] == ("x", "gamma", "beta", "moving_mean", "moving_var",
                                                                  "training")
-    assert sum(c.points for c in checks.values()) == 55
+    answer = checks["improved_receptive_field_tests"]
+    assert (answer.kind, answer.target, answer.name, answer.option("build_fn")) == \
+        ("answer", "improved_receptive_field_ms", "receptive_field_ms", "build_improved_model")
+    assert sum(c.points for c in checks.values()) == 56
 
 
 def test_a_refusal_is_headed_by_its_own_check_not_by_the_reference_it_compares_with(plans):

@@ -9,6 +9,7 @@
 | `block` | `check_residual_block` | `block` | the block's graph, and its output recomputed with NumPy |
 | `invariance` | `check_shift_invariance` | `build` | the output on a pattern moved along the row |
 | `improvement` | `check_improvement` | `build` | the architecture retrained here against the spec CNN |
+| `answer` | `check_model_answer` | `answer` | the student's number against the grader's from their built model |
 | `nbgrader` | no cnnkit check | none | the cell's own outputs, as nbgrader scores them |
 
 A new kind is a module with a `Kind` subclass, registered here (or with
@@ -19,6 +20,7 @@ check its hidden test calls (`kind_called`); everything else asks
 
 from __future__ import annotations
 
+from autograder.verifier.kinds.answer import Answer
 from autograder.verifier.kinds.base import (BoundCall, Check, Context, Kind, ModelProblem, ReferenceModel,
                                             ReferenceTraining, Verdict, load_model, zero)
 from autograder.verifier.kinds.block import Block
@@ -37,5 +39,5 @@ __all__ = ["FROM_OUTPUTS", "KINDS", "BoundCall", "Check", "Context", "Kind", "Mo
 
 FROM_OUTPUTS = FromOutputs.name  # the kind of a graded cell that calls no cnnkit check
 
-for _kind in (Function(), Spec(), Trained(), Mode(), Block(), Invariance(), Improvement(), FromOutputs()):
+for _kind in (Function(), Spec(), Trained(), Mode(), Block(), Invariance(), Improvement(), Answer(), FromOutputs()):
     register(_kind)
