@@ -27,18 +27,15 @@ class Quantity:
     """How one quantity about a model is computed and judged.
 
     Attributes:
-        title: the feedback's heading.
         what: the quantity in words, for messages.
-        accepted: `model -> list of floats`, the values counted right (one or
-            more readings of the same truth; the first is the one shown).
-        tolerance: how far from an accepted value an answer may lie.
+        truth: `model -> float`, the right value.
+        tolerance: how far from it an answer may lie.
         slips: `model -> list of (name, value, message)`, the values common
             mistakes give.
     """
 
-    title: str
     what: str
-    accepted: object
+    truth: object
     tolerance: float
     slips: object
 
@@ -73,9 +70,8 @@ def _receptive_field_slips(model):
 
 QUANTITIES = {
     "receptive_field_ms": Quantity(
-        title="receptive field",
         what="the receptive field of your model's last feature map, in ms",
-        accepted=lambda model: [_ms(_field(model))],
+        truth=lambda model: _ms(_field(model)),
         tolerance=_ms(0.5),  # half a sample: 2.9 ms
         slips=_receptive_field_slips,
     ),
@@ -113,18 +109,16 @@ def answer_verdict(quantity, answer, model, *, points=1.0):
         result.messages.append(f"0: the answer should be one number ({spec.what}); got {_shown(answer)}")
         return result
     with silenced():
-        accepted, slips = spec.accepted(model), spec.slips(model)
-    truth = accepted[0]
-    result.evidence.update(answer=value, accepted=accepted)
-    if any(abs(value - right) <= spec.tolerance for right in accepted):
+        truth, slips = spec.truth(model), spec.slips(model)
+    result.evidence.update(answer=value, truth=truth)
+    if abs(value - truth) <= spec.tolerance:
         result.passed = 1
         result.messages.append(f"right: {value:.1f} (the grader computes {truth:.1f} from your model)")
         return result
     result.messages.append(f"0: {value:g} is not {spec.what}; the grader computes {truth:.1f} from the model "
                            f"your builder makes (answers within {spec.tolerance:.1f} count)")
-    distinct = [(name, slip, message) for name, slip, message in slips
-                if min(abs(slip - right) for right in accepted) > spec.tolerance]
-    matched = [(name, message) for name, slip, message in distinct if abs(value - slip) <= spec.tolerance]
+    matched = [(name, message) for name, slip, message in slips  # a slip that gives the truth is no slip here
+               if abs(slip - truth) > spec.tolerance and abs(value - slip) <= spec.tolerance]
     if len(matched) == 1:
         result.messages.append(Mistake(*matched[0]))
     return result
