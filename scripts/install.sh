@@ -32,27 +32,6 @@ fi
 
 python3 -m venv .venv
 py=.venv/bin/python
-
-# The newest PyTorch CPU wheel for this Python in pip's configured find-links folders, or nothing.
-torch_cpu_wheel() {
-  $py - <<'PY'
-import glob, os, subprocess, sys
-from pip._vendor.packaging.version import InvalidVersion, Version
-listed = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True).stdout
-folders = [path for line in listed.splitlines() if line.split("=", 1)[0].endswith("find-links")
-           for path in line.split("=", 1)[1].strip("'\"").split()]
-tag = f"cp{sys.version_info.major}{sys.version_info.minor}"
-wheels = []
-for folder in folders:
-    for path in glob.glob(os.path.join(folder.removeprefix("file://"), f"torch-*+cpu-{tag}-{tag}-*x86_64.whl")):
-        try:
-            wheels.append((Version(os.path.basename(path).split("-")[1]), path))
-        except InvalidVersion:
-            pass
-wheels = [(version, path) for version, path in wheels if version >= Version("2.2")]
-print(max(wheels)[1] if wheels else "")
-PY
-}
 $py -m pip install -q --upgrade pip
 if [ "${CNNKIT_GPU:-0}" = 1 ]; then
   $py -m pip install -q -e ".[test,gpu]"
@@ -78,14 +57,12 @@ $py -m pip install -q "${requirements[@]}"
 $py -m pip install -q --no-deps -e .
 if [ "${CNNKIT_RUNTIME_ONLY:-0}" != 1 ]; then
   # The tests run every Keras backend: JAX's and PyTorch's CPU builds too (the `jax` and `torch` extras).
-  # PyTorch's CPU build comes from its CPU index; where that cannot be reached, from a CPU wheel among pip's
-  # configured find-links folders (a machine's local wheels); else PyPI's build (which carries CUDA libraries,
-  # about 3 GB, a minute more to install, and runs on the CPU all the same).
+  # PyTorch's CPU build comes from its CPU index; where that cannot be reached, PyPI's build (which carries
+  # CUDA libraries, about 3 GB, and runs on the CPU all the same).
   $py -m pip install -q "jax[cpu]>=0.4.26"
   if ! $py -c "import torch" 2>/dev/null; then
     $py -m pip install -q --isolated --retries 0 --timeout 20 --index-url https://download.pytorch.org/whl/cpu \
-        "torch>=2.2" 2>/dev/null || $py -m pip install -q "$(torch_cpu_wheel)" 2>/dev/null \
-        || $py -m pip install -q "torch>=2.2"
+        "torch>=2.2" 2>/dev/null || $py -m pip install -q "torch>=2.2"
   fi
   echo "cnnkit installed in .venv (TensorFlow CPU build; JAX and PyTorch CPU builds for the tests)"
 else
