@@ -233,13 +233,16 @@ EXAMPLES = (
             expect={"spec_cnn_tests": ("partial", "model does not follow the spec"),
                     "improved_receptive_field_tests": ("zero", "samples, not milliseconds")}),
     Example("spec-as-improvement", "build_improved_model returns the spec CNN unchanged (and trains it for 30 epochs); "
-            "its receptive field, the spec CNN's own, is right", notebooks=(NB3,),
+            "its receptive field, the spec CNN's own, is right; in_seed_spreads takes NumPy's default standard "
+            "deviation (n in the denominator)", notebooks=(NB3,),
+            edits={"in_seed_spreads": [("np.std(np.asarray(accuracies, dtype=float), ddof=1)", "np.std(accuracies)")]},
             answers={"build_improved_model": "def build_improved_model():\n    return build_spec_cnn()",
                      "improved_receptive_field": "improved_receptive_field_ms = 1000 * 16 / 173.61",
                      "train_improved": "keras.utils.set_random_seed(0)\nimproved_model = build_improved_model()\n"
                                        "improved_model.compile(optimizer='adam', loss=keras.losses.SparseCategoricalCrossentropy("
                                        "from_logits=True))\nimproved_model.fit(x_train, y_train, epochs=30, batch_size=256, verbose=0)"},
-            expect={"improved_trained_tests": ("zero", "no better than the spec CNN")}),
+            expect={"improved_trained_tests": ("zero", "no better than the spec CNN"),
+                    "in_seed_spreads_tests": ("partial", "population standard deviation")}),
     # Outcomes other than a grade: each stopped by a limit (or refused) while the batch goes on.
     # It submits the pooling notebook too, as most students submit everything: the grader goes on to it after the
     # stopped notebook (and a submission this size is dispatched early, so the demo does not end waiting on it).

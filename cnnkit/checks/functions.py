@@ -382,6 +382,14 @@ def _macs_case(rng):
             "padding": padding}
 
 
+def _spread_case(rng):
+    seeds = int(rng.integers(2, 9))
+    # distinct by 0.4 points at least, so that float32 arithmetic stays well within the tolerance
+    accuracies = float(rng.uniform(0.4, 0.9)) + rng.choice(np.arange(-12, 13), seeds, replace=False) * 0.004
+    difference = float(rng.normal(0, 0.04)) if rng.random() < 0.9 else 0.0
+    return {"difference": difference, "accuracies": accuracies if rng.random() < 0.7 else accuracies.tolist()}
+
+
 def _method_case(rng):
     classes = int(rng.integers(2, 7))
     methods = rng.integers(0, int(rng.integers(1, 4)), classes)
@@ -724,6 +732,25 @@ def _invariant_shifts(layers, max_shift):
 
 def _multiples(step, max_shift, start=None):
     return np.arange(step if start is None else start, max_shift + 1, step, dtype=int)
+
+
+def _spread_kinds(difference, accuracies):
+    return ["a gain" if difference > 0 else "a loss" if difference < 0 else "no difference",
+            "two seeds" if len(accuracies) == 2 else "several seeds"]
+
+
+def _spread_edges(rng):
+    return [{"difference": 0.031, "accuracies": np.array([0.70, 0.69, 0.69, 0.71])},
+            {"difference": -0.012, "accuracies": [0.70, 0.69, 0.72]},
+            {"difference": 0.05, "accuracies": np.array([0.66, 0.68])},
+            {"difference": -0.2, "accuracies": np.array([0.55, 0.61])},
+            {"difference": 0.0, "accuracies": np.array([0.8, 0.79, 0.83, 0.81, 0.8])},
+            {"difference": 0.004, "accuracies": np.array([0.72, 0.73, 0.71, 0.72, 0.74, 0.70, 0.72, 0.73])}]
+
+
+def _spread_with(spread):
+    """in_seed_spreads with the spread measured by `spread(accuracies)`."""
+    return lambda difference, accuracies: float(difference / spread(np.asarray(accuracies, dtype=float)))
 
 
 def _costs_kinds(rows, batch_sizes, seconds):
@@ -1198,6 +1225,33 @@ GRADED = {
                        "is not one of them.",
                        lambda layers, max_shift: _multiples(_total_stride(layers), max_shift, start=0))),
         edges=_fixed(_shift_edges), kinds=_shift_kinds),
+    "in_seed_spreads": GradedFunction(
+        lambda difference, accuracies: cnnkit.reference.in_seed_spreads(difference, accuracies), _spread_case,
+        (Misconception("population standard deviation", "the spread of a few seeds is their *sample* standard "
+                       "deviation, with n - 1 in the denominator (`np.std(a, ddof=1)`); NumPy's default divides by "
+                       "n and makes the spread too small, most of all with few seeds.",
+                       _spread_with(lambda a: np.std(a))),
+         Misconception("variance instead of standard deviation", "divide by the standard deviation, the square root "
+                       "of the variance: it has the accuracies' units, so the ratio has none.",
+                       _spread_with(lambda a: np.var(a, ddof=1))),
+         Misconception("standard error instead of the spread of one run", "the question compares one run with "
+                       "another, so the unit is how far *one* run moves (the standard deviation), not how far the "
+                       "mean of n runs moves (the standard error, smaller by sqrt(n)).",
+                       _spread_with(lambda a: np.std(a, ddof=1) / np.sqrt(len(a)))),
+         Misconception("range instead of standard deviation", "the spread is the standard deviation of the "
+                       "accuracies, not the distance between the highest and the lowest.",
+                       _spread_with(lambda a: np.max(a) - np.min(a))),
+         Misconception("the spread of a difference of two runs", "dividing by sqrt(2) s measures the difference "
+                       "against the spread of a *difference* of two runs, a fair unit too; the question asks for "
+                       "the spread of one run, s itself (and a ratio below about 3 is then within chance).",
+                       _spread_with(lambda a: np.sqrt(2) * np.std(a, ddof=1))),
+         Misconception("difference in points, spread in fractions", "both are fractions (0.031 is 3.1 points): "
+                       "multiplying one of them by 100 makes the ratio 100 times too large.",
+                       lambda difference, accuracies: 100 * cnnkit.reference.in_seed_spreads(difference, accuracies)),
+         Misconception("sign dropped", "keep the difference's sign: a negative ratio says the first scored lower, "
+                       "which is news too.",
+                       lambda difference, accuracies: abs(cnnkit.reference.in_seed_spreads(difference, accuracies)))),
+        edges=_fixed(_spread_edges), kinds=_spread_kinds),
     "step_costs": GradedFunction(
         _step_costs, _costs_case,
         (Misconception("steps rounded down", "the last, partial batch is a step too: an epoch of 2000 rows in batches "

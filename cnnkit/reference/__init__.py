@@ -1,6 +1,7 @@
 """The grader's reference implementations: convolution, pooling,
 normalisation, parameter counts, receptive fields, the shifts a
-global average ignores, a training step's costs and the graded models.
+global average ignores, a training step's costs, a difference in seed spreads
+and the graded models.
 
 Only the grader imports this package: it is absent from every sandbox
 where student code runs and from the student's kit, so that nothing but a
@@ -19,6 +20,7 @@ from cnnkit.reference.architecture import (
     receptive_field,
 )
 from cnnkit.reference.conv import conv1d, conv2d, convolve2d, correlate2d, output_length
+from cnnkit.reference.noise import in_seed_spreads
 from cnnkit.reference.normalization import batch_norm, dropout
 from cnnkit.reference.pooling import average_pool1d, average_pool2d, max_pool1d, max_pool2d
 from cnnkit.reference.timing import step_costs
@@ -37,6 +39,7 @@ __all__ = [
     "correlate2d",
     "dense_parameter_count",
     "dropout",
+    "in_seed_spreads",
     "invariant_shifts",
     "locally_connected_parameter_count",
     "max_pool1d",

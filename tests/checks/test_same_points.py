@@ -28,7 +28,7 @@ EXAMPLE_MISTAKES = {"kernel-not-flipped": "convolve2d", "gradient-not-summed": "
                     "padding-off-by-one": "conv2d_layer",
                     "stride-ignored": "conv2d_layer", "channels-first": "conv2d_layer",
                     "average-instead-of-max": "max_pool2d", "bn-batch-statistics-at-eval": "batchnorm_forward",
-                    "dropout-not-scaled": "dropout_forward"}
+                    "dropout-not-scaled": "dropout_forward", "spec-as-improvement": "in_seed_spreads"}
 # More mistakes students make, each an edit of the solution, and the name its feedback gives.
 NAMES = {"dropout-times-keep": "survivors multiplied by the keep rate", "dropout-shared-mask": "one mask for the whole batch",
          "bn-epsilon-hard-coded": "epsilon hard-coded", "bn-batch-axis-only": "statistics over the batch axis only",
@@ -55,7 +55,12 @@ NAMES = {"dropout-times-keep": "survivors multiplied by the keep rate", "dropout
          "shifts-receptive-field": "multiples of the receptive field", "shifts-max-left-out": "max_shift left out",
          "shifts-zero-counted": "shift 0 counted", "untrained-model": "steps rounded down",
          "costs-steps-not-rounded": "steps not rounded", "costs-each-alone": "each timing read alone",
-         "costs-swapped": "costs swapped"}
+         "costs-swapped": "costs swapped", "spec-as-improvement": "population standard deviation",
+         "spreads-variance": "variance instead of standard deviation",
+         "spreads-standard-error": "standard error instead of the spread of one run",
+         "spreads-range": "range instead of standard deviation",
+         "spreads-difference-of-two": "the spread of a difference of two runs",
+         "spreads-in-points": "difference in points, spread in fractions", "spreads-sign-dropped": "sign dropped"}
 _GRADIENT = "np.array([np.dot(grad_y, x[m:m + len(grad_y)]) for m in range(kernel_size)])"
 _MACS = "out_h * out_w * kernel_size * kernel_size * in_channels * filters"
 _WITHIN = "return float(mistakes[same].sum() / mistakes.sum()) if mistakes.sum() > 0 else 0.0"
@@ -63,7 +68,16 @@ _SHIFTS = "    total = 1\n    for _, stride in layers:\n        total *= stride"
 _RANGE = "return list(range(total, max_shift + 1, total))"
 _STEPS = "steps = [-(-rows // b) for b in batch_sizes]"
 _COSTS = "return per_step, (seconds[1] - steps[1] * per_step) / rows"
+_SPREAD = "np.std(np.asarray(accuracies, dtype=float), ddof=1)"
 MORE_MISTAKES = {
+    "spreads-variance": ("in_seed_spreads", NB3, "in_seed_spreads", _SPREAD, "np.var(accuracies, ddof=1)"),
+    "spreads-standard-error": ("in_seed_spreads", NB3, "in_seed_spreads", _SPREAD,
+                               "(np.std(accuracies, ddof=1) / np.sqrt(len(accuracies)))"),
+    "spreads-range": ("in_seed_spreads", NB3, "in_seed_spreads", _SPREAD, "(max(accuracies) - min(accuracies))"),
+    "spreads-difference-of-two": ("in_seed_spreads", NB3, "in_seed_spreads", _SPREAD,
+                                  "(np.sqrt(2) * np.std(accuracies, ddof=1))"),
+    "spreads-in-points": ("in_seed_spreads", NB3, "in_seed_spreads", "difference / ", "100 * difference / "),
+    "spreads-sign-dropped": ("in_seed_spreads", NB3, "in_seed_spreads", "difference / ", "abs(difference) / "),
     "costs-steps-not-rounded": ("step_costs", NB3, "step_costs", _STEPS, "steps = [rows / b for b in batch_sizes]"),
     "costs-each-alone": ("step_costs", NB3, "step_costs", _COSTS,
                          "small, large = np.argsort(batch_sizes)\n"

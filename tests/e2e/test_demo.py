@@ -28,9 +28,9 @@ def test_each_example_gets_its_status_in_the_results_and_the_gradebook(run, stud
 
 def test_solution_scores_full_marks_and_stub_zero(run):
     solution, stub = run["scores"]["solution"], run["scores"]["stub"]
-    assert solution.max_score == stub.max_score == 56
-    assert solution.score == 56 and all(c.score == c.max_score for c in solution.cells())
-    assert stub.score == 0 and len(stub.cells()) == 30
+    assert solution.max_score == stub.max_score == 57
+    assert solution.score == 57 and all(c.score == c.max_score for c in solution.cells())
+    assert stub.score == 0 and len(stub.cells()) == 31
 
 
 @pytest.mark.parametrize("student", [e.student for e in EXAMPLES if e.expect])

@@ -88,9 +88,9 @@ def test_grades_csv_has_a_row_per_roster_student_and_the_gradebooks_totals(run, 
         assert rows.loc[example.student, "score"] == pytest.approx(run["scores"][example.student].score, abs=1e-6)
         assert rows.loc[example.student, "status"] == example.status
     absent = rows.loc[ABSENT_STUDENT]
-    assert absent["status"] == "missing" and absent["score"] == 0 and absent["max_score"] == 56
+    assert absent["status"] == "missing" and absent["score"] == 0 and absent["max_score"] == 57
     cells = [column for column in table.columns if "/" in column]
-    assert len(cells) == 30
+    assert len(cells) == 31
     for notebook in ("01_convolution", "02_pooling_lenet", "03_seizure_classifier"):
         mine = [column for column in cells if column.startswith(notebook + "/")]
         assert np.allclose(table[notebook], table[mine].sum(axis=1))
@@ -112,7 +112,7 @@ def test_totals_only_writes_the_student_and_the_total(run, reports, tmp_path):
 
 def test_canvas_import_has_every_roster_student_and_the_verified_totals(run, reports):
     table = pd.read_csv(reports / "canvas.csv", dtype=str, keep_default_na=False)
-    assert table.iloc[0]["Student"] == POINTS_ROW and table.iloc[0][ASSIGNMENT] == "56"
+    assert table.iloc[0]["Student"] == POINTS_ROW and table.iloc[0][ASSIGNMENT] == "57"
     rows = table.iloc[1:].set_index("SIS Login ID")
     assert sorted(rows.index) == STUDENTS and rows.loc[ABSENT_STUDENT, ASSIGNMENT] == ""
     for example in EXAMPLES:
@@ -125,7 +125,7 @@ def test_gradescope_results_follow_the_published_schema(run, student):
     results = json.loads(json.dumps(results_json(load_class(ASSIGNMENT, course=run["work"].root).results[student])))
     assert set(results) <= RESULT_FIELDS, set(results) - RESULT_FIELDS
     assert isinstance(results["score"], float) and isinstance(results["execution_time"], int)
-    assert isinstance(results["output"], str) and len(results["tests"]) == 30
+    assert isinstance(results["output"], str) and len(results["tests"]) == 31
     for test in results["tests"]:
         assert set(test) <= TEST_FIELDS, set(test) - TEST_FIELDS
         assert {"name", "score", "max_score", "output", "visibility", "status"} <= set(test)

@@ -135,10 +135,12 @@ PROFILES = {
                         'loss="sparse_categorical_crossentropy"')],  # a string: from_logits=False, on logits
         "predict_classes": [("return np.argmax(model.predict(x, verbose=0), axis=-1)",
                              "return model.predict(x, verbose=0)")],
-        "step_costs": [("steps = [-(-rows // b) for b in batch_sizes]", "steps = [rows / b for b in batch_sizes]")]},
+        "step_costs": [("steps = [-(-rows // b) for b in batch_sizes]", "steps = [rows / b for b in batch_sizes]")],
+        "in_seed_spreads": [("return float(difference / ", "return float(abs(difference) / ")]},
         answers={"build_improved_model": SUBCLASSED},
         named={"spec_trained_tests": "loss on logits with from_logits=False",
-               "train_eval_mode_tests": "scores instead of classes", "step_costs_tests": "steps not rounded"},
+               "train_eval_mode_tests": "scores instead of classes", "step_costs_tests": "steps not rounded",
+               "in_seed_spreads_tests": "sign dropped"},
         refused={"improved_trained_tests": "keras.Sequential or the functional API"},
         reached=("improved_receptive_field_tests",)),  # no model the grader can read, so no field to compare with
     "stride-two": Profile(NB2, edits={"batchnorm_forward": [("axes = tuple(range(x.ndim - 1))", "axes = 0")]},

@@ -15,7 +15,7 @@ PUBLIC = {
     "ParameterCounts", "average_pool1d", "average_pool2d", "compare_with_dense", "conv1d",
     "conv2d", "conv_multiply_adds", "conv_parameter_count", "convolve2d", "correlate2d", "dense_parameter_count",
     "max_pool1d", "max_pool2d", "output_length", "receptive_field", "batch_norm", "dropout",
-    "locally_connected_parameter_count", "invariant_shifts", "step_costs",
+    "locally_connected_parameter_count", "invariant_shifts", "step_costs", "in_seed_spreads",
 }
 
 
@@ -36,7 +36,7 @@ def test_importing_cnnkit_does_not_import_keras():
 
 
 @pytest.mark.parametrize("module", ["cnnkit.reference.conv", "cnnkit.reference.pooling", "cnnkit.reference.architecture",
-                                    "cnnkit.reference.timing"])
+                                    "cnnkit.reference.timing", "cnnkit.reference.noise"])
 def test_docstring_examples(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 or module == "cnnkit.reference.pooling"
