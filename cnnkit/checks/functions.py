@@ -1246,8 +1246,11 @@ GRADED = {
                        "the spread of one run, s itself (and a ratio below about 3 is then within chance).",
                        _spread_with(lambda a: np.sqrt(2) * np.std(a, ddof=1))),
          Misconception("difference in points, spread in fractions", "both are fractions (0.031 is 3.1 points): "
-                       "multiplying one of them by 100 makes the ratio 100 times too large.",
+                       "the difference multiplied by 100 and the accuracies not makes the ratio 100 times too large.",
                        lambda difference, accuracies: 100 * cnnkit.reference.in_seed_spreads(difference, accuracies)),
+         Misconception("spread in points, difference in fractions", "both are fractions (0.031 is 3.1 points): "
+                       "the accuracies multiplied by 100 and the difference not makes the ratio 100 times too small.",
+                       lambda difference, accuracies: cnnkit.reference.in_seed_spreads(difference, accuracies) / 100),
          Misconception("sign dropped", "keep the difference's sign: a negative ratio says the first scored lower, "
                        "which is news too.",
                        lambda difference, accuracies: abs(cnnkit.reference.in_seed_spreads(difference, accuracies)))),

@@ -60,7 +60,8 @@ NAMES = {"dropout-times-keep": "survivors multiplied by the keep rate", "dropout
          "spreads-standard-error": "standard error instead of the spread of one run",
          "spreads-range": "range instead of standard deviation",
          "spreads-difference-of-two": "the spread of a difference of two runs",
-         "spreads-in-points": "difference in points, spread in fractions", "spreads-sign-dropped": "sign dropped"}
+         "spreads-in-points": "difference in points, spread in fractions", "spreads-sign-dropped": "sign dropped",
+         "spreads-accuracies-in-points": "spread in points, difference in fractions"}
 _GRADIENT = "np.array([np.dot(grad_y, x[m:m + len(grad_y)]) for m in range(kernel_size)])"
 _MACS = "out_h * out_w * kernel_size * kernel_size * in_channels * filters"
 _WITHIN = "return float(mistakes[same].sum() / mistakes.sum()) if mistakes.sum() > 0 else 0.0"
@@ -77,6 +78,8 @@ MORE_MISTAKES = {
     "spreads-difference-of-two": ("in_seed_spreads", NB3, "in_seed_spreads", _SPREAD,
                                   "(np.sqrt(2) * np.std(accuracies, ddof=1))"),
     "spreads-in-points": ("in_seed_spreads", NB3, "in_seed_spreads", "difference / ", "100 * difference / "),
+    "spreads-accuracies-in-points": ("in_seed_spreads", NB3, "in_seed_spreads", "np.asarray(accuracies, dtype=float)",
+                                     "100 * np.asarray(accuracies, dtype=float)"),
     "spreads-sign-dropped": ("in_seed_spreads", NB3, "in_seed_spreads", "difference / ", "abs(difference) / "),
     "costs-steps-not-rounded": ("step_costs", NB3, "step_costs", _STEPS, "steps = [rows / b for b in batch_sizes]"),
     "costs-each-alone": ("step_costs", NB3, "step_costs", _COSTS,
