@@ -39,6 +39,7 @@ import signal
 import zlib
 
 FOLDER = ".cnnkit-probe"
+MAX_ITEMS = 1_000_000  # the most items of an iterator a student's function returns that are read
 
 
 def main(request, namespace, results=None):
@@ -72,10 +73,7 @@ def _call_cases(item, namespace, results, seconds):
         if outputs and outputs[-1].get("hung"):
             outputs.append(dict(outputs[-1]))  # a function that hangs once is not waited for again
             continue
-        report = _call(fn, [_decode(a) for a in args], seconds)
-        if "value" in report:
-            report["value"] = _encode(report["value"])
-        outputs.append(report)
+        outputs.append(_call(_read(fn), [_decode(a) for a in args], seconds))
     results[item["id"]] = {"outputs": outputs}
 
 
@@ -145,10 +143,7 @@ def _predict(item, namespace, results, seconds):
     x = _decode(item["x"])
     outputs = []
     for _ in range(2):
-        report = _call(fn, [model, x.copy()], seconds)
-        if "value" in report:
-            report["value"] = _encode(report["value"])
-        outputs.append(report)
+        outputs.append(_call(_read(fn), [model, x.copy()], seconds))
     results[item["id"]] = {"outputs": outputs}
 
 
@@ -194,6 +189,25 @@ def _call(fn, args, seconds):
     return report
 
 
+def _read(fn):
+    """`fn` whose output comes back encoded, read within the call's time (a generator's items, an `__array__`)."""
+    return lambda *args: _encode(_materialised(fn(*args)))
+
+
+def _materialised(value):
+    """An iterator (a generator, `map`, `filter`) or a dict view as the list of its items, at most `MAX_ITEMS`
+    (as `cnnkit.checks.functions.call_positionally` reads it in the kernel); anything else as it is."""
+    import collections.abc
+    import itertools
+
+    if not isinstance(value, (collections.abc.Iterator, collections.abc.KeysView, collections.abc.ValuesView)):
+        return value
+    items = list(itertools.islice(value, MAX_ITEMS + 1))
+    if len(items) > MAX_ITEMS:
+        raise ValueError("returned an iterator of more than {:,} items".format(MAX_ITEMS))
+    return items
+
+
 def _function(item, namespace, results):
     """The student's function a request names, or None (recorded as missing)."""
     fn = namespace.get(item["function"])
@@ -216,6 +230,8 @@ def _encode(value):
     import numpy
 
     try:
+        if value is None:  # (NumPy would read it as NaN)
+            return {"repr": "None", "type": "NoneType"}
         if isinstance(value, (set, frozenset)):  # a set of numbers is read as its sorted list
             value = sorted(value)
         array = numpy.asarray(value)

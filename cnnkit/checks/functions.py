@@ -9,7 +9,9 @@ variant; the first that matches names the mistake in the feedback.
 
 from __future__ import annotations
 
+import collections.abc
 import dis
+import itertools
 import math
 import types
 from dataclasses import dataclass, field
@@ -21,13 +23,17 @@ from cnnkit.checks.report import CheckResult, Mistake, case_seed, encode_array
 from cnnkit.quiet import silenced
 from cnnkit.reference.conv import _pad_amounts
 
-__all__ = ["FIXED_DRAWS", "GRADED", "GradedFunction", "Misconception", "call_positionally", "check_function",
+__all__ = ["FIXED_DRAWS", "GRADED", "MAX_ITEMS", "GradedFunction", "Misconception", "call_positionally", "check_function",
            "draw_cases", "fixed_cases", "judge", "reference_used"]
 
 
 # How many random-looking cases, drawn once from a fixed seed, join the edge cases that decide the points.
 FIXED_DRAWS = 32
 _FIXED_SEED = 20261125
+
+# An iterator a student's function returns (a generator, `map`, `filter`) is read as the list of its items, up to
+# this many; the probe in the grader's sandbox reads it the same way.
+MAX_ITEMS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -139,15 +145,29 @@ def draw_cases(name, seed, count=10):
 def call_positionally(fn, case):
     """`fn(*case.values())` on copies of the arguments.
 
+    An iterator it returns (a generator, `map`, `filter`, a dict's keys or
+    values) is read as the list of its items: a lazy sequence of the right
+    numbers is a right answer in another style.
+
     Returns:
         `(output, None)`, or `(None, what went wrong in words)`.
     """
     try:
-        return fn(*[(v.copy() if isinstance(v, np.ndarray) else v) for v in case.values()]), None
+        return _materialised(fn(*[(v.copy() if isinstance(v, np.ndarray) else v) for v in case.values()])), None
     except NotImplementedError:
         return None, "not implemented yet (raises NotImplementedError)"
     except Exception as error:  # the student's bug is feedback, not a crash
         return None, f"raised {type(error).__name__}: {str(error)[:200]}"
+
+
+def _materialised(value):
+    """An iterator or a dict view as the list of its items (at most `MAX_ITEMS`); anything else as it is."""
+    if not isinstance(value, (collections.abc.Iterator, collections.abc.KeysView, collections.abc.ValuesView)):
+        return value
+    items = list(itertools.islice(value, MAX_ITEMS + 1))
+    if len(items) > MAX_ITEMS:
+        raise ValueError(f"returned an iterator of more than {MAX_ITEMS:,} items")
+    return items
 
 
 def judge(name, cases, outputs, *, points=1.0):
@@ -276,11 +296,7 @@ def _difference(got, expected, graded):
     if isinstance(got, (set, frozenset)):  # a set of numbers answers as well as its sorted list
         got = sorted(got)
     if np.isscalar(expected) and not isinstance(expected, np.ndarray):
-        try:
-            ok = np.isclose(float(got), float(expected), rtol=graded.rtol, atol=graded.atol)
-        except (TypeError, ValueError):
-            return f"expected a number, got {type(got).__name__}"
-        return None if ok else f"expected {expected}, got {got}"
+        return _scalar_difference(got, expected, graded)
     try:
         got = np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError):
@@ -293,6 +309,22 @@ def _difference(got, expected, graded):
         worst = np.unravel_index(np.argmax(np.abs(got - expected)), got.shape)
         return f"values differ, e.g. at index {tuple(int(i) for i in worst)}: {got[worst]:.4g} instead of {expected[worst]:.4g}"
     return None
+
+
+def _scalar_difference(got, expected, graded):
+    """`_difference` where a number is expected: any one number counts (a Python or NumPy scalar, an array or list
+    of one element); text, None or several numbers do not."""
+    if got is None or isinstance(got, (str, bytes)):
+        return f"expected a number, got {type(got).__name__}"
+    try:
+        value = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return f"expected a number, got {type(got).__name__}"
+    if value.size != 1:
+        return f"expected a number, got {value.size} numbers (shape {value.shape})"
+    value = value.item()
+    ok = np.isclose(value, float(expected), rtol=graded.rtol, atol=graded.atol)
+    return None if ok else f"expected {expected}, got {value:.6g}"
 
 
 def _describe(kwargs):
