@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnkit.assignment import BUDGET, IMPROVEMENT, BudgetError, _splits, check_budget, subclassed_model
+from cnnkit.assignment import BUDGET, IMPROVEMENT, BudgetError, _leaf_layers, _splits, check_budget, subclassed_model
 from cnnkit.checks.functions import reference_used
 from cnnkit.checks.report import CheckResult, Mistake, case_seed
 from cnnkit.quiet import silenced
@@ -38,6 +38,11 @@ EVIDENCE_DIR = "cnnkit_evidence"
 def model_spec(model, input_shape=None):
     """Plain description of a Keras model's layers, activations folded in.
 
+    Judged by what the layers compute, not how they are grouped or named: a
+    nested model's layers count in its place (a `Sequential` of features and
+    one of the head), a `ReLU` or `Activation` layer folds into the layer
+    before it, and `Reshape((-1,))` reads as `Flatten`.
+
     Args:
         model: a `keras.Model`.
         input_shape: tuple without the batch axis, used to build a model that
@@ -51,12 +56,14 @@ def model_spec(model, input_shape=None):
     if not model.built and input_shape is not None:
         model.build((None,) + tuple(input_shape))
     spec = []
-    for layer in model.layers:
+    for layer in _leaf_layers(model):
         kind = type(layer).__name__
         if kind == "InputLayer":
             continue
         activation = _activation_of(layer)
         shape = tuple(layer.output.shape[1:])
+        if kind == "Reshape" and len(shape) == 1:
+            kind = "Flatten"  # the same computation
         if kind in ("ReLU", "Activation") and spec and spec[-1].get("activation") in ("linear", None):
             spec[-1].update(activation=activation, output_shape=shape)
             continue

@@ -174,3 +174,47 @@ def test_global_pooling_with_keepdims_then_flatten_follows_the_spec(capsys):
 
     assert check_model_spec(build_gap_cnn, models.gap_cnn(), points=1) == 1.0
     assert "follows the spec" in capsys.readouterr().out
+
+
+def _features():
+    return [layers.Conv1D(6, 5, activation="relu"), layers.MaxPooling1D(2), layers.Conv1D(16, 5, activation="relu"),
+            layers.MaxPooling1D(2)]
+
+
+def _nested_sequentials():
+    """The spec CNN as a Sequential of two Sequentials: the features, then the head."""
+    return keras.Sequential([keras.Input((178, 1)), keras.Sequential(_features(), name="features"),
+                             keras.Sequential([layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dense(5)],
+                                              name="head")])
+
+
+def _features_called_in_a_functional_model():
+    inputs = keras.Input((178, 1))
+    x = layers.Flatten()(keras.Sequential(_features(), name="features")(inputs))
+    return keras.Model(inputs, layers.Dense(5)(layers.Activation("relu")(layers.Dense(128)(x))))
+
+
+def _flattened_by_reshape():
+    return keras.Sequential([keras.Input((178, 1))] + _features() + [
+        layers.Reshape((-1,)), layers.Dense(128, activation="relu"), layers.Dense(5)])
+
+
+@pytest.mark.parametrize("build", [_nested_sequentials, _features_called_in_a_functional_model, _flattened_by_reshape])
+def test_a_model_grouped_or_flattened_in_another_style_follows_the_spec_before_and_after_a_save(build, tmp_path):
+    from cnnkit.checks.models import load_model_safely, spec_verdict
+
+    assert model_spec(build()) == model_spec(models.spec_cnn())
+    build().save(tmp_path / "student.keras")
+    loaded, _ = load_model_safely(tmp_path / "student.keras")  # as the grader reads the sandbox's file
+    result = spec_verdict(loaded, models.spec_cnn(), points=2)
+    assert result.score == 2.0, result.messages
+
+
+def test_a_nested_model_still_shows_a_real_difference():
+    wrong = keras.Sequential([keras.Input((178, 1)), keras.Sequential(_features()[:2], name="features"),
+                              keras.Sequential([layers.Flatten(), layers.Dense(128, activation="relu"),
+                                                layers.Dense(5)], name="head")])
+    from cnnkit.checks.models import spec_verdict
+
+    result = spec_verdict(wrong, models.spec_cnn(), points=2)
+    assert result.score < 2.0 and "layer 3: expected Conv1D, found Flatten" in str(result.messages)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnkit.reference import models
-from cnnkit.assignment import BUDGET, reference_accuracy
+from cnnkit.assignment import BUDGET, _leaf_layers, reference_accuracy
 from cnnkit.checks.models import NEVER_TRAINED, budget_steps, check_trained_model, model_spec, trained_verdict
 from cnnkit.checks.report import Mistake
 from cnnkit.quiet import silenced
@@ -72,7 +72,8 @@ class Trained(Kind):
         if accuracy is not None and accuracy > reference + IMPLAUSIBLE_MARGIN:
             flags.append(f"{check.target} reaches {accuracy:.1%} on held-out recordings, implausibly far above the "
                          f"reference's {reference:.1%}: review it")
-        last = getattr(model.layers[-1], "activation", None) if model.layers else None
+        leaves = _leaf_layers(model)
+        last = getattr(leaves[-1], "activation", None) if leaves else None
         logits = getattr(last, "__name__", "linear") == "linear"
         if loaded.notes.get("from_logits") is False and logits and result.score < result.points:
             # trained, but with a loss that reads logits as probabilities: that, not "never trained", is the mistake
