@@ -559,7 +559,7 @@ def mode_verdict(first, second, expected, *, points=1.0):
         if isinstance(output, str):
             result.messages.append(output)
             return result
-    first, second = (np.asarray(o).reshape(-1) if np.asarray(o).ndim <= 1 else np.asarray(o) for o in (first, second))
+    first, second = (_one_per_row(o) for o in (first, second))
     if first.shape != expected.shape:  # nothing else can be judged on outputs that are not one class per row
         if first.ndim == 2 and first.shape[0] == expected.shape[0]:
             result.messages.append(Mistake("scores instead of classes", f"predict_classes returned an array of shape "
@@ -585,6 +585,12 @@ def mode_verdict(first, second, expected, *, points=1.0):
         result.messages.append("predictions run in inference mode")
     result.evidence["outputs"] = [int(v) for v in first[:64]] if first.ndim == 1 else []
     return result
+
+
+def _one_per_row(output):
+    """An output as a flat array when it holds one value per row (a column of shape (rows, 1) too: `keepdims`)."""
+    array = np.asarray(output)
+    return array.reshape(-1) if array.ndim <= 1 or (array.ndim == 2 and array.shape[1] == 1) else array
 
 
 def probe_model(seed):

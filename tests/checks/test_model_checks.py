@@ -145,6 +145,19 @@ def test_scores_instead_of_classes_are_named_and_nothing_else_is_judged_on_them(
     assert "moving statistics" not in out  # nothing about batch normalisation: the shape is the only problem
 
 
+@pytest.mark.parametrize("style", [
+    lambda model, x: np.argmax(model.predict(x, verbose=0), axis=-1, keepdims=True),  # a column, one class per row
+    lambda model, x: np.argmax(model(x, training=False), axis=1).tolist(),
+    lambda model, x: keras.ops.argmax(model(x, training=False), axis=-1),  # a backend tensor
+])
+def test_classes_in_another_style_get_full_marks(style, capsys):
+    def predict_classes(model, x):
+        return style(model, x)
+
+    assert check_train_eval_mode(predict_classes, points=3, seed=1) == 3.0
+    assert "predictions run in inference mode" in capsys.readouterr().out
+
+
 def test_a_wrong_shape_keeps_no_point_for_being_repeatable(capsys):
     def predict_classes(model, x):
         return np.zeros((3,), dtype=int)
