@@ -304,10 +304,11 @@ def read_probe(files):
 
 
 def encode_value(value):
-    """An argument for the probe: arrays keep their dtype (compressed, base64).
+    """An argument for the probe: arrays keep their dtype (compressed, base64), tuples stay tuples.
 
     Args:
-        value: a NumPy array, or a JSON-able value (str, int, float).
+        value: a NumPy array, a tuple, or a JSON-able value (str, int, float,
+            a list).
 
     Returns:
         A JSON-able value.
@@ -320,6 +321,8 @@ def encode_value(value):
                 "shape": list(array.shape)}
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, tuple):  # (JSON would make it a list: the student's code sees what the kernel's check passes)
+        return {"tuple": [encode_value(item) for item in value]}
     return value
 
 

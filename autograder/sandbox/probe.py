@@ -223,6 +223,8 @@ def _decode(value):
     if isinstance(value, dict) and "b64" in value:
         raw = zlib.decompress(base64.b64decode(value["b64"]))
         return numpy.frombuffer(raw, dtype=value["dtype"]).reshape(value["shape"]).copy()
+    if isinstance(value, dict) and "tuple" in value:
+        return tuple(_decode(item) for item in value["tuple"])
     return value
 
 

@@ -8,16 +8,20 @@ and judged two ways: as `cnnkit.checks.check_function` reads it in the
 student's kernel (`call_positionally`), and as the grader reads it from a probe
 sandbox (the probe's encoding, then `output_of`). Both must give full marks;
 styles that are not right answers (text for a number, several numbers for one)
-must lose on both paths, with the same words."""
+must lose on both paths. And the arguments a student's function receives
+are the same on both paths: the grader's cases cross to the probe as JSON,
+and come out with the types and dtypes the kernel's check passes."""
 
 import fractions
 import itertools
+import json
 import time
 
 import numpy as np
 import pytest
 
 from autograder.sandbox import probe
+from autograder.sandbox.contracts import encode_value
 from autograder.verifier.kinds.function import output_of
 from cnnkit.checks.functions import GRADED, MAX_ITEMS, call_positionally, fixed_cases, judge
 
@@ -49,10 +53,29 @@ def _in_the_kernel(name, student):
     return judge(name, cases, [call_positionally(student, case) for case in cases])
 
 
+def _as_the_probe_receives(case):
+    return [probe._decode(json.loads(json.dumps(encode_value(value)))) for value in case.values()]
+
+
 def _through_the_sandbox(name, student):
     cases = fixed_cases(name)
-    outputs = [output_of(probe._call(probe._read(student), list(case.values()), 5.0)) for case in cases]
+    outputs = [output_of(probe._call(probe._read(student), _as_the_probe_receives(case), 5.0)) for case in cases]
     return judge(name, cases, outputs)
+
+
+def _kind(value):
+    if isinstance(value, np.ndarray):
+        return ("ndarray", value.dtype.str, value.shape)
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_kind(item) for item in value))
+    return type(value).__name__
+
+
+@pytest.mark.parametrize("name", sorted(GRADED))
+def test_a_function_receives_the_same_arguments_in_the_kernel_and_in_the_probe(name):
+    for case in fixed_cases(name):
+        received = _as_the_probe_receives(case)
+        assert [_kind(v) for v in received] == [_kind(v) for v in case.values()], f"{name}: {case}"
 
 
 def _styled(name, style):
