@@ -151,7 +151,7 @@ def check_model_answer(quantity, answer, build_fn, *, points=1.0):
 
 def _number(answer):
     """The answer as a finite float, or None (a bool, a string, an array of several values are not numbers)."""
-    if isinstance(answer, bool):
+    if isinstance(answer, (bool, str, bytes)):  # (NumPy would read "392" as 392.0; the grader's probe does not)
         return None
     try:
         import numpy as np

@@ -54,7 +54,7 @@ def test_a_slip_that_gives_the_right_value_is_no_slip():
     assert close.score == 0 and _names(close) == [], close.feedback()
 
 
-@pytest.mark.parametrize("answer", [None, "392 ms", True, [1.0, 2.0], float("nan"), {"ms": 392}])
+@pytest.mark.parametrize("answer", [None, "392 ms", "391.7", True, [1.0, 2.0], float("nan"), {"ms": 392}])
 def test_what_is_not_one_number_scores_zero_with_a_reason(answer):
     result = answer_verdict("receptive_field_ms", answer, models.strong_cnn())
     assert result.score == 0 and "should be one number" in result.feedback()
