@@ -105,6 +105,16 @@ def test_what_is_not_one_number_loses_on_both_paths_and_says_what_it_is(wrong, w
     assert any(words in str(m) for m in kernel.messages) and any(words in str(m) for m in sandbox.messages)
 
 
+def test_numbers_as_text_lose_on_both_paths():
+    reference = GRADED["invariant_shifts"].reference
+
+    def as_text(*args):
+        return [str(shift) for shift in reference(*args)]
+
+    kernel, sandbox = _in_the_kernel("invariant_shifts", as_text), _through_the_sandbox("invariant_shifts", as_text)
+    assert kernel.passed == sandbox.passed < kernel.total
+
+
 def test_a_wrong_answer_in_generator_style_still_loses():
     reference = GRADED["invariant_shifts"].reference
 
