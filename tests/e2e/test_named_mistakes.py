@@ -38,6 +38,13 @@ STRIDE_TWO = '''def residual_block(x, filters, kernel_size):
     y = layers.BatchNormalization()(layers.Conv1D(filters, kernel_size, padding="same")(y))
     return layers.ReLU()(layers.Add()([y, shortcut]))'''
 
+NESTED_GAP = '''def build_gap_cnn():
+    features = keras.Sequential([layers.Conv1D(6, 5, activation="relu"), layers.MaxPooling1D(2),
+                                 layers.Conv1D(16, 5, activation="relu"), layers.MaxPooling1D(2)], name="features")
+    head = keras.Sequential([layers.GlobalAveragePooling1D(), layers.Dense(128, activation="relu"), layers.Dense(5)],
+                            name="head")
+    return keras.Sequential([keras.Input((178, 1)), features, head])'''
+
 SUBCLASSED = '''def build_improved_model():
     from keras import layers
 
@@ -92,11 +99,13 @@ PROFILES = {
     "full-mode-and-no-floor": Profile(NB1, edits={  # convolve2d and conv1d_signal call correlate2d: all 'full'
         "correlate2d": [("kh, kw = kernel.shape", "kh, kw = kernel.shape\n    image = np.pad(image, ((kh - 1,) * 2, "
                                                    "(kw - 1,) * 2))")],
-        "output_length": [("(n - kernel_size) // stride + 1", "(n - kernel_size) / stride + 1")]},
+        "output_length": [("(n - kernel_size) // stride + 1", "(n - kernel_size) / stride + 1")],
+        "params": [("return in_features * units + units", "return np.array([in_features * units + units])")]},
         named={"correlate2d_tests": "'full' mode instead of 'valid'", "convolve2d_tests": "'full' mode instead of 'valid'",
                "conv1d_signal_tests": "'full' mode instead of 'valid'",
                "output_length_tests": "division not rounded down"},
-        reached=("conv2d_layer_tests", "learn_kernel_tests", "conv_macs_tests")),
+        reached=("conv2d_layer_tests", "learn_kernel_tests", "conv_macs_tests"),
+        styles=("dense_params_tests",)),  # one number in a one-element array: right
     "pooling-and-bn": Profile(NB2, edits={
         "pool2d": [("pool_windows(x, pool_size, stride, padding, -np.inf)",
                     "pool_windows(x, pool_size, stride, padding, 0.0)")],
@@ -143,10 +152,15 @@ PROFILES = {
                "in_seed_spreads_tests": "sign dropped"},
         refused={"improved_trained_tests": "keras.Sequential or the functional API"},
         reached=("improved_receptive_field_tests",)),  # no model the grader can read, so no field to compare with
-    "stride-two": Profile(NB2, edits={"batchnorm_forward": [("axes = tuple(range(x.ndim - 1))", "axes = 0")]},
-                          answers={"residual_block": STRIDE_TWO},
-                          named={"residual_block_tests": "stride in the main path only",
-                                 "batchnorm_forward_tests": "statistics over the batch axis only"}),
+    "stride-two": Profile(NB2, edits={
+        "batchnorm_forward": [("axes = tuple(range(x.ndim - 1))", "axes = 0")],
+        "build_lenet5": [("layers.Flatten(),", "layers.Reshape((-1,)),")],  # the same computation: right
+        "invariant_shifts": [("return list(range(total, max_shift + 1, total))",  # a generator: right all the same
+                              "return (shift for shift in range(total, max_shift + 1, total))")]},
+        answers={"residual_block": STRIDE_TWO, "build_gap_cnn": NESTED_GAP},
+        named={"residual_block_tests": "stride in the main path only",
+               "batchnorm_forward_tests": "statistics over the batch axis only"},
+        styles=("lenet5_tests", "invariant_shifts_tests", "gap_cnn_tests", "gap_invariance_tests")),
 }
 
 
