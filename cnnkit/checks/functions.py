@@ -23,8 +23,8 @@ from cnnkit.checks.report import CheckResult, Mistake, case_seed, encode_array
 from cnnkit.quiet import silenced
 from cnnkit.reference.conv import _pad_amounts
 
-__all__ = ["FIXED_DRAWS", "GRADED", "MAX_ITEMS", "GradedFunction", "Misconception", "call_positionally", "check_function",
-           "draw_cases", "fixed_cases", "judge", "reference_used"]
+__all__ = ["FIXED_DRAWS", "GRADED", "MAX_ITEMS", "NO_RETURN", "GradedFunction", "Misconception", "call_positionally",
+           "check_function", "draw_cases", "fixed_cases", "judge", "reference_used"]
 
 
 # How many random-looking cases, drawn once from a fixed seed, join the edge cases that decide the points.
@@ -34,6 +34,9 @@ _FIXED_SEED = 20261125
 # An iterator a student's function returns (a generator, `map`, `filter`) is read as the list of its items, up to
 # this many; the probe in the grader's sandbox reads it the same way.
 MAX_ITEMS = 1_000_000
+
+# What a function that returned None is told (a `print` in place of `return`, or no `return` on some path).
+NO_RETURN = "returned None: does every path of the function end in `return` with its result?"
 
 
 @dataclass(frozen=True)
@@ -293,6 +296,8 @@ def reference_used(fn, depth=2):
 
 def _difference(got, expected, graded):
     """None when `got` matches `expected`, else what differs, in words."""
+    if got is None:
+        return NO_RETURN
     if isinstance(got, (set, frozenset)):  # a set of numbers answers as well as its sorted list
         got = sorted(got)
     if np.isscalar(expected) and not isinstance(expected, np.ndarray):
@@ -316,7 +321,7 @@ def _difference(got, expected, graded):
 def _scalar_difference(got, expected, graded):
     """`_difference` where a number is expected: any one number counts (a Python or NumPy scalar, an array or list
     of one element); text, None or several numbers do not."""
-    if got is None or isinstance(got, (str, bytes)):
+    if isinstance(got, (str, bytes)):
         return f"expected a number, got {type(got).__name__}"
     try:
         value = np.asarray(got, dtype=np.float64)

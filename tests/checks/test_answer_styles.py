@@ -93,7 +93,7 @@ def test_a_right_answer_in_any_style_earns_every_point_on_both_paths(name, style
 
 
 @pytest.mark.parametrize("wrong, words", [(lambda v: str(v), "str"), (lambda v: [v, v], "2 numbers"),
-                                          (lambda v: None, "NoneType")])
+                                          (lambda v: None, "returned None: does every path")])
 def test_what_is_not_one_number_loses_on_both_paths_and_says_what_it_is(wrong, words):
     reference = GRADED["conv_params"].reference
 
@@ -121,7 +121,8 @@ def test_a_wrong_answer_in_generator_style_still_loses():
     def off_by_one(*args):
         return (shift + 1 for shift in reference(*args))
 
-    kernel, sandbox = _in_the_kernel("invariant_shifts", off_by_one), _through_the_sandbox("invariant_shifts", off_by_one)
+    kernel = _in_the_kernel("invariant_shifts", off_by_one)
+    sandbox = _through_the_sandbox("invariant_shifts", off_by_one)
     assert kernel.passed == sandbox.passed < kernel.total - 1  # (no shift to move, the only kind it keeps)
 
 

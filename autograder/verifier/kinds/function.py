@@ -10,7 +10,7 @@ reference it computes itself (`cnnkit.checks.functions.judge`).
 
 from __future__ import annotations
 
-from cnnkit.checks.functions import check_function, draw_cases, judge
+from cnnkit.checks.functions import NO_RETURN, check_function, draw_cases, judge
 
 from autograder.sandbox.contracts import decode_value, encode_value
 from autograder.verifier.kinds.base import Check, Kind, Verdict, denied_imports
@@ -74,5 +74,7 @@ def output_of(item):
         return None, f"returned something the grader cannot read ({error})"
     if value is None:
         shown = item.get("value", {}) if isinstance(item.get("value"), dict) else {}
+        if shown.get("type") == "NoneType":
+            return None, NO_RETURN
         return None, f"returned {str(shown.get('type', 'a non-number'))[:40]}, not numbers"
     return value, None
