@@ -18,7 +18,9 @@ other notebook with it.
 
 The rule that decides which definition is graded: a graded name is probed
 as it stands right after the last student cell (a solution cell or one the
-student added) that binds it, before any later cell runs; so a helper name
+student added) that binds it (to a callable, for a function: a scratch cell
+that stores a result under the function's name does not count), before any
+later cell runs; so a helper name
 that a later cell rebinds, or a demonstration cell that reuses a name, no
 longer changes what is graded. A name that no student cell binds is probed
 after the replay (it may be missing). The replay goes no further than the
@@ -113,12 +115,25 @@ def _replay(notebook, replay, out_dir):
             break  # past its time, as in a notebook: no later cell runs
         if student:
             for name in wanted:
-                if namespace.get(name) is not None and namespace.get(name) is not before[name]:
+                if _rebound(name, wanted[name], namespace, before):
                     _probe(wanted[name], namespace, results, replay.call_seconds, out_dir)
                     probed.add(name)
     for name in wanted:
         if name not in probed:
             _probe(wanted[name], namespace, results, replay.call_seconds, out_dir)
+
+
+def _rebound(name, items, namespace, before):
+    """Whether the cell just run gave `name` a new value that is a definition: for a function (or a builder) only
+    a callable that is not a Keras model or layer counts, so a scratch cell that stores a result under the
+    function's name (`double = double(3)`, `build_model = build_model()`) does not replace the function."""
+    value = namespace.get(name)
+    if value is None or value is before[name]:
+        return False
+    if all(item["action"] == "answer" for item in items):
+        return True
+    keras_object = any(str(getattr(kind, "__module__", "")).startswith("keras") for kind in type(value).__mro__)
+    return callable(value) and not keras_object
 
 
 def _requests_by_name(requests):

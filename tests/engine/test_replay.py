@@ -52,6 +52,11 @@ def test_a_later_student_cell_that_redefines_the_function_is_what_is_graded(tmp_
     assert _replayed(tmp_path, cells) == [4, 10]
 
 
+def test_a_student_cell_that_stores_a_result_under_the_functions_name_does_not_replace_it(tmp_path):
+    cells = [("def double(x):\n    return 2 * x", True), ("double = double(3)  # a scratch cell", True)]
+    assert _replayed(tmp_path, cells) == [4, 10]
+
+
 def test_an_instructor_cell_never_defines_a_graded_function(tmp_path):
     cells = [("def double(x):\n    return 2 * x", True), ("double = lambda x: 0", False)]
     assert _replayed(tmp_path, cells) == [4, 10]
@@ -131,3 +136,21 @@ def test_an_answer_is_read_after_the_cell_that_sets_it_beside_the_model_its_buil
     assert (out / "0" / field["file"]).stat().st_size > 0, "the builder's model, saved beside the answer"
     hang = results["hang_tests"]
     assert hang["value"]["type"] == "an object that could not be read" and "`nobody` is not defined" in hang["error"]
+
+
+def test_a_model_stored_under_its_builders_name_does_not_replace_the_builder(tmp_path):
+    """A scratch cell `build = build()` binds the builder's name to a model (a callable, but no definition):
+    the builder as its own cell left it is what is built and saved."""
+    job, out, home = tmp_path / "job", tmp_path / "out", tmp_path / "home"
+    for folder in (job, out, home):
+        folder.mkdir()
+    build = ("import keras\ndef build():\n    return keras.Sequential([keras.Input((20, 1)), "
+             "keras.layers.Conv1D(2, 5), keras.layers.GlobalAveragePooling1D()])")
+    cells = ((build, True), ("build = build()  # a scratch cell", True))
+    requests = ({"action": "build", "id": "build_tests", "function": "build", "input_shape": [20, 1]},)
+    replay = Replay("keras", (ReplayNotebook("n0.ipynb", cells, requests, False),), 5.0, 20.0)
+    (job / REPLAY_FILE).write_text(replay.to_json())
+    subprocess.run([sys.executable, "-m", "autograder.sandbox.replay", str(job), str(out)], cwd=home, timeout=300,
+                   env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "KERAS_BACKEND": "tensorflow"}, check=True)
+    built = json.loads((out / "0" / RESULT_FILE).read_text())["build_tests"]
+    assert "error" not in built and (out / "0" / built["file"]).stat().st_size > 0, built
