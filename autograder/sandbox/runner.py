@@ -15,10 +15,13 @@ score: what this process writes is untrusted data for the grader.
 Each notebook is saved after every cell, so that what ran before a stop is
 kept even when the grader kills the whole sandbox.
 
-After a notebook's cells, the grader's *probe* runs in the same kernel for
-one thing only: saving the trained models the notebook's variables hold
-(see `autograder.sandbox.probe`, whose source this process reads from the
-kit and runs in the kernel). Functions, builders and blocks are never probed
+The grader's *probe* runs in the same kernel for one thing only: saving
+the trained models the notebook's variables hold (see
+`autograder.sandbox.probe`, whose source this process reads from the kit and
+runs in the kernel), each right after the test cell of its check, as
+nbgrader's own test sees it (a later cell that trains the model further or
+puts another in the variable changes nothing), or after the notebook's
+cells when that test cell did not run. Functions, builders and blocks are never probed
 here: a probe sandbox of their own replays the notebook's code
 (`autograder.sandbox.replay`). Save requests arrive on standard input, read
 before any kernel starts, and the probe's report leaves on standard output,
@@ -57,7 +60,8 @@ PROBE_SOURCE = Path(__file__).with_name("probe.py")
 # kernel's globals, where the student's functions and models live.
 _PROBE_CELL = """__cnnkit_probe = {"__name__": "cnnkit_probe"}
 exec(compile(__import__("base64").b64decode("%(source)s").decode(), "cnnkit-probe", "exec"), __cnnkit_probe)
-__cnnkit_probe["main"](__import__("json").loads(__import__("base64").b64decode("%(request)s")), globals())
+__cnnkit_probe["main"](__import__("json").loads(__import__("base64").b64decode("%(request)s")), globals(),
+                       __cnnkit_probe["earlier"]())
 del __cnnkit_probe
 """
 
@@ -167,6 +171,9 @@ class LimitedClient(NotebookClient):
             DeadKernelError: when the kernel died; `current_index` is the cell.
         """
         outcome = NotebookStatus()
+        pending = {item["id"]: item for item in (probe or {}).get("requests", [])}
+        shutil.rmtree(PROBE_DIR, ignore_errors=True)
+        Path(PROBE_DIR).mkdir()
         with self.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL):
             cells = self.nb.cells if upto is None else self.nb.cells[:upto]
             for index, cell in enumerate(cells):
@@ -177,8 +184,14 @@ class LimitedClient(NotebookClient):
                     outcome = NotebookStatus("timeout", f"a cell ran longer than {self.timeout:g} s", index)
                     self.interrupt()
                     break
+                tested = pending.pop(cell.metadata.get("nbgrader", {}).get("grade_id"), None)
+                if tested is not None:  # the model as this check's own test cell saw it
+                    self._probe({**probe, "requests": [tested]})
+                    if not self._alive():  # the save ended the kernel: a crash at this cell, as in nbclient
+                        raise DeadKernelError("the kernel died while its model was saved")
             if probe:
-                self._run_probe(probe, notebook_name)
+                self._probe({**probe, "requests": list(pending.values())})
+                self._report(notebook_name)
         return outcome
 
     def process_message(self, msg, cell, cell_index):
@@ -201,11 +214,14 @@ class LimitedClient(NotebookClient):
         else:
             interrupt()
 
-    def _run_probe(self, probe, notebook_name):
-        """Runs the grader's probe and reports what it wrote on standard output."""
-        work = Path(PROBE_DIR)
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir()
+    def _alive(self):
+        alive = self.km.is_alive
+        return run_sync(alive)() if inspect.iscoroutinefunction(alive) else alive()
+
+    def _probe(self, probe):
+        """Runs the grader's probe on `probe`'s requests in the kernel (its results join those of earlier runs)."""
+        if not probe["requests"]:
+            return
         cell = nbformat.v4.new_code_cell(probe_cell(probe))
         budget, self.budget = self.budget, {"left": 10**12}  # the probe's own output does not count
         self.nb.cells.append(cell)  # nbclient executes cells of its notebook; taken out again below
@@ -218,11 +234,17 @@ class LimitedClient(NotebookClient):
         finally:
             self.nb.cells.remove(cell)
             self.budget = budget
-            files = {path.name: path.read_bytes() for path in sorted(work.iterdir())
-                     if path.is_file() and not path.is_symlink() and path.suffix != ".part"
-                     and path.stat().st_size <= MAX_PROBE_FILE}
-            sys.stdout.write(report_line(notebook_name, files))
-            sys.stdout.flush()
+            self.code_cells_executed -= 1  # the notebook's own cells keep their execution counts
+
+    @staticmethod
+    def _report(notebook_name):
+        """Reports what the probe's runs wrote, on standard output (one line per notebook)."""
+        work = Path(PROBE_DIR)
+        files = {path.name: path.read_bytes() for path in sorted(work.iterdir())
+                 if path.is_file() and not path.is_symlink() and path.suffix != ".part"
+                 and path.stat().st_size <= MAX_PROBE_FILE} if work.is_dir() and not work.is_symlink() else {}
+        sys.stdout.write(report_line(notebook_name, files))
+        sys.stdout.flush()
 
 
 def _save(notebook, path):
