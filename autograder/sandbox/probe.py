@@ -65,17 +65,6 @@ def main(request, namespace, results=None):
     return results
 
 
-def earlier():
-    """The results an earlier run of the probe in this kernel wrote (the models saved right after their test
-    cells), for this run to add to; {} when there are none."""
-    try:
-        with open(FOLDER + "/result.json") as handle:
-            results = json.load(handle)
-    except (OSError, ValueError):
-        return {}
-    return results if isinstance(results, dict) else {}
-
-
 def _call_cases(item, namespace, results, seconds):
     fn = _function(item, namespace, results)
     if fn is None:

@@ -60,8 +60,7 @@ PROBE_SOURCE = Path(__file__).with_name("probe.py")
 # kernel's globals, where the student's functions and models live.
 _PROBE_CELL = """__cnnkit_probe = {"__name__": "cnnkit_probe"}
 exec(compile(__import__("base64").b64decode("%(source)s").decode(), "cnnkit-probe", "exec"), __cnnkit_probe)
-__cnnkit_probe["main"](__import__("json").loads(__import__("base64").b64decode("%(request)s")), globals(),
-                       __cnnkit_probe["earlier"]())
+__cnnkit_probe["main"](__import__("json").loads(__import__("base64").b64decode("%(request)s")), globals())
 del __cnnkit_probe
 """
 
@@ -172,8 +171,7 @@ class LimitedClient(NotebookClient):
         """
         outcome = NotebookStatus()
         pending = {item["id"]: item for item in (probe or {}).get("requests", [])}
-        shutil.rmtree(PROBE_DIR, ignore_errors=True)
-        Path(PROBE_DIR).mkdir()
+        self.probed = ({}, {})  # what the probe's runs reported: results by request id, files by name
         with self.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL):
             cells = self.nb.cells if upto is None else self.nb.cells[:upto]
             for index, cell in enumerate(cells):
@@ -219,9 +217,15 @@ class LimitedClient(NotebookClient):
         return run_sync(alive)() if inspect.iscoroutinefunction(alive) else alive()
 
     def _probe(self, probe):
-        """Runs the grader's probe on `probe`'s requests in the kernel (its results join those of earlier runs)."""
+        """Runs the grader's probe on `probe`'s requests in the kernel, in a fresh folder, and keeps what it wrote
+        in this process (`self.probed`), where no later cell can change it."""
         if not probe["requests"]:
             return
+        work = Path(PROBE_DIR)
+        if work.is_symlink():
+            work.unlink()
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(exist_ok=True)
         cell = nbformat.v4.new_code_cell(probe_cell(probe))
         budget, self.budget = self.budget, {"left": 10**12}  # the probe's own output does not count
         self.nb.cells.append(cell)  # nbclient executes cells of its notebook; taken out again below
@@ -235,15 +239,24 @@ class LimitedClient(NotebookClient):
             self.nb.cells.remove(cell)
             self.budget = budget
             self.code_cells_executed -= 1  # the notebook's own cells keep their execution counts
+            self._keep(work)
 
-    @staticmethod
-    def _report(notebook_name):
-        """Reports what the probe's runs wrote, on standard output (one line per notebook)."""
-        work = Path(PROBE_DIR)
+    def _keep(self, work):
+        """Adds what the probe wrote in `work` to `self.probed` (untrusted: sizes capped, results read as data)."""
         files = {path.name: path.read_bytes() for path in sorted(work.iterdir())
                  if path.is_file() and not path.is_symlink() and path.suffix != ".part"
                  and path.stat().st_size <= MAX_PROBE_FILE} if work.is_dir() and not work.is_symlink() else {}
-        sys.stdout.write(report_line(notebook_name, files))
+        try:
+            results = json.loads(files.pop("result.json", b"{}"))
+        except ValueError:
+            results = {}
+        self.probed[0].update(results if isinstance(results, dict) else {})
+        self.probed[1].update(files)
+
+    def _report(self, notebook_name):
+        """Reports what the probe's runs wrote, on standard output (one line per notebook)."""
+        results, files = self.probed
+        sys.stdout.write(report_line(notebook_name, {**files, "result.json": json.dumps(results).encode()}))
         sys.stdout.flush()
 
 

@@ -68,7 +68,8 @@ def test_a_model_is_saved_as_its_test_cell_saw_it_and_later_cells_change_nothing
     make = "import keras\ndef make(n):\n    return keras.Sequential([keras.Input((4,))] + [keras.layers.Dense(2) for _ in range(n)])"
     cells = [_cell(make), _cell("model = make(1)\nother = make(1)"),
              _cell("assert model is not None", "model_tests", locked=True),
-             _cell("model = make(3)  # a scratch cell of the student's, after the test"),
+             _cell("model = make(3)  # a scratch cell of the student's, after the test\n"
+                   "import shutil\nshutil.rmtree('.cnnkit-probe')  # a cell that tidies the folder up"),
              _cell("other = make(2)"),
              _cell("missing_test_never_ran = 1")]
     saves = [{"action": "save", "id": "model_tests", "variable": "model"},
