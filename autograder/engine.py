@@ -39,6 +39,7 @@ from autograder.sandbox.contracts import CALL_SECONDS
 from autograder.sandbox.inputs import sandbox_inputs
 from autograder.sandbox.isolation import detect
 from autograder.sandbox.limits import Limits, plan_workers
+from autograder.sandbox.preflight import sandbox_problem
 from autograder.verifier.extensions import load_course_checks
 from autograder.verifier.verifier import plans_of, retrained_targets
 from cnnkit.assignment import CACHE_ENV
@@ -110,7 +111,7 @@ class GradingRun:
 
 
 def grade(assignment, *, course=".", submissions=None, limits=None, workers=None, scheduler=None, force=False,
-          db_url=None, progress=True, echo=print, students=None, verbosity=1):
+          db_url=None, progress=True, echo=print, students=None, verbosity=1, kernels_gpu=False):
     """Grades every submission of an assignment and records the results.
 
     Args:
@@ -131,6 +132,8 @@ def grade(assignment, *, course=".", submissions=None, limits=None, workers=None
         verbosity: 0 prints the closing summary only; 1 also the run's
             first lines, refusals and trainings; 2 also a line per recorded
             submission.
+        kernels_gpu: whether the students' kernels see the workers' GPUs
+            too (by default only the verifier's trainings use them).
 
     Returns:
         A `GradingRun`.
@@ -138,7 +141,8 @@ def grade(assignment, *, course=".", submissions=None, limits=None, workers=None
     Raises:
         FileNotFoundError: if the course has no source for the assignment,
             nothing was submitted, or a student of `students` has no submission.
-        RuntimeError: if another run grades this assignment of this course now.
+        RuntimeError: if another run grades this assignment of this course now, or a sandbox cannot find what
+            the kernels need (see `autograder.sandbox.preflight`).
     """
     if not Path(course).is_dir():
         raise FileNotFoundError(f"no such course folder: {course}")
@@ -146,7 +150,7 @@ def grade(assignment, *, course=".", submissions=None, limits=None, workers=None
             tempfile.TemporaryDirectory(prefix="cnnkit-grading-") as scratch:
         return _grade(assignment, Path(scratch), course=course, submissions=submissions, limits=limits,
                       workers=workers, scheduler=scheduler, force=force, db_url=db_url, progress=progress, echo=echo,
-                      students=students, verbosity=verbosity)
+                      students=students, verbosity=verbosity, kernels_gpu=kernels_gpu)
 
 
 @contextlib.contextmanager
@@ -175,7 +179,7 @@ def _only_run(folder):
 
 
 def _grade(assignment, scratch, *, course, submissions, limits, workers, scheduler, force, db_url, progress, echo,
-           students=None, verbosity=1):
+           students=None, verbosity=1, kernels_gpu=False):
     start, cpu = time.monotonic(), time.process_time()
     limits = limits or Limits()
     course = Course(course, db_url=db_url)
@@ -199,12 +203,13 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
     # One thread for the kernels' numerical libraries whatever the worker count: a model a student trains in the
     # kernel (and so its score) must not depend on how the run was sized (the verifier's trainings use one too).
     limits = limits if limits.threads else limits.with_threads(KERNEL_THREADS)
-    worker_slots = dispatch.slots(plan, mechanisms.gpus)
+    worker_slots = dispatch.slots(plan, mechanisms.gpus, kernels_gpu)
     run.lines = [f"grading {assignment} in {course.root}: {len(found.submissions)} submission(s); {found.ids_from}",
                  "limits: " + limits.describe(), mechanisms.line(limits),
                  ("workers: Dask cluster at " + str(scheduler)) if scheduler else "workers: " + plan.line(),
-                 "devices: " + (", ".join(f"{s.worker} -> {s.device}" for s in worker_slots) if mechanisms.gpus
-                                else "CPU only (no GPU found)")]
+                 "devices: " + (", ".join(f"{s.worker} -> {s.device}" for s in worker_slots)
+                                + ("; the kernels too" if kernels_gpu else "; the kernels on the CPU")
+                                if mechanisms.gpus else "CPU only (no GPU found)")]
     told = echo if verbosity >= 1 else (lambda line: None)
     for line in run.lines + run.refused:
         told(line)
@@ -240,10 +245,13 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
             elif event == "finished":
                 bar.update(1)
 
-    grader = SlotGrader(setup, limits, templates, min(CALL_SECONDS, limits.cell_timeout / 5),
-                        # a call of a student function may take a fifth of a cell's time: the probe ends in its cell
-                        sandbox_inputs(scratch, retrained=retrained_targets(plans_of(setup.source_dir,
-                                                                                     setup.release_dir))),
+    inputs = sandbox_inputs(scratch, retrained=retrained_targets(plans_of(setup.source_dir, setup.release_dir)))
+    if jobs and not scheduler:  # a Dask cluster's workers have environments of their own
+        problem = sandbox_problem(mechanisms, inputs["env"])
+        if problem:
+            raise RuntimeError(f"cannot grade: {problem}")
+    # a call of a student function may take a fifth of a cell's time: the probe ends in its cell
+    grader = SlotGrader(setup, limits, templates, min(CALL_SECONDS, limits.cell_timeout / 5), inputs,
                         notes=notes, logs=scratch)
     finished = (dispatch.run_dask(jobs, grader.grade, scheduler) if scheduler
                 else dispatch.run_local(jobs, grader.grade, worker_slots))

@@ -1,5 +1,8 @@
 """Benchmark: a class graded on the GPU and with the GPU hidden, on the same machine, the same command otherwise.
 
+In the GPU mode the students' kernels get the GPU too (`grade(kernels_gpu=True)`): the question is whether the
+seizure notebook's own run gains from it (by default the engine keeps the kernels on the CPU).
+
 For each device mode (the GPU visible; `CNNKIT_FORCE_CPU=1`) and each worker count (1, and the engine's own
 sizing for the machine), `cnnkit grade` grades a batch of seizure-notebook submissions (the solution and the
 seizure notebook's example mistakes, repeated) in a fresh process, and the script prints the seizure notebook's
@@ -12,6 +15,8 @@ Targets (issue 11): the seizure notebook's training at least 3x faster on the GP
 class of 500 submissions graded in under one hour. Run it where there is a GPU, with the backend it has:
 
     KERAS_BACKEND=jax python benchmarks/bench_gpu_grading.py [--students 16] [--workers 1,auto] [--data PATH]
+
+`--speed-only` prints the training speeds and stops (a minute where a GPU's time is short).
 """
 
 import argparse
@@ -34,6 +39,7 @@ def main():
     parser.add_argument("--students", type=int, default=16, help="submissions in the batch (default 16)")
     parser.add_argument("--workers", default="1,auto", help="worker counts to try, 'auto' for the engine's sizing")
     parser.add_argument("--data", default=None, help="the seizure data (default: the stand-in)")
+    parser.add_argument("--speed-only", action="store_true", help="only time the training on each device")
     parser.add_argument("--one", nargs=3, metavar=("MODE", "WORKERS", "COURSE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("CNNKIT_CHECK_SEED", "bench-gpu-grading")
@@ -49,6 +55,8 @@ def main():
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; {configure().line()}; "
           f"batch of {args.students} seizure-notebook submissions; {'data ' + args.data if args.data else 'stand-in'}")
     _training_speed(time_epochs)
+    if args.speed_only:
+        return 0
     course = _course(args.students)
     for mode in ("gpu", "cpu"):
         for workers in args.workers.split(","):
@@ -124,7 +132,7 @@ def _grade_once(mode, workers, course):
         shutil.rmtree(Path(course) / folder, ignore_errors=True)
     lines = []
     run = grade("cnn", course=course, workers=None if workers == "auto" else int(workers), force=True,
-                progress=False, echo=lines.append)
+                progress=False, echo=lines.append, kernels_gpu=mode == "gpu")
     seconds = [result.seconds for result in run.results.values()]
     print(json.dumps({"mode": mode, "workers": next((l.split("workers: ")[1] for l in lines if "workers: " in l), workers),
                       "per_submission": sum(seconds) / len(seconds), "per_hour": len(seconds) / run.seconds * 3600,

@@ -138,6 +138,8 @@ def _parser():
     grade.add_argument("--student", action="append", default=None, metavar="ID[,ID...]",
                        help="grade only these students (repeatable; with --force, grade them again)")
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grade.add_argument("--kernels-gpu", action="store_true",
+                       help="let the students' kernels use the GPUs too (default: only the verifier's trainings)")
     told = grade.add_mutually_exclusive_group()
     told.add_argument("--quiet", "-q", action="store_true", help="print the closing summary only (no progress bar)")
     told.add_argument("--verbose", "-v", action="store_true", help="also print a line per recorded submission")
@@ -296,7 +298,7 @@ def _grade(args):
         run = grade(args.assignment, course=args.course, submissions=args.submissions, limits=limits,
                     workers=args.workers, scheduler=scheduler, force=args.force, db_url=args.db,
                     progress=not (args.no_progress or args.quiet), students=students,
-                    verbosity=0 if args.quiet else 2 if args.verbose else 1)
+                    verbosity=0 if args.quiet else 2 if args.verbose else 1, kernels_gpu=args.kernels_gpu)
     if run.interrupted:
         return INTERRUPTED
     return 0 if run.results or not run.refused else 1

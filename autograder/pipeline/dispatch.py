@@ -25,12 +25,13 @@ from autograder.pipeline.execute import Slot
 __all__ = ["run_dask", "run_local", "slots"]
 
 
-def slots(plan, gpus=()):
+def slots(plan, gpus=(), kernels_gpu=False):
     """One `Slot` per worker: its cores and its GPU.
 
     Args:
         plan: an `autograder.sandbox.limits.WorkerPlan`.
         gpus: GPU indices to share out.
+        kernels_gpu: whether the sandboxes see the worker's GPU too (see `Slot`).
 
     Returns:
         A list of `Slot`.
@@ -42,7 +43,7 @@ def slots(plan, gpus=()):
             mine = tuple(cores[index * plan.threads:(index + 1) * plan.threads])
         else:
             mine = (cores[index % len(cores)],)
-        made.append(Slot(f"worker-{index + 1}", mine, gpus[index % len(gpus)] if gpus else None))
+        made.append(Slot(f"worker-{index + 1}", mine, gpus[index % len(gpus)] if gpus else None, kernels_gpu))
     return made
 
 

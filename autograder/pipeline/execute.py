@@ -27,7 +27,7 @@ from autograder.sandbox.contracts import (JOB_FILE, REPLAY_FILE, RESULT_FILE, ST
                                          ReplayNotebook, Status, read_report_lines)
 from autograder.sandbox.isolation import SANDBOX_UID, run_sandboxed
 
-__all__ = ["Execution", "Slot", "execute"]
+__all__ = ["Execution", "Slot", "execute", "kernel_devices"]
 
 EVIDENCE_DIR = "cnnkit_evidence"
 MAX_EVIDENCE_FILES = 16
@@ -45,12 +45,16 @@ class Slot:
     Attributes:
         worker: the worker's name, recorded with the result.
         cpus: CPU numbers the worker is pinned to (empty: all).
-        gpu: the GPU index handed to it, or None for the CPU.
+        gpu: the GPU index handed to its verifier's trainings, or None for the CPU.
+        kernels_gpu: whether the sandboxes (the student's kernels and the probes) see that GPU too. By default
+            they do not: what a kernel computes under grading (a few small trainings, many small eager operations)
+            gains nothing on a GPU, and on the CPU, with one thread, it comes out the same on every machine.
     """
 
     worker: str
     cpus: tuple = ()
     gpu: int | None = None
+    kernels_gpu: bool = False
 
     @property
     def device(self):
@@ -113,11 +117,8 @@ def execute(prepared, limits, slot, *, env=None, binds=(), cancel=None):
         job_dir.mkdir()
         out_dir.mkdir()
         _write_job(job_dir, prepared, limits)
-        env = dict(env or {})
-        devices = ()
-        if slot.gpu is not None:
-            env["CUDA_VISIBLE_DEVICES"] = str(slot.gpu)
-            devices = tuple(str(p) for p in sorted(Path("/dev").glob("nvidia*")))
+        gpu_env, devices = kernel_devices(slot)
+        env = {**(env or {}), **gpu_env}
         saves = _kernel_requests(prepared.probes)
         run = run_sandboxed(["python", "-m", "autograder.sandbox.runner", "/job", "/out"], job_dir=job_dir, out_dir=out_dir,
                             limits=limits, cpus=slot.cpus, env=env, binds=binds, devices=devices,
@@ -179,6 +180,14 @@ def _outcome(run, status, limits, prepared):
         return "crashed", (f"{_ENDED_EARLY} (exit status {run.returncode}) after "
                            f"{len(finished)} of {len(prepared.notebooks)} notebook(s)" + (f": {last}" if last else ""))
     return "graded", ""
+
+
+def kernel_devices(slot):
+    """What a slot's sandboxes get of its GPU: (environment variables, device files); nothing unless the slot
+    lets its kernels use the GPU (the sandbox's own environment hides every GPU)."""
+    if slot.gpu is None or not slot.kernels_gpu:
+        return {}, ()
+    return {"CUDA_VISIBLE_DEVICES": str(slot.gpu)}, tuple(str(p) for p in sorted(Path("/dev").glob("nvidia*")))
 
 
 def _kernel_requests(probes):

@@ -41,7 +41,7 @@ from pathlib import Path
 
 from autograder.sandbox.limits import format_size
 
-__all__ = ["ControlGroups", "Mechanisms", "SandboxRun", "detect", "run_sandboxed"]
+__all__ = ["ControlGroups", "Mechanisms", "SandboxRun", "detect", "run_sandboxed", "site_dirs"]
 
 HOME = "/home/student"
 SANDBOX_UID = 1000
@@ -161,6 +161,8 @@ def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, bin
     mechanisms = mechanisms or detect()
     groups = ControlGroups.create(mechanisms.cgroup, limits) if mechanisms.cgroup else None
     environment = _environment(limits, env or {})
+    if world == "numpy":  # NumPy's own folder, wherever the installation keeps it (a `.pth` file there is hidden)
+        environment["PYTHONPATH"] += os.pathsep + _numpy_parent()
     home = None
     if mechanisms.namespaces:
         full = _bwrap_command(command, job_dir, out_dir, limits, environment, binds, devices, world)
@@ -359,11 +361,39 @@ def _python_paths(world):
     import cnnkit
 
     kit = Path(autograder.__file__).parent
-    paths = {sys.base_prefix, sys.prefix, str(kit / "__init__.py"), str(kit / "sandbox")}
+    paths = {sys.base_prefix, sys.prefix, *site_dirs(), str(kit / "__init__.py"), str(kit / "sandbox")}
     if world != "numpy":
         paths.add(str(Path(cnnkit.__file__).parent))
     inside = [p for p in paths if any(p != q and p.startswith(q + os.sep) for q in paths)]
     return sorted(paths - set(inside))
+
+
+def _numpy_parent():
+    import numpy
+
+    return str(Path(numpy.__file__).parent.parent)
+
+
+@functools.lru_cache(maxsize=1)
+def site_dirs():
+    """The package folders this Python reads outside its own installation: those a `.pth` file or `PYTHONPATH`
+    adds (a virtual environment that borrows another's packages, say), never a folder that holds the kit's own
+    checkout.
+
+    Returns:
+        A tuple of absolute paths.
+    """
+    kit_root = Path(_kit_path())
+    prefixes = [Path(sys.prefix), Path(sys.base_prefix)]
+    found = []
+    for entry in sys.path:
+        path = Path(entry).resolve() if entry else None
+        if path is None or path.name not in ("site-packages", "dist-packages") or not path.is_dir():
+            continue
+        if path == kit_root or path in kit_root.parents or any(p == path or p in path.parents for p in prefixes):
+            continue
+        found.append(str(path))
+    return tuple(dict.fromkeys(found))
 
 
 @functools.lru_cache(maxsize=2)
@@ -390,7 +420,7 @@ def hidden_paths(world="keras"):
 
         sites = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
                  sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})["purelib"]}
-        hidden = sorted(s for s in sites if Path(s).is_dir())
+        hidden = sorted(s for s in sites | set(site_dirs()) if Path(s).is_dir())
         numpy_dir = Path(numpy.__file__).parent
         shown = [str(p) for p in (numpy_dir, numpy_dir.with_name("numpy.libs")) if p.is_dir()]
     return tuple(hidden), tuple(shown)

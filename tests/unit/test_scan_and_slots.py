@@ -4,6 +4,7 @@ import nbformat
 import pytest
 
 from autograder.pipeline.dispatch import slots
+from autograder.pipeline.execute import kernel_devices
 from autograder.sandbox.limits import WorkerPlan
 from autograder.verifier.plan import Check, NotebookPlan
 from autograder.verifier.scan import scan
@@ -95,6 +96,16 @@ def test_workers_get_their_own_cores_and_share_the_gpus(monkeypatch):
     made = slots(WorkerPlan(4, 1, 4, ""), gpus=(0, 1))
     assert [s.device for s in made] == ["gpu:0", "gpu:1", "gpu:0", "gpu:1"]
     assert [s.device for s in slots(WorkerPlan(3, 1, 4, ""))] == ["cpu"] * 3
+
+
+def test_the_kernels_see_the_gpu_only_when_asked(monkeypatch):
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1})
+    default, asked = slots(WorkerPlan(1, 2, 4, ""), gpus=(1,))[0], slots(WorkerPlan(1, 2, 4, ""), gpus=(1,), kernels_gpu=True)[0]
+    assert default.device == asked.device == "gpu:1"  # the verifier's trainings use it either way
+    assert kernel_devices(default) == ({}, ())  # the sandbox's environment hides every GPU
+    env, _ = kernel_devices(asked)
+    assert env == {"CUDA_VISIBLE_DEVICES": "1"}
+    assert kernel_devices(slots(WorkerPlan(1, 2, 4, ""), kernels_gpu=True)[0]) == ({}, ())
 
 
 def test_what_the_sandbox_denied_is_flagged_with_its_evidence():
