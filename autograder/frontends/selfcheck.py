@@ -288,6 +288,8 @@ def _run(notebook, name, limits, report, improve=False):
     from autograder.sandbox.limits import Limits, plan_workers
     from autograder.pipeline.prepare import Prepared
     from autograder.sandbox.inputs import sandbox_inputs
+    from autograder.sandbox.isolation import detect
+    from autograder.sandbox.preflight import sandbox_problem
 
     limits = limits or (Limits(**_IMPROVE_LIMITS) if improve else Limits())
     if not limits.threads:
@@ -295,6 +297,10 @@ def _run(notebook, name, limits, report, improve=False):
     with tempfile.TemporaryDirectory(prefix="cnnkit-check-") as scratch:
         options = sandbox_inputs(Path(scratch), retrained=(IMPROVED,) if improve else ())
         options["env"][SELF_CHECK_ENV] = "1"
+        problem = sandbox_problem(detect(), options["env"], world_names=("keras",))
+        if problem:  # every cell would fail for a reason that is not the notebook's
+            report.status = "not run"
+            return [Finding(True, f"cannot run it as the grader does here: {problem}")]
         prepared = Prepared("self-check", {name: nbformat.writes(notebook)})
         execution = execute(prepared, limits, Slot("self-check"), **options)
     report.status, report.seconds = execution.status, execution.seconds

@@ -54,7 +54,7 @@ def sandbox_problem(mechanisms, env=None, world_names=("keras", "numpy")):
         if missing:
             return (f"the sandbox ({world} world) cannot find {', '.join(missing)}{detail}: the grader's Python "
                     f"keeps them where a sandbox does not see them; install the kit into one environment "
-                    f"(scripts/install.sh) and grade with that environment's Python")
+                    f"(scripts/install.sh) and run cnnkit with that environment's Python")
     return None
 
 

@@ -129,6 +129,19 @@ def test_malformed_and_foreign_files_get_one_clear_line(tmp_path):
     assert out.returncode == 1 and "no such file" in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
 
+def test_an_environment_whose_sandbox_cannot_find_the_kernel_is_named_not_blamed_on_the_notebook(tmp_path,
+                                                                                                monkeypatch):
+    from autograder.sandbox import preflight
+
+    path = tmp_path / NAME
+    nbformat.write(_solution(), path)
+    monkeypatch.setitem(preflight.NEEDED, "keras", preflight.NEEDED["keras"] + ("cnnkit_kernel_that_is_not_there",))
+    report = check_notebook(path)
+    assert not report.ready and report.status == "not run"
+    assert report.reason().startswith(f"NOT READY: {NAME}: cannot run it as the grader does here: the sandbox "
+                                      "(keras world) cannot find cnnkit_kernel_that_is_not_there")
+
+
 def test_inside_the_checked_run_check_does_nothing(tmp_path, monkeypatch):
     path = tmp_path / NAME
     nbformat.write(_solution(), path)
