@@ -23,8 +23,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.sandbox.contracts import (JOB_FILE, REPLAY_FILE, RESULT_FILE, STATUS_FILE, WORLDS, Job, Replay,
-                                         ReplayNotebook, Status, read_report_lines)
+from autograder.sandbox.contracts import (JOB_FILE, REPLAY_FILE, REPLAY_READY, RESULT_FILE, STATUS_FILE, WORLDS, Job,
+                                         Replay, ReplayNotebook, Status, read_report_lines)
 from autograder.sandbox.isolation import SANDBOX_UID, run_sandboxed
 
 __all__ = ["Execution", "Slot", "execute", "kernel_devices"]
@@ -237,7 +237,8 @@ def _replays(prepared, limits, status, executed):
 
 def _replayed(replay, limits, slot, env, binds, devices, cancel):
     """Per notebook of the replay, the files its process left in `/out/<index>/` (untrusted; sizes capped);
-    and the sandbox's seconds."""
+    and the sandbox's seconds. A replay that ended before its start was over (`REPLAY_READY`: no student code had
+    run) is a fault of the grader's, raised: the submission is flagged `grader error` and graded again next run."""
     with tempfile.TemporaryDirectory(prefix="cnnkit-probe-") as scratch:
         job_dir, out_dir = Path(scratch) / "job", Path(scratch) / "out"
         job_dir.mkdir()
@@ -247,6 +248,10 @@ def _replayed(replay, limits, slot, env, binds, devices, cancel):
         run = run_sandboxed(["python", "-m", "autograder.sandbox.replay", "/job", "/out"], job_dir=job_dir,
                             out_dir=out_dir, limits=limits, cpus=slot.cpus, env=env, binds=binds,
                             devices=devices if replay.world != "numpy" else (), cancel=cancel, world=replay.world)
+        if not bytes(run.stdout).startswith(REPLAY_READY) and not (cancel is not None and cancel.is_set()):
+            tail = run.stderr.strip().splitlines()[-1][:160] if run.stderr.strip() else ""
+            raise RuntimeError(f"the probe sandbox ({replay.world} world) did not start (exit status "
+                               f"{run.returncode}{': ' + tail if tail else ''}): no code of the student's ran")
         replayed = []
         for index, notebook in enumerate(replay.notebooks):
             folder, files = out_dir / str(index), {}

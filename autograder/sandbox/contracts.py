@@ -29,11 +29,14 @@ import zlib
 from dataclasses import dataclass, field
 
 __all__ = ["ACTIONS", "CALL_SECONDS", "JOB_FILE", "MAX_RESULT_BYTES", "OUTCOMES", "PROBE_DIR", "REPLAY_FILE",
-           "RESULT_FILE", "STATUS_FILE", "WORLDS", "Job", "Replay", "ReplayNotebook", "NotebookStatus", "ProbeReport", "Status", "decode_value", "encode_value",
+           "REPLAY_READY", "RESULT_FILE", "STATUS_FILE", "WORLDS", "Job", "Replay", "ReplayNotebook", "NotebookStatus", "ProbeReport", "Status", "decode_value", "encode_value",
            "probe_request", "read_probe", "read_report_lines", "report_line"]
 
 JOB_FILE = "job.json"
 REPLAY_FILE = "replay.json"
+# What a replay writes on its standard output once its own start is over, before any student code runs: a replay
+# that never wrote it failed for a reason of the grader's (its environment), not the student's.
+REPLAY_READY = b"cnnkit-replay-ready\n"
 # What a probe sandbox shows: `numpy` (NumPy exercises: no other library importable) or `keras` (the kit's
 # environment without the grader's references).
 WORLDS = ("numpy", "keras")

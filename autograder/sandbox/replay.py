@@ -47,7 +47,7 @@ import sys
 from pathlib import Path
 
 from autograder.sandbox import probe
-from autograder.sandbox.contracts import REPLAY_FILE, Replay
+from autograder.sandbox.contracts import REPLAY_FILE, REPLAY_READY, Replay
 
 __all__ = ["STOPPED_CELL_SECONDS", "main"]
 
@@ -78,6 +78,7 @@ def main(argv=None):
     """
     job_dir, out_dir = (Path(p) for p in (argv or sys.argv[1:]))
     replay = Replay.from_json((job_dir / REPLAY_FILE).read_text())
+    ready = os.dup(1)  # the grader's channel, for REPLAY_READY alone
     _quiet()
     if replay.world == "keras":
         _skip_training()  # imports Keras here, once, before any student code
@@ -86,6 +87,8 @@ def main(argv=None):
     for folder, out in places:  # all made before any student code runs
         folder.mkdir()
         out.mkdir()
+    os.write(ready, REPLAY_READY)
+    os.close(ready)  # no notebook's process inherits it
     for notebook, (folder, out) in zip(replay.notebooks, places):
         pid = os.fork()
         if pid == 0:  # the notebook's own process: whatever its cells do, it ends here

@@ -154,3 +154,28 @@ def test_a_model_stored_under_its_builders_name_does_not_replace_the_builder(tmp
                    env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "KERAS_BACKEND": "tensorflow"}, check=True)
     built = json.loads((out / "0" / RESULT_FILE).read_text())["build_tests"]
     assert "error" not in built and (out / "0" / built["file"]).stat().st_size > 0, built
+
+
+def _sandboxed_replay(tmp_path, cells, env):
+    """`execute._replayed` of one Keras-world notebook, in a real sandbox."""
+    from autograder.pipeline.execute import Slot, _replayed
+    from autograder.sandbox.limits import Limits
+
+    replay = Replay("keras", (ReplayNotebook("n0.ipynb", tuple(cells), (DOUBLE,), False),), 5.0, 20.0)
+    return _replayed(replay, Limits(timeout=120, threads=1), Slot("test"), env, (), (), None)
+
+
+def test_a_replay_that_cannot_start_is_the_graders_fault_not_the_students(tmp_path):
+    import pytest
+
+    with pytest.raises(RuntimeError) as raised:  # Keras cannot load this backend: no student code ever ran
+        _sandboxed_replay(tmp_path, [("def double(x):\n    return 2 * x", True)], {"KERAS_BACKEND": "no-such-backend"})
+    assert str(raised.value).startswith("the probe sandbox (keras world) did not start (exit status 1")
+    assert "no code of the student's ran" in str(raised.value)
+
+
+def test_student_code_that_ends_the_replay_or_shuts_its_output_is_still_the_students(tmp_path):
+    cells = [("import os, sys\nos.close(1)\nos.close(2)\nos.kill(os.getppid(), 9)\nsys.exit(3)", True),
+             ("def double(x):\n    return 2 * x", True)]
+    replayed, _ = _sandboxed_replay(tmp_path, cells, {})  # the replay had started: no fault of the grader's raised
+    assert len(replayed) == 1
