@@ -401,8 +401,9 @@ def hidden_paths(world="keras"):
     """What a sandbox shows empty, and what it shows again inside those.
 
     Always hidden: the grader's references and checks (`cnnkit.reference`,
-    `cnnkit.checks`). In the NumPy world, every installed package is hidden
-    but NumPy.
+    `cnnkit.checks`), those of the kit the grader imported and of any other
+    copy of cnnkit installed where the sandbox looks. In the NumPy world,
+    every installed package is hidden but NumPy.
 
     Args:
         world: `keras` or `numpy` (see `run_sandboxed`).
@@ -412,15 +413,15 @@ def hidden_paths(world="keras"):
     """
     import cnnkit
 
-    package = Path(cnnkit.__file__).parent
-    hidden = [str(path) for path in (package / "reference", package / "checks") if path.is_dir()]
+    sites = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
+             sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})["purelib"], *site_dirs()}
+    kits = {Path(cnnkit.__file__).parent} | {Path(site) / "cnnkit" for site in sites}
+    hidden = sorted(str(kit / part) for kit in kits for part in ("reference", "checks") if (kit / part).is_dir())
     shown = []
     if world == "numpy":
         import numpy
 
-        sites = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
-                 sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})["purelib"]}
-        hidden = sorted(s for s in sites | set(site_dirs()) if Path(s).is_dir())
+        hidden = sorted(s for s in sites if Path(s).is_dir())
         numpy_dir = Path(numpy.__file__).parent
         shown = [str(p) for p in (numpy_dir, numpy_dir.with_name("numpy.libs")) if p.is_dir()]
     return tuple(hidden), tuple(shown)

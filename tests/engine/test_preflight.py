@@ -64,3 +64,41 @@ def test_a_sandbox_that_cannot_find_the_kernel_stops_the_run_in_one_line_and_rec
     assert not (mini_course.root / "reports" / "mini" / "results.jsonl").exists() or \
         not (mini_course.root / "reports" / "mini" / "results.jsonl").read_text().strip()
     assert not (mini_course.root / "autograded" / "ann").exists()
+
+
+READS = """
+import json, sys, tempfile
+from pathlib import Path
+from autograder.sandbox.isolation import detect, run_sandboxed
+from autograder.sandbox.limits import Limits
+paths = sys.argv[1:]
+code = ("import json, sys\\nseen = {}\\nfor path in sys.argv[1:]:\\n    try:\\n        seen[path] = open(path).read()\\n"
+        "    except OSError as error:\\n        seen[path] = type(error).__name__\\nprint(json.dumps(seen))")
+with tempfile.TemporaryDirectory() as scratch:
+    job, out = Path(scratch) / "job", Path(scratch) / "out"
+    job.mkdir(); out.mkdir()
+    (job / "passwd").write_text("student:x:1000:1000::/home/student:/bin/sh\\n")
+    run = run_sandboxed(["python", "-c", code, *paths], job_dir=job, out_dir=out, limits=Limits(timeout=60, threads=1),
+                        mechanisms=detect())
+print(run.stdout.decode().strip().splitlines()[-1])
+"""
+
+
+def test_another_copy_of_cnnkit_where_the_sandbox_looks_has_its_answers_hidden_too(tmp_path):
+    borrowing = tmp_path / "borrowing-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(borrowing)], check=True)
+    packages = next((borrowing / "lib").glob("python3*/site-packages"))
+    (packages / "lender.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    installed = tmp_path / "machine" / "site-packages"  # a second, installed cnnkit, answers and all
+    (installed / "cnnkit" / "reference").mkdir(parents=True)
+    (installed / "cnnkit" / "reference" / "ops.py").write_text("ANSWER = 42\n")
+    (installed / "cnnkit" / "data.py").write_text("SHOWN = 1\n")
+    (packages / "machine.pth").write_text(f"{installed}\n")
+    answer, shown = installed / "cnnkit" / "reference" / "ops.py", installed / "cnnkit" / "data.py"
+    done = subprocess.run([str(borrowing / "bin" / "python"), "-c", READS, str(answer), str(shown)],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen[str(shown)] == "SHOWN = 1\n"  # the borrowed folder is shown...
+    assert seen[str(answer)] == "FileNotFoundError"  # ...but not the answers of the cnnkit inside it
