@@ -25,7 +25,7 @@ from pathlib import Path
 
 from autograder.sandbox.contracts import (JOB_FILE, REPLAY_FILE, REPLAY_READY, RESULT_FILE, STATUS_FILE, WORLDS, Job,
                                          Replay, ReplayNotebook, Status, read_report_lines)
-from autograder.sandbox.isolation import SANDBOX_UID, run_sandboxed
+from autograder.sandbox.isolation import run_sandboxed, write_passwd
 
 __all__ = ["Execution", "Slot", "execute", "kernel_devices"]
 
@@ -244,7 +244,7 @@ def _replayed(replay, limits, slot, env, binds, devices, cancel):
         job_dir.mkdir()
         out_dir.mkdir()
         (job_dir / REPLAY_FILE).write_text(replay.to_json())
-        (job_dir / "passwd").write_text(f"student:x:{SANDBOX_UID}:{SANDBOX_UID}:student:/home/student:/bin/sh\n")
+        write_passwd(job_dir)
         run = run_sandboxed(["python", "-m", "autograder.sandbox.replay", "/job", "/out"], job_dir=job_dir,
                             out_dir=out_dir, limits=limits, cpus=slot.cpus, env=env, binds=binds,
                             devices=devices if replay.world != "numpy" else (), cancel=cancel, world=replay.world)
@@ -310,7 +310,7 @@ def _merged(first, second):
 def _write_job(job_dir, prepared, limits):
     for name, text in prepared.notebooks.items():
         (job_dir / name).write_text(text)
-    (job_dir / "passwd").write_text(f"student:x:{SANDBOX_UID}:{SANDBOX_UID}:student:/home/student:/bin/sh\n")
+    write_passwd(job_dir)
     (job_dir / JOB_FILE).write_text(Job(tuple(prepared.notebooks), limits.cell_timeout, limits.max_output,
                                         tuple(_KERNEL_ARGUMENTS)).to_json())
 

@@ -41,7 +41,7 @@ from pathlib import Path
 
 from autograder.sandbox.limits import format_size
 
-__all__ = ["ControlGroups", "Mechanisms", "SandboxRun", "detect", "run_sandboxed", "site_dirs"]
+__all__ = ["ControlGroups", "Mechanisms", "SandboxRun", "detect", "run_sandboxed", "site_dirs", "write_passwd"]
 
 HOME = "/home/student"
 SANDBOX_UID = 1000
@@ -366,6 +366,11 @@ def _python_paths(world):
         paths.add(str(Path(cnnkit.__file__).parent))
     inside = [p for p in paths if any(p != q and p.startswith(q + os.sep) for q in paths)]
     return sorted(paths - set(inside))
+
+
+def write_passwd(job_dir):
+    """Writes the `passwd` file a sandbox shows as `/etc/passwd` (its one user) into `job_dir`."""
+    (Path(job_dir) / "passwd").write_text(f"student:x:{SANDBOX_UID}:{SANDBOX_UID}:student:/home/student:/bin/sh\n")
 
 
 def _numpy_parent():

@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from autograder.sandbox.isolation import SANDBOX_UID, run_sandboxed
+from autograder.sandbox.isolation import run_sandboxed, write_passwd
 from autograder.sandbox.limits import Limits
 
 __all__ = ["NEEDED", "sandbox_problem"]
@@ -24,7 +24,6 @@ NEEDED = {
               "autograder.sandbox.runner", "autograder.sandbox.replay"),
     "numpy": ("numpy", "autograder.sandbox.replay"),
 }
-_BACKENDS = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch", "numpy": "numpy"}
 _FIND = ("import importlib.util, json, sys\n"
          "def found(name):\n"
          "    try:\n"
@@ -49,7 +48,7 @@ def sandbox_problem(mechanisms, env=None, world_names=("keras", "numpy")):
     backend = env.get("KERAS_BACKEND") or os.environ.get("KERAS_BACKEND") or "tensorflow"
     limits = Limits(timeout=120, cell_timeout=120, memory=1024**3, disk=64 * 1024**2, threads=1)
     for world in world_names:
-        needed = NEEDED[world] + ((_BACKENDS.get(backend, backend),) if world == "keras" else ())
+        needed = NEEDED[world] + ((backend,) if world == "keras" else ())  # the backend's module has its name
         missing, detail = _missing(mechanisms, limits, env, world, needed)
         if missing:
             return (f"the sandbox ({world} world) cannot find {', '.join(missing)}{detail}: the grader's Python "
@@ -64,7 +63,7 @@ def _missing(mechanisms, limits, env, world, needed):
         job_dir, out_dir = Path(scratch) / "job", Path(scratch) / "out"
         job_dir.mkdir()
         out_dir.mkdir()
-        (job_dir / "passwd").write_text(f"student:x:{SANDBOX_UID}:{SANDBOX_UID}:student:/home/student:/bin/sh\n")
+        write_passwd(job_dir)
         run = run_sandboxed(["python", "-c", _FIND, *needed], job_dir=job_dir, out_dir=out_dir, limits=limits,
                             env=env, mechanisms=mechanisms, world=world)
     try:
