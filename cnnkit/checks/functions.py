@@ -181,9 +181,13 @@ def judge(name, cases, outputs, *, points=1.0):
 
     The fixed cases (the first of `cases`, see `draw_cases`) decide the
     points, so the same code earns the same points for every student. The
-    student's own random cases run too: a kind of case whose fixed cases pass
-    but whose random ones fail is lost as well, and named in
-    `evidence["special_cased"]` (code that special-cases the fixed cases?).
+    student's own random cases run too: a random case that fails although
+    every kind it belongs to passed its fixed cases is evidence the fixed
+    cases alone did not see (code that special-cases them?), so its kinds are
+    lost as well and named in `evidence["special_cased"]`. A random case that
+    fails in a kind the fixed cases already fail shows the mistake they found,
+    and costs nothing more: an honest bug loses the same points whatever the
+    random draw.
     A misconception is named only when it explains the evidence: its wrong
     variant gives every failing output, or fails exactly the kinds that fail.
 
@@ -200,7 +204,7 @@ def judge(name, cases, outputs, *, points=1.0):
     """
     graded = GRADED[name]
     fixed = len(fixed_cases(name))
-    failing, own, wrong = {}, {}, []
+    failing, own, wrong = {}, [], []
     kinds = list(dict.fromkeys(kind for case in cases for kind in graded.kinds_of(case)))
     expected = [graded.reference(**case) for case in cases]
     for index, (case, (got, error)) in enumerate(zip(cases, outputs)):
@@ -208,9 +212,15 @@ def judge(name, cases, outputs, *, points=1.0):
         if problem is None:
             continue
         wrong.append((index, got, error))
-        for kind in graded.kinds_of(case):
-            (failing if index < fixed else own).setdefault(kind, f"{_describe(case)}: {problem}")
-    special = {kind: why for kind, why in own.items() if kind not in failing}
+        if index < fixed:
+            for kind in graded.kinds_of(case):
+                failing.setdefault(kind, f"{_describe(case)}: {problem}")
+        else:
+            own.append((graded.kinds_of(case), f"{_describe(case)}: {problem}"))
+    special = {}
+    for case_kinds, why in own:  # unexplained: no kind of the case failed on the fixed cases
+        if not any(kind in failing for kind in case_kinds):
+            special.update({kind: why for kind in case_kinds if kind not in special})
     failing.update(special)
     result = CheckResult(name, float(points), passed=len(kinds) - len(failing), total=len(kinds))
     mistake = _explaining(graded, cases, expected, wrong, set(failing))

@@ -187,6 +187,39 @@ def test_a_mistake_costs_the_same_points_and_gets_the_same_name_under_every_secr
     assert special == (), f"{student}: an honest mistake read as special-casing ({special})"
 
 
+# A mistake in a helper reaches the graded functions that call it (the student's own helper, as in the notebook):
+# mistake -> the functions it reaches.
+REACHED = {"same-rounded-down": ("conv2d_layer", "conv_macs"), "length-not-floored": ("conv2d_layer", "conv_macs"),
+           "same-padding-ignored": ("conv2d_layer", "conv_macs"),
+           "correlation-full-mode": ("convolve2d", "conv1d_signal", "learn_kernel"),
+           "flips-rows-only": ("conv1d_signal",), "kernel-not-flipped": ("conv1d_signal",)}
+
+
+def _reached():
+    for student, functions in REACHED.items():
+        example = BY_NAME.get(student)
+        if example is None:
+            _, notebook, grade_id, old, new = MORE_MISTAKES[student]
+            example = Example(student, "", notebooks=(notebook,), edits={grade_id: [(old, new)]})
+        for function in functions:
+            yield student, example, function
+
+
+@pytest.mark.parametrize("student, example, function", list(_reached()), ids=lambda v: v if isinstance(v, str) else "")
+def test_a_mistake_reached_through_a_helper_costs_the_same_points_under_every_secret(student, example, function):
+    fn = _student_functions(example)[function]
+    verdicts = set()
+    for secret in SECRETS:
+        cases = draw_cases(function, derive_seed(secret, student, function))
+        result = judge(function, cases, [call_positionally(fn, case) for case in cases], points=3.0)
+        verdicts.add((round(result.score, 6), tuple(m.name for m in result.misconceptions),
+                      tuple(result.evidence["special_cased"])))
+    assert len(verdicts) == 1, f"{student} in {function}: {sorted(verdicts)}"
+    score, _, special = verdicts.pop()
+    assert score < 3.0, f"{student} in {function} lost nothing"
+    assert special == (), f"{student} in {function}: an honest mistake read as special-casing ({special})"
+
+
 def test_code_that_special_cases_the_fixed_cases_loses_that_kind_and_says_so():
     from cnnkit.checks.functions import fixed_cases
     from cnnkit.reference import correlate2d
