@@ -188,8 +188,9 @@ def judge(name, cases, outputs, *, points=1.0):
     fails in a kind the fixed cases already fail shows the mistake they found,
     and costs nothing more: an honest bug loses the same points whatever the
     random draw.
-    A misconception is named only when it explains the evidence: its wrong
-    variant gives every failing output, or fails exactly the kinds that fail.
+    A misconception is named only when it explains the fixed cases' evidence:
+    its wrong variant gives every failing output, or fails exactly the kinds
+    that fail.
 
     Args:
         name: a key of `GRADED`.
@@ -205,7 +206,7 @@ def judge(name, cases, outputs, *, points=1.0):
     graded = GRADED[name]
     fixed = len(fixed_cases(name))
     failing, own, wrong = {}, [], []
-    kinds = list(dict.fromkeys(kind for case in cases for kind in graded.kinds_of(case)))
+    kinds = list(dict.fromkeys(kind for case in cases[:fixed] for kind in graded.kinds_of(case)))
     expected = [graded.reference(**case) for case in cases]
     for index, (case, (got, error)) in enumerate(zip(cases, outputs)):
         problem = error or _difference(got, expected[index], graded)
@@ -221,9 +222,11 @@ def judge(name, cases, outputs, *, points=1.0):
     for case_kinds, why in own:  # unexplained: no kind of the case failed on the fixed cases
         if not any(kind in failing for kind in case_kinds):
             special.update({kind: why for kind in case_kinds if kind not in special})
+    # the name, like the points, is read from the fixed cases: the same code is told the same thing
+    mistake = _explaining(graded, cases[:fixed], expected, [item for item in wrong if item[0] < fixed], set(failing))
     failing.update(special)
+    kinds += [kind for kind in special if kind not in kinds]
     result = CheckResult(name, float(points), passed=len(kinds) - len(failing), total=len(kinds))
-    mistake = _explaining(graded, cases, expected, wrong, set(failing))
     result.messages = [Mistake(mistake.name, mistake.message)] if mistake else []
     if failing:
         result.messages.append("fails on: " + "; ".join(failing))
