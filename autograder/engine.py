@@ -136,7 +136,10 @@ def grade(assignment, *, course=".", submissions=None, limits=None, workers=None
             too (by default only the verifier's trainings use them).
 
     Returns:
-        A `GradingRun`.
+        A `GradingRun`. SIGINT or SIGTERM (in the main thread) stops the run
+        (queued work cancelled, running sandboxes and tasks ended, a record
+        being written finished first) and returns it with `interrupted` set:
+        a caller that grades in a loop checks it (the CLI exits with 130).
 
     Raises:
         FileNotFoundError: if the course has no source for the assignment,

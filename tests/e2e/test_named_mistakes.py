@@ -201,9 +201,11 @@ def batch(tmp_path_factory):
     try:
         for secret in SECRETS:
             os.environ[SECRET_ENV] = secret
-            graded[secret] = grade("cnn", course=work.root, submissions=download, force=True, workers=2,
-                                   limits=Limits(cell_timeout=120, timeout=600), progress=False,
-                                   echo=lambda line: None).results
+            run = grade("cnn", course=work.root, submissions=download, force=True, workers=2,
+                        limits=Limits(cell_timeout=120, timeout=600), progress=False, echo=lambda line: None)
+            if run.interrupted:  # grade() turns SIGINT/SIGTERM into an interrupted run: the batch stops here too
+                pytest.exit(run.summary()[-1], returncode=130)
+            graded[secret] = run.results
     finally:
         os.environ.pop(SECRET_ENV) if before is None else os.environ.update({SECRET_ENV: before})
     return graded
