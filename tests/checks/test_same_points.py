@@ -164,15 +164,16 @@ def _student_functions(example):
     return namespace
 
 
-def _mistakes():
-    for student, function in EXAMPLE_MISTAKES.items():
-        yield student, BY_NAME[student], function
-    for student, (function, notebook, grade_id, old, new) in MORE_MISTAKES.items():
-        yield student, Example(student, "", notebooks=(notebook,), edits={grade_id: [(old, new)]}), function
+def _example(student):
+    """The demo's example of that name, or the solution with one of `MORE_MISTAKES` edited in."""
+    if student in BY_NAME:
+        return BY_NAME[student]
+    _, notebook, grade_id, old, new = MORE_MISTAKES[student]
+    return Example(student, "", notebooks=(notebook,), edits={grade_id: [(old, new)]})
 
 
-@pytest.mark.parametrize("student, example, function", list(_mistakes()), ids=lambda v: v if isinstance(v, str) else "")
-def test_a_mistake_costs_the_same_points_and_gets_the_same_name_under_every_secret(student, example, function):
+def _verdicts(student, example, function):
+    """The distinct (score, names, special-cased kinds) of one function of a student, each secret's cases judged."""
     fn = _student_functions(example)[function]
     verdicts = set()
     for secret in SECRETS:
@@ -180,6 +181,19 @@ def test_a_mistake_costs_the_same_points_and_gets_the_same_name_under_every_secr
         result = judge(function, cases, [call_positionally(fn, case) for case in cases], points=3.0)
         verdicts.add((round(result.score, 6), tuple(m.name for m in result.misconceptions),
                       tuple(result.evidence["special_cased"])))
+    return verdicts
+
+
+def _mistakes():
+    for student, function in EXAMPLE_MISTAKES.items():
+        yield student, BY_NAME[student], function
+    for student, (function, *_) in MORE_MISTAKES.items():
+        yield student, _example(student), function
+
+
+@pytest.mark.parametrize("student, example, function", list(_mistakes()), ids=lambda v: v if isinstance(v, str) else "")
+def test_a_mistake_costs_the_same_points_and_gets_the_same_name_under_every_secret(student, example, function):
+    verdicts = _verdicts(student, example, function)
     assert len(verdicts) == 1, f"{student}: {sorted(verdicts)}"
     score, names, special = verdicts.pop()
     assert score < 3.0, f"{student} lost nothing"
@@ -197,23 +211,13 @@ REACHED = {"same-rounded-down": ("conv2d_layer", "conv_macs"), "length-not-floor
 
 def _reached():
     for student, functions in REACHED.items():
-        example = BY_NAME.get(student)
-        if example is None:
-            _, notebook, grade_id, old, new = MORE_MISTAKES[student]
-            example = Example(student, "", notebooks=(notebook,), edits={grade_id: [(old, new)]})
         for function in functions:
-            yield student, example, function
+            yield student, _example(student), function
 
 
 @pytest.mark.parametrize("student, example, function", list(_reached()), ids=lambda v: v if isinstance(v, str) else "")
 def test_a_mistake_reached_through_a_helper_costs_the_same_points_under_every_secret(student, example, function):
-    fn = _student_functions(example)[function]
-    verdicts = set()
-    for secret in SECRETS:
-        cases = draw_cases(function, derive_seed(secret, student, function))
-        result = judge(function, cases, [call_positionally(fn, case) for case in cases], points=3.0)
-        verdicts.add((round(result.score, 6), tuple(m.name for m in result.misconceptions),
-                      tuple(result.evidence["special_cased"])))
+    verdicts = _verdicts(student, example, function)
     assert len(verdicts) == 1, f"{student} in {function}: {sorted(verdicts)}"
     score, _, special = verdicts.pop()
     assert score < 3.0, f"{student} in {function} lost nothing"
