@@ -320,13 +320,14 @@ def train_under_budget(build, x, y, validation_data=None, *, seed=0, verbose=0):
     """
     import keras
 
-    from cnnkit.training import deterministic_kernels
+    from cnnkit.training import deterministic_kernels, steady_input_pipeline
 
     if not callable(build) or isinstance(build, keras.Model):
         raise ValueError("Argument `build` must be a function that builds the model (e.g. build_improved_model, "
                          f"without parentheses); received {type(build).__name__}.")
     keras.utils.set_random_seed(int(seed))
     deterministic_kernels()
+    steady_input_pipeline()
     model = build()
     check_budget(model)
     model.compile(optimizer=budget_optimizer(len(y)),
