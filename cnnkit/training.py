@@ -334,12 +334,12 @@ def steady_input_pipeline():
         return
     built = ArrayDataAdapter.get_tf_dataset
 
-    def get_tf_dataset(self):
+    def get_tf_dataset(self, *args, **kwargs):
         import tensorflow as tf
 
         options = tf.data.Options()
         options.autotune.enabled = False
-        return built(self).with_options(options)
+        return built(self, *args, **kwargs).with_options(options)
 
     get_tf_dataset._cnnkit_steady = True
     ArrayDataAdapter.get_tf_dataset = get_tf_dataset
