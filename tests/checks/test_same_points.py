@@ -185,9 +185,7 @@ def _verdicts(student, example, function):
 
 
 def _mistakes():
-    for student, function in EXAMPLE_MISTAKES.items():
-        yield student, BY_NAME[student], function
-    for student, (function, *_) in MORE_MISTAKES.items():
+    for student, function in [*EXAMPLE_MISTAKES.items(), *((s, f) for s, (f, *_) in MORE_MISTAKES.items())]:
         yield student, _example(student), function
 
 
