@@ -212,7 +212,7 @@ def _seizure(improved_source=None):
 def _expected_points(text):
     import re
 
-    found = re.search(r"expected points: (\d+\.\d\d) of 3 \(each seed alone: (\d+\.\d\d), (\d+\.\d\d);", text)
+    found = re.search(r"expected points: (\d+\.\d\d) of 3 \(each seed alone: (\d+\.\d\d), (\d+\.\d\d)\)", text)
     assert found, text
     return [float(value) for value in found.groups()]
 
