@@ -54,10 +54,13 @@ def main():
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if args.worker:  # the data comes in $CNNKIT_DATA from the parent
+        return _train([tuple(json.loads(job)) for job in args.worker])
     if args.data:
         os.environ["CNNKIT_DATA"] = str(Path(args.data).resolve())
-    if args.worker:
-        return _train([tuple(json.loads(job)) for job in args.worker])
+    else:
+        os.environ.pop("CNNKIT_DATA", None)
+    data = os.environ.get("CNNKIT_DATA", "stand-in")
     least = 2 * max(m for _, m in DESIGNS)
     if args.seeds < least or args.seeds % 2:
         parser.error(f"--seeds must be an even number of at least {least}; received {args.seeds}")
@@ -74,7 +77,7 @@ def main():
     print(f"data: {args.data or 'SYNTHETIC stand-in'}; machine: {platform.machine()}, {len(cores)} cores, CPU, one "
           f"thread per training; {args.seeds} seeds per idea")
     started = time.monotonic()
-    kept = _kept(args.record)
+    kept = _kept(args.record, data)
     wanted = [(name, seed) for name in names for seed in range(args.seeds)]
     accuracy = {**kept, **_trained([job for job in wanted if job not in kept], cores, args.record)}
     print(f"{len(wanted)} trainings ({len([job for job in wanted if job in kept])} of them reused) in "
@@ -82,12 +85,13 @@ def main():
     _report(accuracy, names, builders, args.seeds)
 
 
-def _kept(record):
-    """{(idea, seed): (validation, test)} of the trainings `record` holds (none when it is None or missing)."""
+def _kept(record, data):
+    """{(idea, seed): (validation, test)} of the trainings on `data` that `record` holds (none when it is None
+    or missing)."""
     if record is None or not Path(record).is_file():
         return {}
     rows = [json.loads(line) for line in Path(record).read_text().splitlines() if line.strip()]
-    return {(row["idea"], row["seed"]): (row["validation"], row["test"]) for row in rows}
+    return {(row["idea"], row["seed"]): (row["validation"], row["test"]) for row in rows if row.get("data") == data}
 
 
 def _trained(jobs, cores, record=None):
@@ -128,7 +132,8 @@ def _train(jobs):
             model, _ = train_under_budget(builders[name][1], splits.train.x, splits.train.y, seed=seed)
             scores = {side: float(np.mean(np.argmax(model.predict(part.x, batch_size=512, verbose=0), -1) == part.y))
                       for side, part in sides.items()}
-        print(json.dumps({"idea": name, "seed": seed, **scores}), flush=True)
+        print(json.dumps({"idea": name, "seed": seed, "data": os.environ.get("CNNKIT_DATA", "stand-in"), **scores}),
+              flush=True)
 
 
 def _report(accuracy, names, builders, seeds):
