@@ -81,8 +81,9 @@ class ImprovementEstimate:
             f"expected points: {self.points:.2f} of {self.out_of:g} (each seed alone: "
             f"{', '.join(f'{p:.2f}' for p in self.per_seed)})",
             "a guide, not a promise: the grader trains on seeds of its own, which move its points by about half a "
-            "point, and scores test recordings, which disagree a little with validation about some ideas; measured "
-            "on the real data, this estimate came within 1 point of the grader 78% of the time, within half a point 56%",
+            "point, and scores test recordings, which disagree with validation about some ideas by up to about 0.8 "
+            "point; measured on the real data, this estimate came within 1 point of the grader 78% of the time, "
+            "within half a point 56%",
         ]
 
     def __str__(self):
