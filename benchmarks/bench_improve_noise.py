@@ -72,7 +72,7 @@ def main():
 
     with silenced():  # TensorFlow's start-up lines
         builders = ideas()
-    names = ["spec"] + [name for name in (args.only.split(",") if args.only else ideas()) if name and name != "spec"]
+    names = ["spec"] + [name for name in (args.only.split(",") if args.only else builders) if name and name != "spec"]
     cores = sorted(os.sched_getaffinity(0))
     print(f"data: {args.data or 'SYNTHETIC stand-in'}; machine: {platform.machine()}, {len(cores)} cores, CPU, one "
           f"thread per training; {args.seeds} seeds per idea")
@@ -91,7 +91,7 @@ def _kept(record, data):
     if record is None or not Path(record).is_file():
         return {}
     rows = [json.loads(line) for line in Path(record).read_text().splitlines() if line.strip()]
-    return {(row["idea"], row["seed"]): (row["validation"], row["test"]) for row in rows if row.get("data") == data}
+    return _by_training([row for row in rows if row.get("data") == data])
 
 
 def _trained(jobs, cores, record=None):
@@ -114,6 +114,11 @@ def _trained(jobs, cores, record=None):
     if record is not None:
         with open(record, "a") as handle:
             handle.writelines(json.dumps(row) + "\n" for row in rows)
+    return _by_training(rows)
+
+
+def _by_training(rows):
+    """{(idea, seed): (validation accuracy, test accuracy)} of the workers' rows."""
     return {(row["idea"], row["seed"]): (row["validation"], row["test"]) for row in rows}
 
 
@@ -123,6 +128,7 @@ def _train(jobs):
     from bench_ideas import ideas
 
     from cnnkit.assignment import _splits, grading_data, train_under_budget
+    from cnnkit.improvement import _accuracy
     from cnnkit.quiet import silenced
 
     splits, builders = _splits(None, announce=False), ideas()
@@ -130,8 +136,7 @@ def _train(jobs):
     for name, seed in jobs:
         with silenced():
             model, _ = train_under_budget(builders[name][1], splits.train.x, splits.train.y, seed=seed)
-            scores = {side: float(np.mean(np.argmax(model.predict(part.x, batch_size=512, verbose=0), -1) == part.y))
-                      for side, part in sides.items()}
+            scores = {side: _accuracy(model, part.x, part.y) for side, part in sides.items()}
         print(json.dumps({"idea": name, "seed": seed, "data": os.environ.get("CNNKIT_DATA", "stand-in"), **scores}),
               flush=True)
 
