@@ -21,7 +21,9 @@ Its resources are bounded like a sandbox's (it reads models that submissions
 made): it starts through `autograder.sandbox.launch` in control groups of its
 own (memory, processes) where the machine has them, pinned to its slot's
 cores; a verdict that runs it out of memory is that submission's
-(`TrustedOutOfMemory`), and the next call starts a fresh process.
+(`TrustedOutOfMemory`), and the next call starts a fresh process. Where the
+machine has no control groups, its memory is a per-process limit
+(`RLIMIT_DATA`): an allocation past it fails in the verifier, not the machine.
 """
 
 from __future__ import annotations
@@ -179,7 +181,7 @@ class TrustedWorker:
         mechanisms = detect()
         self.groups = ControlGroups.create(mechanisms.cgroup, VERIFIER_LIMITS) if mechanisms.cgroup else None
         spec = {"cgroups": self.groups.procs_files() if self.groups else [], "cpus": list(self.cpus),
-                "rlimits": {"RLIMIT_CORE": 0}}
+                "rlimits": _rlimits(cgroups=self.groups is not None)}
         stderr = open(self.log, "ab") if self.log else subprocess.DEVNULL
         try:
             self.process = subprocess.Popen([sys.executable, "-m", "autograder.sandbox.launch", json.dumps(spec), "--",
@@ -190,6 +192,13 @@ class TrustedWorker:
             if stderr is not subprocess.DEVNULL:
                 stderr.close()
         _send(self.process.stdin, self.setup)
+
+
+def _rlimits(cgroups):
+    """The worker's resource limits: no core dumps (they would hold the secret); without control groups, its memory
+    as a per-process limit too, so that a model built to exhaust memory fails its own allocation instead of the
+    machine's."""
+    return {"RLIMIT_CORE": 0} if cgroups else {"RLIMIT_CORE": 0, "RLIMIT_DATA": int(VERIFIER_LIMITS.memory)}
 
 
 def _send(stream, message):

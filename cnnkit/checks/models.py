@@ -23,9 +23,9 @@ from cnnkit.checks.functions import reference_used
 from cnnkit.checks.report import CheckResult, Mistake, case_seed
 from cnnkit.quiet import silenced
 
-__all__ = ["SubclassedModel", "UnsafeModel", "budget_steps", "check_improvement", "check_model_spec",
-           "check_train_eval_mode", "check_trained_model", "improvement_verdict", "load_model_safely", "mode_verdict",
-           "model_spec", "probe_model", "spec_verdict", "trained_verdict"]
+__all__ = ["OversizedModel", "SubclassedModel", "UnsafeModel", "budget_steps", "check_improvement",
+           "check_model_spec", "check_train_eval_mode", "check_trained_model", "improvement_verdict",
+           "load_model_safely", "mode_verdict", "model_spec", "probe_model", "spec_verdict", "trained_verdict"]
 
 CHANCE_BAND = 0.05
 TRAINED_MARGIN = 0.03  # accuracy below the reference still worth full marks, unless a check says otherwise
@@ -371,9 +371,23 @@ class SubclassedModel(UnsafeModel):
     """A model file of a `keras.Model` subclass: not loadable without its code, and not an attack either."""
 
 
+class OversizedModel(UnsafeModel):
+    """A model file whose architecture is far larger than any of the course's: not built, and not an attack either."""
+
+
 MAX_CONFIG_BYTES = 2 * 1000**2  # a course model's config is tens of kB
 MAX_CONFIG_DEPTH = 48  # a model nested in a model nested in ... stays far below
 MAX_CONFIG_OBJECTS = 4000  # layers, initialisers, regularisers and the like, together
+# Building a model allocates its weights before anything else can be checked: a config of a few kB can declare
+# billions. The budget allows 250,000 parameters; 20 million (80 MB of float32) leaves room for an instructor's
+# larger models and keeps the verifier far inside its memory.
+MAX_MODEL_PARAMETERS = 20_000_000
+# The weights file unpacks to about 4 bytes per parameter, 12 with Adam's two slots: more than 32 per declared
+# parameter, plus room for the file's own structure, is not a saved model but a zip bomb.
+WEIGHT_BYTES_PER_PARAMETER = 32
+WEIGHT_FILE_OVERHEAD = 32 * 1000**2
+MAX_METADATA_BYTES = 64 * 1000
+MAX_ASSETS_BYTES = 16 * 1000**2
 _UNSAFE_CLASSES = {"Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"}
 _MODEL_FILES = {"config.json", "metadata.json", "model.weights.h5"}
 
@@ -383,8 +397,10 @@ def load_model_safely(path):
 
     The architecture in `config.json` is read first, as data: every object
     must be one of Keras' own (module `keras...`), and none may hold code
-    (`Lambda` and wrappers of other frameworks' modules). Only then is the
-    file loaded, in Keras' safe mode and without compiling it.
+    (`Lambda` and wrappers of other frameworks' modules); its parameters are
+    counted without allocating them, and the sizes the archive declares
+    for its files must fit those of such a model. Only then is the file
+    loaded, in Keras' safe mode and without compiling it.
 
     Args:
         path: a `.keras` file (a zip).
@@ -396,7 +412,8 @@ def load_model_safely(path):
         file holds no optimizer state).
 
     Raises:
-        UnsafeModel: naming what was refused.
+        UnsafeModel: naming what was refused (`SubclassedModel` and
+            `OversizedModel` for models that are not attacks).
     """
     import json
     import zipfile
@@ -405,7 +422,8 @@ def load_model_safely(path):
 
     try:
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
+            sizes = {info.filename: info.file_size for info in archive.infolist()}
+            names = set(sizes)
             if archive.getinfo("config.json").file_size > MAX_CONFIG_BYTES:
                 raise UnsafeModel(f"the model's config is over {MAX_CONFIG_BYTES // 1000**2} MB: not a model of "
                                   "this course's size")
@@ -437,6 +455,7 @@ def load_model_safely(path):
         if module is not None and module != "keras" and not str(module).startswith("keras."):
             raise UnsafeModel(f"the model holds `{kind}` from module `{module}`, not a Keras layer: custom layers "
                               "cannot be graded")
+    _check_declared_sizes(sizes, _declared_parameters(config))
     try:
         with silenced():
             model = keras.saving.load_model(path, compile=False, safe_mode=True)
@@ -476,6 +495,46 @@ def budget_steps(path=None):
     """
     rows = len(_splits(path, announce=False).train.y)
     return BUDGET["epochs"] * -(-rows // BUDGET["batch_size"])
+
+
+def _declared_parameters(config):
+    """The parameters a model's config declares, counted without allocating them (None where it cannot be built:
+    Keras' own loading then says why)."""
+    import keras
+
+    try:
+        from keras.src.backend.common import global_state
+
+        pending = list(global_state.get_global_attribute("uninitialized_variables", [], set_to_default=True))
+    except Exception:  # a Keras without deferred variables: the verifier's memory limit is the only bound
+        return None
+    architecture = {key: value for key, value in config.items() if key != "compile_config"}  # the optimiser aside
+    try:  # variables made in a stateless scope that does not initialise them hold a shape, no memory
+        with silenced(), keras.StatelessScope(initialize_variables=False):
+            model = keras.saving.deserialize_keras_object(architecture, safe_mode=True)
+            return int(sum(np.prod(variable.shape, dtype=np.int64) for variable in model.weights))
+    except Exception:
+        return None
+    finally:  # no later scope may initialise them
+        global_state.set_global_attribute("uninitialized_variables", pending)
+
+
+def _check_declared_sizes(sizes, parameters):
+    """Raises `UnsafeModel` where the archive's declared file sizes (name -> bytes) or the config's parameters
+    are beyond any model of the course: checked before anything is unpacked or built."""
+    if parameters is not None and parameters > MAX_MODEL_PARAMETERS:
+        raise OversizedModel(f"the model declares {parameters:,} parameters; the grader builds models of at most "
+                             f"{MAX_MODEL_PARAMETERS:,} (the budget allows {BUDGET['max_parameters']:,})")
+    weights = WEIGHT_BYTES_PER_PARAMETER * (MAX_MODEL_PARAMETERS if parameters is None else parameters)
+    limits = {"model.weights.h5": weights + WEIGHT_FILE_OVERHEAD, "metadata.json": MAX_METADATA_BYTES}
+    for name, limit in limits.items():
+        if sizes.get(name, 0) > limit:
+            raise UnsafeModel(f"the model file's {name} unpacks to {sizes[name]:,} bytes, far more than its model "
+                              f"needs (at most {limit:,}): a zip bomb?")
+    assets = sum(size for name, size in sizes.items() if name.startswith("assets/"))
+    if assets > MAX_ASSETS_BYTES:
+        raise UnsafeModel(f"the model file's assets unpack to {assets:,} bytes (at most {MAX_ASSETS_BYTES:,}): "
+                          "a zip bomb?")
 
 
 def _shape_of(tree):

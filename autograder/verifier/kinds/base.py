@@ -365,7 +365,7 @@ def load_model(probe, reported):
     Raises:
         ModelProblem: when there is no model, or its file is refused.
     """
-    from cnnkit.checks.models import SubclassedModel, UnsafeModel, load_model_safely
+    from cnnkit.checks.models import OversizedModel, SubclassedModel, UnsafeModel, load_model_safely
 
     if "error" in reported:
         raise ModelProblem(str(reported["error"])[:300])
@@ -377,7 +377,7 @@ def load_model(probe, reported):
         path.write_bytes(content)
         try:
             model, notes = load_model_safely(path)
-        except SubclassedModel as error:  # a style the grader cannot read, not an attempt: said, not flagged
+        except (SubclassedModel, OversizedModel) as error:  # not an attempt: said, not flagged
             raise ModelProblem(str(error)) from None
         except UnsafeModel as error:
             raise ModelProblem(f"model file refused: {error}", refused=True) from None
