@@ -25,7 +25,7 @@ from pathlib import Path
 
 from autograder.sandbox.contracts import (JOB_FILE, REPLAY_FILE, REPLAY_READY, RESULT_FILE, STATUS_FILE, WORLDS, Job,
                                          Replay, ReplayNotebook, Status, read_report_lines)
-from autograder.sandbox.isolation import run_sandboxed, write_passwd
+from autograder.sandbox.isolation import run_sandboxed, stand_in_modules, write_passwd
 
 __all__ = ["Execution", "Slot", "execute", "kernel_devices"]
 
@@ -232,7 +232,7 @@ def _replays(prepared, limits, status, executed):
                 worlds[world].append(ReplayNotebook(name, tuple(cells), items, stopped=stop is not None))
     for world, notebooks in worlds.items():
         if notebooks:
-            yield Replay(world, tuple(notebooks), call_seconds, limits.cell_timeout)
+            yield Replay(world, tuple(notebooks), call_seconds, limits.cell_timeout, stand_in_modules(world))
 
 
 def _replayed(replay, limits, slot, env, binds, devices, cancel):

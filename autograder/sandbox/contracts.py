@@ -117,15 +117,20 @@ class Replay:
         notebooks: tuple of `ReplayNotebook`.
         call_seconds: how long one call may take.
         cell_seconds: how long one replayed cell may take.
+        stand_ins: the top-level modules the notebooks' kernels could import
+            that this world hides: importing one gives a stand-in (see
+            `autograder.sandbox.stand_ins`).
     """
 
     world: str
     notebooks: tuple
     call_seconds: float
     cell_seconds: float
+    stand_ins: tuple = ()
 
     def to_json(self):
         return json.dumps({"world": self.world, "call_seconds": self.call_seconds, "cell_seconds": self.cell_seconds,
+                           "stand_ins": list(self.stand_ins),
                            "notebooks": [{"notebook": n.notebook, "cells": [list(c) for c in n.cells],
                                           "requests": list(n.requests), "stopped": n.stopped}
                                          for n in self.notebooks]})
@@ -136,7 +141,8 @@ class Replay:
         notebooks = tuple(ReplayNotebook(str(n["notebook"]), tuple((str(c), bool(s)) for c, s in n["cells"]),
                                          tuple(n["requests"]), bool(n.get("stopped", False)))
                           for n in data["notebooks"])
-        return cls(data["world"], notebooks, float(data["call_seconds"]), float(data["cell_seconds"]))
+        return cls(data["world"], notebooks, float(data["call_seconds"]), float(data["cell_seconds"]),
+                   tuple(str(name) for name in data.get("stand_ins", ())))
 
 
 # -------------------------------------------------------------------- status

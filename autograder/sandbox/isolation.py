@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import pkgutil
 import shutil
 import signal
 import subprocess
@@ -41,7 +42,8 @@ from pathlib import Path
 
 from autograder.sandbox.limits import format_size
 
-__all__ = ["ControlGroups", "Mechanisms", "SandboxRun", "detect", "run_sandboxed", "site_dirs", "write_passwd"]
+__all__ = ["ControlGroups", "Mechanisms", "SandboxRun", "detect", "run_sandboxed", "site_dirs", "stand_in_modules",
+           "write_passwd"]
 
 HOME = "/home/student"
 SANDBOX_UID = 1000
@@ -430,6 +432,23 @@ def hidden_paths(world="keras"):
         numpy_dir = Path(numpy.__file__).parent
         shown = [str(p) for p in (numpy_dir, numpy_dir.with_name("numpy.libs")) if p.is_dir()]
     return tuple(hidden), tuple(shown)
+
+
+@functools.lru_cache(maxsize=2)
+def stand_in_modules(world):
+    """The top-level modules a notebook's kernel can import that `world` hides (see `autograder.sandbox.stand_ins`).
+
+    Args:
+        world: `keras` or `numpy` (see `run_sandboxed`).
+
+    Returns:
+        A sorted tuple of module names: in the NumPy world every installed package's but NumPy's (cnnkit's among
+        them); in the Keras world none (it hides only what the kernel cannot import either).
+    """
+    if world != "numpy":
+        return ()
+    installed = {module.name for module in pkgutil.iter_modules()} | {"cnnkit"}
+    return tuple(sorted(installed - {"numpy"} - set(sys.stdlib_module_names)))
 
 
 def _rlimits(limits, fallback):

@@ -33,8 +33,10 @@ hooks of the notebook's kernel, no message channel. Training is skipped
 (`keras.Model.fit` returns an empty history): trained weights are judged
 from the kernel's own run, definitions here. In the NumPy world (NumPy
 exercises) the sandbox shows no other library, so a NumPy exercise cannot
-hand its work to Keras or anything else. The results and models land in
-`/out`; nothing here decides a score.
+hand its work to Keras or anything else; an import of a library the kernel
+had gives a stand-in that computes nothing (`autograder.sandbox.stand_ins`),
+so a cell that imports matplotlib above a NumPy function still defines it.
+The results and models land in `/out`; nothing here decides a score.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ import signal
 import sys
 from pathlib import Path
 
-from autograder.sandbox import probe
+from autograder.sandbox import probe, stand_ins
 from autograder.sandbox.contracts import REPLAY_FILE, REPLAY_READY, Replay
 
 __all__ = ["STOPPED_CELL_SECONDS", "main"]
@@ -82,6 +84,7 @@ def main(argv=None):
     _quiet()
     if replay.world == "keras":
         _skip_training()  # imports Keras here, once, before any student code
+    stand_ins.install(replay.stand_ins)  # the libraries the kernel had and this world hides
     home = Path.cwd()
     places = [(home / f"notebook-{index}", out_dir / str(index)) for index in range(len(replay.notebooks))]
     for folder, out in places:  # all made before any student code runs
@@ -172,7 +175,8 @@ def _run_cell(code, index, namespace, seconds):
 
 def _probe(items, namespace, results, seconds, out_dir):
     """Probes one name's requests now and copies what the probe wrote to `/out`."""
-    probe.main({"call_seconds": seconds, "requests": items}, namespace, results)
+    with stand_ins.probing():
+        probe.main({"call_seconds": seconds, "requests": items}, namespace, results)
     for path in Path(probe.FOLDER).iterdir():
         if path.is_file() and not path.is_symlink() and path.suffix != ".part" and not path.stem.endswith("-input"):
             shutil.copy(path, out_dir / (path.name + ".part"))

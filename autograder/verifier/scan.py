@@ -114,6 +114,40 @@ def _tampering(submitted, plan):
     return flags
 
 
+def _scope(body):
+    """`(inner, outer, local)` of what a name is bound to: the nodes that run in the function's own scope, those that
+    run where it is defined (defaults, decorators, annotations), and the function's local names (its parameters and
+    what it assigns, but not what it imports: an import inside still reaches the module). A bound value that is
+    not a function is all outer."""
+    if not isinstance(body, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        return [body], [], frozenset()
+    arguments = body.args
+    parameters = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                  *(a for a in (arguments.vararg, arguments.kwarg) if a is not None)]
+    outer = [*arguments.defaults, *(d for d in arguments.kw_defaults if d is not None)]
+    if isinstance(body, ast.Lambda):
+        inner = [body.body]
+    else:
+        inner = list(body.body)
+        outer += [*body.decorator_list, *(a.annotation for a in parameters if a.annotation is not None),
+                  *([body.returns] if body.returns is not None else [])]
+    nodes = [node for part in inner for node in ast.walk(part)]
+    stored = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del))}
+    defined = {n.name for n in nodes if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    declared = {name for n in nodes if isinstance(n, (ast.Global, ast.Nonlocal)) for name in n.names}
+    imported = {(a.asname or a.name.split(".")[0]) for n in nodes if isinstance(n, (ast.Import, ast.ImportFrom))
+                for a in n.names}
+    local = ({a.arg for a in parameters} | stored | defined) - declared - imported
+    return inner, outer, frozenset(local)
+
+
+def _root(node):
+    """The name an attribute chain starts from (`np` for `np.linalg.norm`), or None."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
 def _where(cell, index):
     grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
     return f"cell {grade_id!r}" if grade_id else f"cell {index + 1}"
@@ -199,12 +233,16 @@ class _Reader:
         if name in self.aliases:
             reached.add(self.aliases[name])
         for body in self.functions.get(name, []):
-            for node in ast.walk(body):
-                qualified = self.qualify(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
-                if qualified:
-                    reached.add(qualified)
-                if isinstance(node, ast.Name) and node.id in self.functions and node.id != name:
-                    reached |= self.reaches(node.id, seen)
+            inner, outer, local = _scope(body)
+            for nodes, shadowed in ((inner, local), (outer, frozenset())):
+                for node in (node for part in nodes for node in ast.walk(part)):
+                    if not isinstance(node, (ast.Name, ast.Attribute)) or _root(node) in shadowed:
+                        continue  # a parameter or local variable named like a module is not the module
+                    qualified = self.qualify(node)
+                    if qualified:
+                        reached.add(qualified)
+                    if isinstance(node, ast.Name) and node.id in self.functions and node.id != name:
+                        reached |= self.reaches(node.id, seen)
         return reached
 
     def _dynamic(self, node):

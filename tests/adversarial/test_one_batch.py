@@ -2,12 +2,14 @@
 answer, and no submission can stop or swamp the grader.
 
 Real submissions, downloaded from an LMS as one zip, graded by `cnnkit grade`
-in one batch beside honest controls. Each attack, one per mechanism, reaches
+in one batch beside honest controls (one imports other libraries above a
+NumPy function, in its cell). Each attack, one per mechanism, reaches
 for the grader's references (on a second thread, through a copy of the
 package's files, from a builder), for the probe (kernel hooks that read its
 cases or rewrite its results, report lines written to the sandbox's PID 1), for
 the model checks (an MLP trained longer as the spec, smuggled constant
-weights, a model the cost count could miss) or for the grader itself (a deeply
+weights, a model the cost count could miss, model files built to exhaust the
+verifier's memory) or for the grader itself (a deeply
 nested notebook, a bad CRC, a zip bomb, a flood on the report pipe): each
 scores 0 on what it attacks (or is refused with the reason), is flagged, and
 the batch runs on with the grader's memory bounded. A correct student whose
@@ -118,7 +120,36 @@ PACKAGE_MODEL = Example(
     answers={"build_gap_cnn": "def build_gap_cnn():\n    import importlib\n"
                               "    return importlib.import_module('cnnkit.' + 'reference.models').gap_cnn()"},
     skip=tuple(s for s in NB2_SOLUTIONS if s != "build_gap_cnn"))
+# model files built to exhaust the verifier's memory: every model this notebook saves goes through a patched
+# `save` that makes a trained model's weights file a zip bomb (200 MB of zeros, deflated to about 200 kB) and an
+# untrained model's config declare billions of weights (a few bytes changed; building them would take terabytes)
+BOMBS_PATCH = """import json as _json, zipfile as _zipfile
+_save = keras.Model.save
+def _bombed(self, filepath, *args, **kwargs):
+    _save(self, filepath, *args, **kwargs)
+    with _zipfile.ZipFile(filepath) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    trained = getattr(self, 'optimizer', None) is not None and int(self.optimizer.iterations.numpy()) > 0
+    if not trained:
+        config = _json.loads(files['config.json'])
+        config['config']['layers'][-1]['config']['units'] = 10 ** 10
+        files['config.json'] = _json.dumps(config).encode()
+    with _zipfile.ZipFile(filepath, 'w', _zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            padding = bytes(200_000_000) if trained and name == 'model.weights.h5' else b''
+            archive.writestr(name, content + padding)
+keras.Model.save = _bombed
+"""
+MODEL_BOMBS = Example(
+    "model-bombs", "saved models built to exhaust the verifier's memory", notebooks=(NB3,),
+    edits={"build_spec_cnn": [("def build_spec_cnn():", BOMBS_PATCH + "def build_spec_cnn():")]})
 HONEST = Example("honest", "the solution of notebook 1", notebooks=(NB1,), answers={}, edits={})
+# a correct student who imports the kernel's libraries (none of them NumPy) at the top of a NumPy function's cell
+IMPORTS = Example("imports-in-cells", "the solution of notebook 1, with other libraries imported above a function",
+                  notebooks=(NB1,), edits={"correlate2d": [(
+                      "def correlate2d(image, kernel):",
+                      "import matplotlib.pyplot as plt\nimport tensorflow as tf\nfrom cnnkit.assignment import BUDGET\n"
+                      "plt.rcParams['image.cmap'] = 'gray'\ndef correlate2d(image, kernel):")]})
 # a correct student whose pooling helper is called `pooled`, a name a later locked cell of notebook 2 rebinds
 REBOUND = Example("rebound-helper", "correct pooling through a helper named `pooled`", notebooks=(NB2,),
                   edits={"pool2d": [("pool_windows", "pooled")]})
@@ -128,7 +159,8 @@ def _lms_zip(path, work):
     """Everyone's notebooks in one LMS download, a folder per student, with the broken entries a batch can hold."""
     honest = build_submission(HONEST, work)[NB1]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for example in (HONEST, REBOUND, PACKAGE_MODEL, MODELS, UNDERCOUNTED, *ATTACKS.values()):
+        for example in (HONEST, IMPORTS, REBOUND, PACKAGE_MODEL, MODELS, UNDERCOUNTED, MODEL_BOMBS,
+                        *ATTACKS.values()):
             for name, notebook in build_submission(example, work).items():
                 archive.writestr(f"{example.student}/{name}", nbformat.writes(notebook))
         # nested past any notebook's depth, stored uncompressed so that only its depth gives it away
@@ -166,6 +198,10 @@ def test_the_honest_controls_keep_full_marks_unflagged(batch):
     honest = _cells(results["honest"])
     assert all(honest[g].score == honest[g].max_score for g in NB1_FUNCTIONS), results["honest"].cells
     assert results["honest"].flags == ()
+    imports = _cells(results["imports-in-cells"])  # the functions that call correlate2d depend on it too
+    assert all(imports[g].score == imports[g].max_score for g in NB1_FUNCTIONS + ("learn_kernel_tests",)), \
+        results["imports-in-cells"].cells
+    assert results["imports-in-cells"].flags == (), results["imports-in-cells"].flags
     rebound = _cells(results["rebound-helper"])
     assert all(rebound[g].score == rebound[g].max_score for g in POOLING), [rebound[g] for g in POOLING]
     assert results["rebound-helper"].flags == (), results["rebound-helper"].flags
@@ -216,7 +252,22 @@ def test_inputs_that_would_stop_a_run_are_that_submissions_alone(batch):
     assert any("zip-bomb" in line and "zip bomb" in line for line in refused), refused
     assert any("bad-crc" in line for line in refused), refused
     assert "bad-crc" not in batch["results"] and "zip-bomb" not in batch["results"]
-    assert len(batch["results"]) == 3 + 2 + 1 + len(ATTACKS), sorted(batch["results"])
+    assert len(batch["results"]) == 4 + 3 + 1 + len(ATTACKS), sorted(batch["results"])
+
+
+def test_model_files_built_to_exhaust_memory_are_refused_before_they_are_built_or_unpacked(batch):
+    """The submission is graded (not stopped for the verifier's memory): each bombed model scores 0 with the
+    reason, the zip bomb is flagged, and what has no model keeps its marks."""
+    result = batch["results"]["model-bombs"]
+    cells = _cells(result)
+    assert result.status == "graded", (result.status, result.flags)
+    assert cells["standardise_tests"].score == cells["standardise_tests"].max_score, cells["standardise_tests"]
+    trained = cells["spec_trained_tests"]
+    assert trained.score == 0 and "model.weights.h5 unpacks to" in trained.feedback, trained.feedback
+    assert any("zip bomb" in flag for flag in result.flags), result.flags
+    improved = cells["improved_trained_tests"]
+    assert improved.score == 0 and "parameters; the grader builds models of at most" in improved.feedback, \
+        improved.feedback
 
 
 # ------------------------------------------------------------ inside a sandbox

@@ -14,13 +14,13 @@ from tests.engine.conftest import REPO
 DOUBLE = {"action": "call", "id": "double_tests", "function": "double", "cases": [[2], [5]]}
 
 
-def _run(tmp_path, notebooks, *, cell_seconds=20.0):
+def _run(tmp_path, notebooks, *, cell_seconds=20.0, stand_ins=()):
     """Replays `notebooks` (pairs of cells and `stopped`) in one process; the outputs probed per notebook."""
     job, out, home = tmp_path / "job", tmp_path / "out", tmp_path / "home"
     for folder in (job, out, home):
         folder.mkdir()
     replay = Replay("numpy", tuple(ReplayNotebook(f"n{i}.ipynb", tuple(cells), (DOUBLE,), stopped)
-                                   for i, (cells, stopped) in enumerate(notebooks)), 5.0, cell_seconds)
+                                   for i, (cells, stopped) in enumerate(notebooks)), 5.0, cell_seconds, stand_ins)
     (job / REPLAY_FILE).write_text(replay.to_json())
     subprocess.run([sys.executable, "-m", "autograder.sandbox.replay", str(job), str(out)], cwd=home, timeout=120,
                    env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}, check=True)
@@ -36,8 +36,8 @@ def _run(tmp_path, notebooks, *, cell_seconds=20.0):
     return found
 
 
-def _replayed(tmp_path, cells, *, stopped=False, cell_seconds=20.0):
-    return _run(tmp_path, [(cells, stopped)], cell_seconds=cell_seconds)[0]
+def _replayed(tmp_path, cells, *, stopped=False, cell_seconds=20.0, stand_ins=()):
+    return _run(tmp_path, [(cells, stopped)], cell_seconds=cell_seconds, stand_ins=stand_ins)[0]
 
 
 def test_a_helper_a_later_cell_rebinds_does_not_change_what_is_graded(tmp_path):
@@ -179,3 +179,75 @@ def test_student_code_that_ends_the_replay_or_shuts_its_output_is_still_the_stud
              ("def double(x):\n    return 2 * x", True)]
     replayed, _ = _sandboxed_replay(tmp_path, cells, {})  # the replay had started: no fault of the grader's raised
     assert len(replayed) == 1
+
+
+# Libraries the kernel had, hidden where NumPy exercises are probed: `plotlib` and `tensorlib` stand for them here
+# (no such packages exist, so no real finder finds them, as none does in the NumPy world's sandbox).
+HIDDEN = ("plotlib", "tensorlib")
+
+
+def test_a_library_the_kernel_had_does_not_stop_the_cell_that_defines_a_graded_function(tmp_path):
+    """Imports above the `def`, and plotting or configuring with them before and after it, as students write."""
+    cells = [("import plotlib.pyplot as plt\nfrom tensorlib import nn\nimport tensorlib as tl\n"
+              "plt.figure(figsize=(3, 3))\nplt.rcParams['lines.linewidth'] = 2\ntl.random.set_seed(0)\n"
+              "def double(x):\n    return 2 * x\n"
+              "with nn.device('cpu'):\n    plt.plot([double(v) for v in range(3)])\nplt.show()", True)]
+    assert _replayed(tmp_path, cells, stand_ins=HIDDEN) == [4, 10]
+
+
+def test_a_graded_function_that_uses_such_a_library_fails_as_if_it_were_missing(tmp_path):
+    """Whether imported in the cell or in the function: the call fails with the missing module's own error, which
+    the verifier reads (a NumPy exercise that reached for another library)."""
+    missing = "No module named 'plotlib'"
+    in_cell = [("import plotlib.pyplot as plt\ndef double(x):\n    plt.plot(x)\n    return 2 * x", True)]
+    in_function = [("def double(x):\n    import plotlib\n    return 2 * x", True)]
+    kept = [("from plotlib import fast_double\ndef double(x, helper=fast_double):\n    return helper(x)", True)]
+    for index, cells in enumerate((in_cell, in_function, kept)):
+        (tmp_path / str(index)).mkdir()
+        outputs = _replayed(tmp_path / str(index), cells, stand_ins=HIDDEN)
+        assert len(outputs) == 2 and all(missing in str(output) for output in outputs), (cells, outputs)
+
+
+def test_a_library_the_kernel_could_not_import_stops_the_cell_as_it_did_there(tmp_path):
+    cells = [("import plotlib\ndef double(x):\n    return 2 * x", True)]
+    assert _replayed(tmp_path, cells, stand_ins=("tensorlib",)) == {"missing": "`double` is not defined"}
+
+
+def test_an_import_a_library_makes_gets_no_stand_in(tmp_path):
+    """A library's optional dependency is missing in the NumPy world, as where nothing else is installed."""
+    cells = [("try:\n    exec(compile('import plotlib', '/site-packages/somelib/__init__.py', 'exec'), {})\n"
+              "    found = 'a stand-in'\nexcept ImportError:\n    found = 'missing'\n"
+              "def double(x):\n    return 2 * x if found == 'missing' else found", True)]
+    assert _replayed(tmp_path, cells, stand_ins=HIDDEN) == [4, 10]
+
+
+def test_the_graders_references_never_get_a_stand_in():
+    """They are hidden from the kernel too: an import of them stopped the notebook's cell, and stops it here."""
+    from autograder.sandbox.stand_ins import _Finder
+
+    names = {"finder": _Finder(frozenset({"cnnkit"}))}
+    asked = "specs = [finder.find_spec(name) for name in ('cnnkit.assignment', 'cnnkit.reference', 'cnnkit.checks.x')]"
+    exec(compile(asked, "<cell 0>", "exec"), names)  # asked as a cell's import would ask
+    assert [spec is not None for spec in names["specs"]] == [True, False, False]
+
+
+def test_in_a_real_numpy_world_a_cell_importing_the_kernels_libraries_still_defines_its_function(tmp_path):
+    """The sandbox hides every package but NumPy; the grader names what the kernel could import."""
+    import pytest
+
+    from autograder.pipeline.execute import Slot, _replayed
+    from autograder.sandbox.isolation import detect, stand_in_modules
+    from autograder.sandbox.limits import Limits
+
+    if not detect().namespaces:
+        pytest.skip("without namespaces the NumPy world hides nothing")
+    names = set(stand_in_modules("numpy"))
+    assert {"matplotlib", "keras", "cnnkit"} <= names and "numpy" not in names
+    cells = [("import numpy as np\nimport matplotlib.pyplot as plt\nimport keras\n"
+              "from cnnkit.assignment import BUDGET\n"
+              "def double(x):\n    return int(np.multiply(x, 2))\nplt.plot([double(1)])", True)]
+    replay = Replay("numpy", (ReplayNotebook("n0.ipynb", tuple(cells), (DOUBLE,), False),), 5.0, 20.0,
+                    stand_in_modules("numpy"))
+    replayed, _ = _replayed(replay, Limits(timeout=120, threads=1), Slot("test"), {}, (), (), None)
+    result = json.loads(replayed[0][RESULT_FILE])["double_tests"]
+    assert [decode_value(output["value"]) for output in result["outputs"]] == [4, 10], result

@@ -66,6 +66,29 @@ def test_keras_in_a_numpy_exercise_and_dynamic_code_are_flagged():
         assert words in flags, flags
 
 
+def test_a_parameter_or_local_named_like_an_imported_module_is_not_that_module():
+    """`from keras import layers` above `def receptive_field(layers)`, a common pairing in a Keras notebook: the
+    function reads its own argument, and nothing is flagged."""
+    report = _scan("from keras import layers\nimport tensorflow as tf\n"
+                   "def conv2d_layer(x, layers, b, s, p):\n    tf = np.asarray(x)\n"
+                   "    return [layer.kernel_size for layer in layers] + [tf.sum()]")
+    assert report.frameworks == {} and report.flags == (), report
+
+
+@pytest.mark.parametrize("source, framework", [
+    ("import tensorflow as tf\ndef conv2d_layer(x, k, b, s, p, tf=tf):\n    return tf.nn.conv2d(x, k, s, p)",
+     "tensorflow"),
+    ("from keras import layers\ndef conv2d_layer(x, k, b, s, p):\n    out = layers.Conv2D(3, 3)(x)\n    return out",
+     "keras"),
+    ("def conv2d_layer(x, k, b, s, p):\n    import tensorflow as tf\n    return tf.nn.conv2d(x, k, s, p)", "tensorflow"),
+    ("import tensorflow as tf\ndef conv2d_layer(x, k, b, s, p):\n    global tf\n    return tf.nn.conv2d(x, k, s, p)",
+     "tensorflow"),
+    ("import tensorflow as tf\nconv2d_layer = lambda x, k, b, s, p: tf.nn.conv2d(x, k, s, p)", "tensorflow"),
+])
+def test_a_module_reached_through_a_default_an_import_inside_or_a_global_is_still_found(source, framework):
+    assert _scan(source).frameworks == {"conv2d_layer": framework}
+
+
 def test_patching_a_module_is_flagged_but_setting_attributes_of_objects_is_not():
     flags = " ".join(_scan("import numpy as np\nnp.allclose = lambda *a, **k: True",
                            "import json\nsetattr(json, 'dump', print)").flags)
