@@ -1,13 +1,17 @@
 """Grading where bubblewrap is missing or refused (some containers, e.g.
 Gradescope's): the run says what is in force, still grades, and, as root,
 runs student code as an unprivileged user that cannot read the grader's
-private files."""
+private files. Where control groups are missing, the trusted verifier (it
+reads models that submissions made) runs under a per-process memory limit
+of its own, read back from /proc."""
 
 import os
+import time
 
 import pytest
 
 from autograder.engine import grade
+from autograder.pipeline.trusted import VERIFIER_LIMITS, TrustedWorker, VerifierSetup
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.isolation import SANDBOX_UID, _unprivileged_python_works, detect
 
@@ -25,12 +29,22 @@ work = "done"
 """
 
 
-@pytest.fixture
-def no_namespaces(monkeypatch):
-    monkeypatch.setenv("CNNKIT_SANDBOX", "none")
+def _without(monkeypatch, variable):
+    """The machine as `detect` sees it without one mechanism (`CNNKIT_SANDBOX` or `CNNKIT_CGROUPS` set to none)."""
+    monkeypatch.setenv(variable, "none")
     detect.cache_clear()
     yield
     detect.cache_clear()
+
+
+@pytest.fixture
+def no_namespaces(monkeypatch):
+    yield from _without(monkeypatch, "CNNKIT_SANDBOX")
+
+
+@pytest.fixture
+def no_cgroups(monkeypatch):
+    yield from _without(monkeypatch, "CNNKIT_CGROUPS")
 
 
 def test_without_namespaces_grading_goes_on_and_says_so(mini_course, no_namespaces, tmp_path):
@@ -57,3 +71,26 @@ def test_as_root_without_namespaces_student_code_runs_unprivileged(mini_course, 
     printed = mini_course.outputs("prober")
     assert f"uid {SANDBOX_UID}" in printed and "secret refused PermissionError" in printed, printed
     assert f"runs as unprivileged uid {SANDBOX_UID}" in next(line for line in lines if line.startswith("sandbox: "))
+
+
+def _data_limit(pid, timeout=10):
+    """The 'Max data size' soft limit of a process in bytes, once its launcher has set it (None: still unlimited
+    after `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(f"/proc/{pid}/limits") as handle:
+            soft = next(line for line in handle if line.startswith("Max data size")).split()[3]
+        if soft != "unlimited":
+            return int(soft)
+        time.sleep(0.05)
+    return None
+
+
+def test_without_cgroups_the_verifier_runs_under_a_memory_limit_of_its_own(no_cgroups, tmp_path):
+    worker = TrustedWorker(VerifierSetup(tmp_path, tmp_path, "s", tmp_path))
+    worker._start()
+    try:
+        assert worker.groups is None
+        assert _data_limit(worker.process.pid) == VERIFIER_LIMITS.memory
+    finally:
+        worker.close()
