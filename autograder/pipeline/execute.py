@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.sandbox.contracts import (JOB_FILE, REPLAY_FILE, REPLAY_READY, RESULT_FILE, STATUS_FILE, WORLDS, Job,
-                                         Replay, ReplayNotebook, Status, read_report_lines)
+                                         Replay, ReplayNotebook, Status, read_report_lines, untrusted_json)
 from autograder.sandbox.isolation import run_sandboxed, stand_in_modules, write_passwd
 
 __all__ = ["Execution", "Slot", "execute", "kernel_devices"]
@@ -266,10 +266,7 @@ def _replayed(replay, limits, slot, env, binds, devices, cancel):
 def _unreached(files, notebook):
     """A replay that reported and then ended (a cell that ended its process, say) never reached the names it
     did not probe: those are not defined, as in the notebook's own run."""
-    try:
-        results = json.loads(files[RESULT_FILE]) if RESULT_FILE in files else None
-    except ValueError:
-        return files
+    results = untrusted_json(files[RESULT_FILE]) if RESULT_FILE in files else None
     if not isinstance(results, dict):
         return files
     for item in notebook.requests:
@@ -284,10 +281,7 @@ def _requested(files, request):
     ids = {item["id"] for item in request["requests"]}
     kept = {name: content for name, content in files.items() if _model_of(name, ids)}
     if RESULT_FILE in files:
-        try:
-            results = json.loads(files[RESULT_FILE])
-        except ValueError:
-            results = None
+        results = untrusted_json(files[RESULT_FILE])
         if isinstance(results, dict):
             kept[RESULT_FILE] = json.dumps({key: value for key, value in results.items() if key in ids}).encode()
     return kept

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 __all__ = ["ACTIONS", "CALL_SECONDS", "JOB_FILE", "MAX_RESULT_BYTES", "OUTCOMES", "PROBE_DIR", "REPLAY_FILE",
            "REPLAY_READY", "RESULT_FILE", "STATUS_FILE", "WORLDS", "Job", "Replay", "ReplayNotebook", "NotebookStatus", "ProbeReport", "Status", "decode_value", "encode_value",
-           "probe_request", "read_probe", "read_report_lines", "report_line"]
+           "probe_request", "read_probe", "read_report_lines", "report_line", "untrusted_json"]
 
 JOB_FILE = "job.json"
 REPLAY_FILE = "replay.json"
@@ -189,10 +189,7 @@ class Status:
             A `Status` (empty when the text is missing or malformed; entries
             that are not objects dropped).
         """
-        try:
-            data = json.loads(text) if text else {}
-        except ValueError:
-            return cls()
+        data = untrusted_json(text) if text else {}
         notebooks = data.get("notebooks", {}) if isinstance(data, dict) else {}
         read = {}
         for name, entry in (notebooks.items() if isinstance(notebooks, dict) else ()):
@@ -263,7 +260,7 @@ def read_report_lines(stdout, names):
     text = bytes(stdout).decode(errors="replace") if isinstance(stdout, (bytes, bytearray)) else stdout
     for line in text.splitlines():
         try:
-            report = json.loads(line)
+            report = untrusted_json(line)
             if report.get("notebook") in names and report["notebook"] not in reports:
                 reports[report["notebook"]] = {str(name): base64.b64decode(content)
                                                for name, content in dict(report.get("files", {})).items()}
@@ -289,6 +286,22 @@ class ProbeReport:
     problem: str = ""
 
 
+def untrusted_json(text):
+    """JSON a sandbox wrote, parsed without trusting it.
+
+    Args:
+        text: str or bytes.
+
+    Returns:
+        The value, or None where the text is not JSON or nests too deeply to parse (Python's parser raises
+        `RecursionError` there, not `ValueError`).
+    """
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
 def read_probe(files):
     """The probe's report, from the files it wrote.
 
@@ -303,9 +316,8 @@ def read_probe(files):
         return ProbeReport(problem="the grader's probe did not report (the kernel died, hung or was tampered with)")
     if len(raw) > MAX_RESULT_BYTES:
         return ProbeReport(problem="the probe's report is too large")
-    try:
-        results = json.loads(raw)
-    except ValueError:
+    results = untrusted_json(raw)
+    if results is None:
         return ProbeReport(problem="the probe's report is not valid JSON")
     if not isinstance(results, dict):
         return ProbeReport(problem="the probe's report is malformed")
