@@ -340,7 +340,7 @@ def train_under_budget(build, x, y, validation_data=None, *, seed=0, verbose=0):
     return model, {key: [float(v) for v in values] for key, values in history.history.items()}
 
 
-def improvement_seeds(secret=None, *, reference=False):
+def improvement_seeds(secret=None, *, reference=False, count=None):
     """The seeds the grader trains "improve it" with.
 
     Args:
@@ -350,12 +350,21 @@ def improvement_seeds(secret=None, *, reference=False):
             True for the spec CNN's (more of them, the first ones the same:
             the spec CNN is trained once per course, and its level decides
             every student's points, so it is measured more closely).
+        count: int, how many (default `IMPROVEMENT["seeds"]`, or
+            `IMPROVEMENT["reference_seeds"]`); a longer list begins with a
+            shorter one's seeds.
 
     Returns:
-        A tuple of `IMPROVEMENT["seeds"]` (or `IMPROVEMENT["reference_seeds"]`)
-        ints, the same for every student.
+        A tuple of `count` ints, the same for every student.
+
+    Raises:
+        ValueError: if `count` is not a positive int.
     """
-    count = IMPROVEMENT["reference_seeds" if reference else "seeds"]
+    from cnnkit._validation import check_positive_ints
+
+    if count is None:
+        count = IMPROVEMENT["reference_seeds" if reference else "seeds"]
+    (count,) = check_positive_ints(count, name="count", n=1)
     if secret is None:
         return tuple(range(count))
     return tuple(derive_seed(secret, ":improve", i, bits=31) for i in range(count))

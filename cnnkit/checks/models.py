@@ -249,7 +249,8 @@ def trained_verdict(scores, labels, reference_accuracy, *, points=1.0, name="tra
     return result
 
 
-def check_improvement(model, build_fn, data, reference_accuracy, *, points=1.0, error_cut=None):
+def check_improvement(model, build_fn, data, reference_accuracy, *, points=1.0, error_cut=None, seeds=None,
+                      reference_seeds=None):
     """Scores the "improve it" exercise in the kernel (plain nbgrader).
 
     The architecture must fit the budget (`cnnkit.assignment.check_budget`)
@@ -268,6 +269,12 @@ def check_improvement(model, build_fn, data, reference_accuracy, *, points=1.0, 
         points: float, the most this check gives.
         error_cut: float, the relative cut in error worth full marks
             (default: `cnnkit.assignment.IMPROVEMENT["error_cut"]`).
+        seeds: int, the trainings of the architecture the grader averages
+            (default `IMPROVEMENT["seeds"]`, 2). More seeds, less luck in the
+            points, and more retraining (`benchmarks/bench_improve_noise.py`
+            measures both); the kernel scores its one trained model.
+        reference_seeds: int, the spec CNN's trainings (default
+            `IMPROVEMENT["reference_seeds"]`, 6).
 
     Returns:
         The score, a Python float in [0, points].

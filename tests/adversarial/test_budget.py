@@ -117,3 +117,19 @@ def test_an_architecture_whose_loss_overflows_gets_nothing_with_the_reason(verif
     assert result.score == 0.0 and "could not be trained" in result.feedback() and "the loss became" in result.feedback()
     again, _ = _verify(verifier, _report(overflowing, tmp_path, "again"))
     assert again.feedback() == result.feedback()
+
+
+def test_a_hidden_test_that_asks_for_more_trainings_gets_them_and_shares_the_first(verifier, tmp_path):
+    """`check_improvement(..., seeds=3, reference_seeds=4)`: the architecture is trained on 3 of the course's seeds
+    (the default 2 first) and compared with the spec CNN's first 4."""
+    import dataclasses
+
+    from cnnkit.reference.models import gap_cnn
+
+    more = dataclasses.replace(CHECK, options=(("seeds", 3), ("reference_seeds", 4)))
+    probe = _report(gap_cnn(), tmp_path, "more")
+    result = KINDS["improvement"].verdict(more, probe.results[CHECK.grade_id], Context("student", verifier, probe)).result
+    default, _ = _verify(verifier, _report(gap_cnn(), tmp_path, "default"))
+    assert len(result.evidence["accuracies"]) == 3 and len(result.evidence["references"]) == 4
+    assert result.evidence["accuracies"][:2] == default.evidence["accuracies"]
+    assert len(default.evidence["references"]) == 6

@@ -50,3 +50,31 @@ def test_a_refusal_is_headed_by_its_own_check_not_by_the_reference_it_compares_w
     assert refused.startswith("[improvement] 0 / ") and "[spec]" not in refused
     assert zero(checks["spec_trained_tests"], "no model").feedback.startswith("[spec_trained] 0 / ")
     assert zero(checks["conv2d_layer_tests"], "missing").feedback.startswith("[conv2d_layer] 0 / ")
+
+
+def test_a_hidden_test_may_ask_for_more_improve_it_trainings():
+    """Read from the call: the counts land in the check's options, the reference trainings the verifier prepares
+    follow them (the course's seeds, the default ones first), and a count that is not a positive int is the
+    instructor's error, named."""
+    import ast
+    from types import SimpleNamespace
+
+    from autograder.verifier.kinds import KINDS
+    from autograder.verifier.kinds.base import BoundCall
+    from cnnkit.assignment import improvement_seeds
+    from cnnkit.checks.models import check_improvement
+
+    def read(arguments):
+        node = ast.parse(f"check_improvement(m, build_improved_model, held_out(), reference_accuracy('spec'), "
+                         f"{arguments})").body[0].value
+        return KINDS["improvement"].read(BoundCall(node, check_improvement), "improved_trained_tests", 3.0, {})
+
+    check = read("seeds=8, reference_seeds=12")
+    assert (check.option("seeds"), check.option("reference_seeds")) == (8, 12)
+    needed = [training.seed for training in KINDS["improvement"].needs(check, SimpleNamespace(secret="s"))]
+    assert needed == list(improvement_seeds("s", reference=True, count=12))
+    assert needed[:6] == list(improvement_seeds("s", reference=True)) and len(set(needed)) == 12
+    assert read("points=3").options == ()
+    for wrong in ("seeds=0", "reference_seeds=2.5", "seeds=True"):
+        with pytest.raises(ValueError, match="must be a positive int"):
+            read(wrong)

@@ -7,7 +7,8 @@ it against the budget, retrains a clone of it with the assignment's one
 procedure on seeds drawn from the course secret, and compares its held-out
 accuracy with the reference's trained on those seeds and a few more
 (`improvement_seeds(secret, reference=True)`; the grader's rule,
-`cnnkit.checks.models.improvement_verdict`). Weights the student trained,
+`cnnkit.checks.models.improvement_verdict`). The hidden test may ask for
+more trainings (`seeds=`, `reference_seeds=`): less luck, more retraining. Weights the student trained,
 for however long, play no part: every weight is trained from Keras' own
 initialisation (frozen layers are trained too), and an architecture whose
 initialisers carry arrays (weights smuggled into the config) gets nothing.
@@ -38,11 +39,17 @@ class Improvement(Kind):
 
     def read(self, call, grade_id, points, stubs):
         cut = call.value("error_cut")
+        counts = {key: call.value(key) for key in ("seeds", "reference_seeds")}
+        for key, count in counts.items():
+            if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
+                raise ValueError(f"check_improvement's `{key}` must be a positive int; the hidden test of "
+                                 f"{grade_id!r} passes {count!r}")
         return Check(grade_id, points, self.name, call.name("build_fn"), reference_of(call),
-                     margin=None if cut is None else float(cut), title="improvement")
+                     margin=None if cut is None else float(cut), title="improvement",
+                     options=tuple((key, count) for key, count in counts.items() if count is not None))
 
     def needs(self, check, verifier):
-        return tuple(ReferenceTraining(check.name, seed) for seed in improvement_seeds(verifier.secret, reference=True))
+        return tuple(ReferenceTraining(check.name, seed) for seed in _seeds(check, verifier, reference=True))
 
     def request(self, check, verifier, student):
         return {"function": check.target, "input_shape": [default_of(check_budget, "input_length"), 1]}
@@ -78,18 +85,24 @@ class Improvement(Kind):
                                                                       wait=wait))
 
         references = verifier.free_first([lambda wait, seed=seed: verifier.trained_reference(check.name, seed, wait=wait)
-                                          for seed in improvement_seeds(verifier.secret, reference=True)])
+                                          for seed in _seeds(check, verifier, reference=True)])
         if _is_reference(fresh(), check.name):  # the reference itself: its own level, on all of its seeds
             return Verdict.of(improvement_verdict(references, references, points=check.points,
                                                   error_cut=check.margin))
         try:
             with silenced():
                 accuracies = verifier.free_first([lambda wait, seed=seed: trained(seed, wait)
-                                                  for seed in improvement_seeds(verifier.secret)])
+                                                  for seed in _seeds(check, verifier)])
         except Exception as error:  # the architecture loads but does not train (a shape only known at fit time)
             return zero(check, f"the architecture could not be trained under the budget: {type(error).__name__}: "
                                f"{str(error)[:160]}")
         return Verdict.of(improvement_verdict(accuracies, references, points=check.points, error_cut=check.margin))
+
+
+def _seeds(check, verifier, *, reference=False):
+    """The course's seeds for the architecture (or the spec CNN), as many as the hidden test asks."""
+    count = check.option("reference_seeds" if reference else "seeds")
+    return improvement_seeds(verifier.secret, reference=reference, count=count)
 
 
 def _is_reference(model, name):
