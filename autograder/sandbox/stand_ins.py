@@ -8,18 +8,21 @@ would stop that cell here and lose a function the notebook did define. So here
 an import of a library the kernel could import gives a stand-in module, and
 the cell goes on.
 
-A stand-in is inert while the cells replay (its attributes, calls and items
-are more stand-ins; nothing is computed), and fails as a missing module does
-(`ModuleNotFoundError: No module named '...'`) while a graded function is
-probed, imports included: a function that uses such a library still scores 0
-and is flagged, as a function that imports it does; a function that merely
-shares a cell with the import is graded for what it computes.
+A stand-in is inert while the cells replay: its attributes, calls and items
+are more stand-ins and nothing is computed; a loop or a test on one ends its
+cell, as the failed import did, so that nothing can spin on it. While a
+graded function is probed it fails as a missing module does
+(`ModuleNotFoundError: No module named '...'`), imports included: a
+function that uses such a library still scores 0 and is flagged, as a
+function that imports it does; a function that merely shares a cell with
+the import is graded for what it computes.
 
 No stand-in is made for a name the kernel could not import either (its cell
 stopped there too), nor for the grader's references and checks, which no
 sandbox holds, nor for an import a library makes (an optional dependency of
-NumPy's is missing here, as where nothing else is installed). Nothing here can compute anything: a stand-in holds a name.
-Only the standard library is imported.
+NumPy's is missing here, as where nothing else is installed). Nothing here
+can compute anything: a stand-in holds a name. Only the standard library
+is imported.
 """
 
 import contextlib
@@ -131,17 +134,11 @@ class _StandIn:
     def __setattr__(self, name, value):
         self._used()
 
-    def __iter__(self):
+    def _no_value(self, *args):  # a loop or a test on it ends the cell, as the failed import did: never a spin
         self._used()
-        return iter(())
+        raise TypeError(f"{self._name} is a stand-in (the library is not importable here): it has no value")
 
-    def __len__(self):
-        self._used()
-        return 0
-
-    def __bool__(self):
-        self._used()
-        return False
+    __iter__ = __len__ = __bool__ = __index__ = __float__ = __int__ = _no_value
 
     def __enter__(self):
         self._used()

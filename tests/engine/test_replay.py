@@ -195,6 +195,14 @@ def test_a_library_the_kernel_had_does_not_stop_the_cell_that_defines_a_graded_f
     assert _replayed(tmp_path, cells, stand_ins=HIDDEN) == [4, 10]
 
 
+def test_a_loop_or_a_test_on_a_stand_in_ends_its_cell_instead_of_spinning(tmp_path):
+    """`while not history:` would spin on an inert value; it ends the cell, after what the cell defined."""
+    cells = [("import tensorlib as tl\ndef double(x):\n    return 2 * x\nhistory = tl.fit()\n"
+              "while not history:\n    pass", True),
+             ("for batch in tl.data():\n    pass\ndef double(x):\n    return 0", True)]
+    assert _replayed(tmp_path, cells, stand_ins=HIDDEN, cell_seconds=5) == [4, 10]
+
+
 def test_a_graded_function_that_uses_such_a_library_fails_as_if_it_were_missing(tmp_path):
     """Whether imported in the cell or in the function: the call fails with the missing module's own error, which
     the verifier reads (a NumPy exercise that reached for another library)."""
