@@ -8,10 +8,11 @@ procedure on seeds drawn from the course secret, and compares its held-out
 accuracy with the reference's trained on those seeds and a few more
 (`improvement_seeds(secret, reference=True)`; the grader's rule,
 `cnnkit.checks.models.improvement_verdict`). The hidden test may ask for
-more trainings (`seeds=`, `reference_seeds=`): less luck, more retraining. Weights the student trained,
-for however long, play no part: every weight is trained from Keras' own
-initialisation (frozen layers are trained too), and an architecture whose
-initialisers carry arrays (weights smuggled into the config) gets nothing.
+more trainings (`seeds=`, `reference_seeds=`): less luck, more retraining.
+Weights the student trained, for however long, play no part: every weight is
+trained from Keras' own initialisation (frozen layers are trained too), and
+an architecture whose initialisers carry arrays (weights smuggled into the
+config) gets nothing.
 """
 
 from __future__ import annotations
