@@ -20,11 +20,11 @@ import shutil
 from pathlib import Path
 
 import cnnkit
+from autograder.sandbox.contracts import GRADER_ONLY
 
 __all__ = ["GRADER_ONLY", "student_kit"]
 
 # The parts of cnnkit that only the grader may hold.
-GRADER_ONLY = ("reference", "checks")
 # The parts of autograder the self-check does not need (the verifier, the exports, the engine, and frontends
 # whose examples are answers).
 _NOT_FOR_STUDENTS = {"verifier", "exports", "engine.py", "trusted.py", "demo.py", "examples.py", "release.py",

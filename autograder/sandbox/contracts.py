@@ -28,7 +28,7 @@ import json
 import zlib
 from dataclasses import dataclass, field
 
-__all__ = ["ACTIONS", "CALL_SECONDS", "JOB_FILE", "MAX_RESULT_BYTES", "OUTCOMES", "PROBE_DIR", "REPLAY_FILE",
+__all__ = ["ACTIONS", "CALL_SECONDS", "GRADER_ONLY", "JOB_FILE", "MAX_RESULT_BYTES", "OUTCOMES", "PROBE_DIR", "REPLAY_FILE",
            "REPLAY_READY", "RESULT_FILE", "STATUS_FILE", "WORLDS", "Job", "Replay", "ReplayNotebook", "NotebookStatus", "ProbeReport", "Status", "decode_value", "encode_value",
            "probe_request", "read_probe", "read_report_lines", "report_line", "untrusted_json"]
 
@@ -43,6 +43,8 @@ WORLDS = ("numpy", "keras")
 STATUS_FILE = "status.json"
 PROBE_DIR = ".cnnkit-probe"
 RESULT_FILE = "result.json"
+# cnnkit's subpackages that hold the answers: no sandbox shows them, and no student's kit ships them.
+GRADER_ONLY = ("reference", "checks")
 CALL_SECONDS = 20
 MAX_RESULT_BYTES = 64 * 1000**2
 # A notebook's run ends `ok`, or stopped by a cell's time limit, a dead kernel, or the output limit.

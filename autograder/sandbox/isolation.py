@@ -40,6 +40,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.sandbox.contracts import GRADER_ONLY
 from autograder.sandbox.limits import format_size
 
 __all__ = ["ControlGroups", "Mechanisms", "SandboxRun", "detect", "run_sandboxed", "site_dirs", "stand_in_modules",
@@ -423,7 +424,7 @@ def hidden_paths(world="keras"):
     sites = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
              sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})["purelib"], *site_dirs()}
     kits = {Path(cnnkit.__file__).parent} | {Path(site) / "cnnkit" for site in sites}
-    hidden = sorted(str(kit / part) for kit in kits for part in ("reference", "checks") if (kit / part).is_dir())
+    hidden = sorted(str(kit / part) for kit in kits for part in GRADER_ONLY if (kit / part).is_dir())
     shown = []
     if world == "numpy":
         import numpy

@@ -22,7 +22,7 @@ stopped there too), nor for the grader's references and checks, which no
 sandbox holds, nor for an import a library makes (an optional dependency of
 NumPy's is missing here, as where nothing else is installed). Nothing here
 can compute anything: a stand-in holds a name. Only the standard library
-is imported.
+and the contracts are imported.
 """
 
 import contextlib
@@ -31,10 +31,12 @@ import importlib.machinery
 import sys
 import types
 
+from autograder.sandbox.contracts import GRADER_ONLY
+
 __all__ = ["install", "probing"]
 
 # Hidden in every sandbox, the kernel's included: an import of these failed in the notebook's own run too.
-NEVER = ("cnnkit.reference", "cnnkit.checks")
+NEVER = tuple(f"cnnkit.{part}" for part in GRADER_ONLY)
 _probing = False
 
 
@@ -94,12 +96,8 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 class _Module(types.ModuleType):
     """A stand-in module: its attributes are stand-ins."""
 
-    def __getattr__(self, name):
-        if name.startswith("__") and name.endswith("__"):  # protocols (numpy's, import's) see a plain object
-            raise AttributeError(name)
-        if _probing:
-            raise _missing(self.__name__)
-        return _StandIn(f"{self.__name__}.{name}")
+    def __getattr__(self, name):  # protocols (numpy's, import's) see a plain object, as on a stand-in
+        return getattr(_StandIn(self.__name__), name)
 
 
 class _StandIn:
