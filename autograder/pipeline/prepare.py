@@ -2,7 +2,12 @@
 
 Runs in the grader, never in the sandbox, and executes nothing. A notebook is
 *malformed* when it is not JSON, is of an nbformat this grader does not read,
-or has duplicated cell ids. Graded cells are repaired as nbgrader repairs
+or has a cell that is not one (its type, its source, its nbgrader metadata);
+the message names the cell. What the grader never reads is not held against
+a notebook: outputs, execution counts, attachments of code cells, the kernel
+spec (the release's is put back), widget state and cell ids (missing,
+repeated or malformed ones are replaced, as Jupyter does) are set right
+before the notebook is validated. Graded cells are repaired as nbgrader repairs
 them, and each repair is flagged for a person: a cell whose grade id the
 release does not have becomes an ordinary cell, and of cells sharing a grade id
 (a cell copied in Jupyter copies its metadata) the last one is graded and the
@@ -14,8 +19,10 @@ metadata checked.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections import Counter
+import re
+import warnings
 from dataclasses import dataclass, field
 
 import nbformat
@@ -100,6 +107,19 @@ class MalformedNotebook(ValueError):
 
 
 def well_formed(raw, template):
+    """The notebook in a submission's bytes, if it is one this grader can grade.
+
+    Args:
+        raw: the file's bytes (or text).
+        template: the `autograder.course.templates.NotebookTemplate` it answers.
+
+    Returns:
+        An `nbformat.NotebookNode`, validated, with what the grader ignores set right
+        (see the module's docstring).
+
+    Raises:
+        MalformedNotebook: it is not a notebook, or a cell is not one; the message says which, in one line.
+    """
     try:
         data = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
     except UnicodeDecodeError:
@@ -118,16 +138,65 @@ def well_formed(raw, template):
     if not all(isinstance(v, int) for v in version) or version[0] != newest[0] or version[1] > newest[1]:
         raise MalformedNotebook(f"nbformat {version[0]}.{version[1]} is not one this grader reads "
                                 f"(4.0 to {newest[0]}.{newest[1]})")
-    cells = [cell for cell in data["cells"] if isinstance(cell, dict)]
-    twice = [cell_id for cell_id, n in Counter(c.get("id") for c in cells if "id" in c).items() if n > 1]
-    if twice:
-        raise MalformedNotebook(f"cell id {twice[0]!r} appears {Counter(c.get('id') for c in cells)[twice[0]]} times")
+    _without_what_the_grader_ignores(data)
     try:
-        notebook = nbformat.reads(json.dumps(data), as_version=4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # nbformat's warnings about ids, set right above
+            notebook = nbformat.reads(json.dumps(data), as_version=4)
         nbformat.validate(notebook)
-    except Exception as error:  # nbformat's ValidationError and friends
+    except nbformat.ValidationError as error:
+        raise MalformedNotebook(f"not a valid notebook: {_invalid_part(error)}") from None
+    except Exception as error:
         raise MalformedNotebook(f"not a valid notebook: {str(error).splitlines()[0][:200]}") from None
     return notebook
+
+
+_CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # nbformat 4.5's rule
+
+
+def _without_what_the_grader_ignores(data):
+    """Sets right, in place, the parts of a notebook's JSON that the grader never reads and nbgrader clears or
+    overwrites, so that none of them makes a notebook malformed; checks each cell's type and source."""
+    if not isinstance(data.get("metadata"), dict):
+        data["metadata"] = {}
+    for key in ("kernelspec", "language_info", "widgets"):  # the release's kernel spec is put back
+        data["metadata"].pop(key, None)
+    with_ids, seen = data.get("nbformat_minor", 0) >= 5, set()
+    for index, cell in enumerate(data["cells"]):
+        where = f"cell {index + 1}"
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+            kind = cell.get("cell_type") if isinstance(cell, dict) else type(cell).__name__
+            raise MalformedNotebook(f"not a valid notebook: {where} is not a code, markdown or raw cell ({kind!r})")
+        source = cell.get("source")
+        if not (isinstance(source, str) or isinstance(source, list) and all(isinstance(s, str) for s in source)):
+            raise MalformedNotebook(f"not a valid notebook: {where} has no source text")
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = {}
+        if cell["cell_type"] == "code":
+            cell.update(outputs=[], execution_count=None)
+            cell.pop("attachments", None)
+        else:
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+        cell_id = cell.pop("id", None)
+        if with_ids:
+            if not isinstance(cell_id, str) or not _CELL_ID.match(cell_id) or cell_id in seen:
+                fresh = itertools.chain([f"cell-{index + 1}"], (f"cell-{index + 1}-{n}" for n in itertools.count(2)))
+                cell_id = next(name for name in fresh if name not in seen)
+            cell["id"] = cell_id
+            seen.add(cell_id)
+
+
+def _invalid_part(error):
+    """Where a notebook breaks nbformat's schema (`cell 3, metadata.nbgrader`) and how, in one short line."""
+    path = list(error.absolute_path)
+    in_cell = path[:1] == ["cells"] and len(path) > 1
+    where = ([f"cell {path[1] + 1}"] if in_cell else []) + [".".join(str(part) for part in path[2 if in_cell else 0:])]
+    what = error.message
+    if what.startswith(repr(error.instance)):  # jsonschema quotes the whole value first: the cell, its code
+        what = "its value" + what[len(repr(error.instance)):]
+    where = ", ".join(part for part in where if part)
+    return f"{where}: {what[:160]}" if where else what[:160]
 
 
 def repaired(notebook, template):

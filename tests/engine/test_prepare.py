@@ -47,11 +47,40 @@ def test_unreadable_notebooks_are_malformed_with_a_reason(prepared_for, mangle, 
     assert words in prepared.malformed["mini.ipynb"] and not prepared.notebooks
 
 
-def test_duplicated_cell_ids_are_malformed(prepared_for):
+def _ignored_parts_broken(notebook):
+    """What editors and tools get wrong in parts of a notebook the grader never reads."""
+    cells = notebook["cells"]
+    cells[2]["id"] = cells[0]["id"]  # a repeated cell id (copied cells, some editors)
+    cells[1]["id"] = "not an id/"  # one nbformat's rule refuses
+    cells[0].update(execution_count="7", outputs=[{"output_type": "execute_result", "data": {}}])  # fields missing
+    cells[0]["attachments"] = {}
+    cells[2]["metadata"] = None
+    notebook["metadata"].update(kernelspec={"name": "python3"}, widgets={"broken": 1}, language_info="python")
+    return notebook
+
+
+def test_what_the_grader_never_reads_is_set_right_not_held_against_the_notebook(prepared_for):
     run, course = prepared_for
-    twins = json.loads(json.dumps(course.notebook()))
-    twins["cells"][2]["id"] = twins["cells"][0]["id"]
-    assert "appears 2 times" in run(twins).malformed["mini.ipynb"]
+    clean = run(course.notebook())
+    prepared = run(_ignored_parts_broken(json.loads(json.dumps(course.notebook()))))
+    assert not prepared.malformed, prepared.malformed
+    cells, expected = (json.loads(p.notebooks["mini.ipynb"])["cells"] for p in (prepared, clean))
+    assert [c["source"] for c in cells] == [c["source"] for c in expected], "every cell kept, hidden tests back"
+    assert len({c["id"] for c in cells}) == len(cells), "ids made unique"
+    assert all(c.get("outputs", []) == [] for c in cells)
+    assert json.loads(prepared.notebooks["mini.ipynb"])["metadata"]["kernelspec"]["display_name"], "the release's"
+
+
+@pytest.mark.parametrize("break_cell, words", [
+    (lambda cell: cell.update(cell_type="heading"), "cell 2 is not a code, markdown or raw cell ('heading')"),
+    (lambda cell: cell.update(source=7), "cell 2 has no source text"),
+    (lambda cell: cell["metadata"].update(tags="solution"), "cell 2, metadata.tags: its value is not of type 'array'"),
+])
+def test_a_cell_that_is_not_one_makes_the_notebook_malformed_and_is_named(prepared_for, break_cell, words):
+    run, course = prepared_for
+    notebook = json.loads(json.dumps(course.notebook()))
+    break_cell(notebook["cells"][1])
+    assert run(notebook).malformed["mini.ipynb"] == f"not a valid notebook: {words}"
 
 
 def _grade_ids(prepared):
