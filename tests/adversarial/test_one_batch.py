@@ -283,7 +283,8 @@ for module in ("cnnkit.reference.conv", "cnnkit.reference.pooling", "cnnkit.refe
     except Exception:
         found[module] = False
 graded = ("def correlate2d", "def convolve2d", "def conv2d(", "def max_pool2d", "def batch_norm", "def dropout(",
-          "def spec_cnn", "def gap_cnn", "def lenet5", "def residual_block", "def strong_cnn", "def receptive_field(")
+          "def spec_cnn", "def gap_cnn", "def lenet5", "def residual_block", "def strong_cnn", "def bn_cnn",
+          "def receptive_field(")
 holders = []
 for root in sys.path:
     folder = pathlib.Path(root or ".")

@@ -16,7 +16,7 @@ from autograder.frontends.student_kit import student_kit
 GRADED = re.compile(r"def (correlate2d|convolve2d|conv2d|conv1d|output_length|max_pool2d|average_pool2d|max_pool1d|"
                     r"batch_norm|dropout|receptive_field|receptive_field_of|conv_parameter_count|dense_parameter_count|"
                     r"locally_connected_parameter_count|spec_cnn|gap_cnn|lenet5|residual_block|residual_cnn|"
-                    r"strong_cnn|standardise|predict_classes|invariant_shifts|conv_multiply_adds|in_seed_spreads)\(")
+                    r"strong_cnn|bn_cnn|standardise|predict_classes|invariant_shifts|conv_multiply_adds|in_seed_spreads)\(")
 
 
 def _isolated(kit, code, *args, cwd):
