@@ -41,7 +41,10 @@ def model_spec(model, input_shape=None):
     Judged by what the layers compute, not how they are grouped or named: a
     nested model's layers count in its place (a `Sequential` of features and
     one of the head), a `ReLU` or `Activation` layer folds into the layer
-    before it, and `Reshape((-1,))` reads as `Flatten`.
+    before it, `Reshape((-1,))` reads as `Flatten`, and a convolution whose
+    kernel covers its whole input, then `Flatten`, reads as `Flatten` then
+    `Dense` (LeNet-5's C5 as the paper writes it: each of its kernels is a
+    dense unit over the whole map).
 
     Args:
         model: a `keras.Model`.
@@ -55,7 +58,7 @@ def model_spec(model, input_shape=None):
     """
     if not model.built and input_shape is not None:
         model.build((None,) + tuple(input_shape))
-    spec = []
+    spec, dense_convolutions = [], {}  # index in spec -> inputs, of a convolution whose kernel covers its whole input
     for layer in _leaf_layers(model):
         kind = type(layer).__name__
         if kind == "InputLayer":
@@ -70,6 +73,12 @@ def model_spec(model, input_shape=None):
         if kind == "Flatten" and spec and spec[-1]["layer"].startswith("Global") and spec[-1]["output_shape"][:1] == (1,):
             spec[-1]["output_shape"] = shape  # global pooling with keepdims=True, then Flatten: the same output
             continue
+        if kind == "Flatten" and len(spec) - 1 in dense_convolutions:
+            convolution = spec.pop()
+            spec += [{"layer": "Flatten", "output_shape": (dense_convolutions[len(spec)],), "params": 0},
+                     {"layer": "Dense", "output_shape": shape, "params": convolution["params"],
+                      "units": convolution["filters"], "activation": convolution.get("activation") or "linear"}]
+            continue
         entry = {"layer": kind, "output_shape": shape, "params": int(layer.count_params())}
         for key in _SETTINGS:
             if key == "activation":
@@ -78,8 +87,17 @@ def model_spec(model, input_shape=None):
             elif hasattr(layer, key):
                 value = getattr(layer, key)
                 entry[key] = tuple(value) if isinstance(value, (list, tuple)) else value
+        if _covers_its_whole_input(layer, kind):
+            dense_convolutions[len(spec)] = int(np.prod(layer.input.shape[1:]))
         spec.append(entry)
     return spec
+
+
+def _covers_its_whole_input(layer, kind):
+    """Whether a layer is a convolution whose kernel, undilated, spans its whole input: one output position."""
+    if kind not in ("Conv1D", "Conv2D", "Conv3D") or any(rate != 1 for rate in layer.dilation_rate):
+        return False
+    return tuple(layer.kernel_size) == tuple(layer.input.shape[1:-1]) and set(layer.output.shape[1:-1]) == {1}
 
 
 def check_model_spec(model, reference, *, points=1.0):

@@ -231,3 +231,37 @@ def test_a_nested_model_still_shows_a_real_difference():
 
     result = spec_verdict(wrong, models.spec_cnn(), points=2)
     assert result.score < 2.0 and "layer 3: expected Conv1D, found Flatten" in str(result.messages)
+
+
+def _lenet_c5_as_the_paper_writes_it(separate_activation):
+    """LeNet-5 with C5 a convolution of 120 kernels of 5x5 over S4's 5x5 maps, then Flatten (the notebook says it
+    computes what Flatten then Dense(120) computes)."""
+    c5 = [layers.Conv2D(120, 5), layers.Activation("tanh")] if separate_activation else \
+        [layers.Conv2D(120, 5, activation="tanh")]
+    return keras.Sequential([keras.Input((32, 32, 1)), layers.Conv2D(6, 5, activation="tanh"), layers.AveragePooling2D(2),
+                             layers.Conv2D(16, 5, activation="tanh"), layers.AveragePooling2D(2), *c5,
+                             layers.Flatten(), layers.Dense(84, activation="tanh"), layers.Dense(10)])
+
+
+@pytest.mark.parametrize("separate_activation", [False, True])
+def test_a_convolution_over_its_whole_input_then_flatten_reads_as_flatten_then_dense(separate_activation, tmp_path):
+    from cnnkit.checks.models import load_model_safely, spec_verdict
+
+    _lenet_c5_as_the_paper_writes_it(separate_activation).save(tmp_path / "student.keras")
+    loaded, _ = load_model_safely(tmp_path / "student.keras")
+    result = spec_verdict(loaded, models.lenet5(), points=3)
+    assert result.score == 3.0, result.messages
+    spec_as_dense = keras.Sequential([keras.Input((178, 1)), *_features(), layers.Conv1D(128, 41, activation="relu"),
+                                      layers.Reshape((-1,)), layers.Dense(5)])
+    assert spec_verdict(spec_as_dense, models.spec_cnn(), points=2).score == 2.0
+
+
+def test_a_convolution_that_sees_part_of_its_input_is_still_a_convolution():
+    from cnnkit.checks.models import spec_verdict
+
+    narrower = keras.Sequential([keras.Input((32, 32, 1)), layers.Conv2D(6, 5, activation="tanh"),
+                                 layers.AveragePooling2D(2), layers.Conv2D(16, 5, activation="tanh"),
+                                 layers.AveragePooling2D(2), layers.Conv2D(120, 3, activation="tanh"),
+                                 layers.Flatten(), layers.Dense(84, activation="tanh"), layers.Dense(10)])
+    result = spec_verdict(narrower, models.lenet5(), points=3)
+    assert result.score < 3.0 and "layer 5: expected Flatten, found Conv2D" in str(result.messages)
