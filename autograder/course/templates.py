@@ -18,11 +18,13 @@ class NotebookTemplate:
         name: file name, e.g. `"01_convolution.ipynb"`.
         grade_ids: every nbgrader grade id of the released notebook.
         graded: grade id -> points of each graded cell.
+        order: every grade id, in the notebook's order.
     """
 
     name: str
     grade_ids: frozenset
     graded: dict
+    order: tuple = ()
 
     @property
     def max_score(self):
@@ -49,6 +51,8 @@ def templates_of(course, assignment):
     templates = []
     for path in paths:
         cells = [cell.metadata.get("nbgrader", {}) for cell in nbformat.read(path, as_version=4).cells]
-        templates.append(NotebookTemplate(path.name, frozenset(m["grade_id"] for m in cells if m.get("grade_id")),
-                                          {m["grade_id"]: float(m.get("points", 0)) for m in cells if m.get("grade")}))
+        order = tuple(m["grade_id"] for m in cells if m.get("grade_id"))
+        templates.append(NotebookTemplate(path.name, frozenset(order),
+                                          {m["grade_id"]: float(m.get("points", 0)) for m in cells if m.get("grade")},
+                                          order))
     return tuple(templates)

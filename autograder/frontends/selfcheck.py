@@ -241,8 +241,13 @@ def _structure(notebook, released):
             continue
         meta = cell.metadata["nbgrader"]
         if grade_id not in mine:
-            findings.append(Finding(True, f"cell {grade_id!r} ({_kind(meta)}) was deleted: copy it back from the "
-                                          "released notebook (the grader needs every cell it released)"))
+            if meta.get("grade") and not meta.get("solution"):  # the grader puts a test cell back, and says so
+                findings.append(Finding(False, f"cell {grade_id!r} ({_kind(meta)}) was deleted: the grader puts it "
+                                               "back and flags the notebook for a person to look at; copy it back "
+                                               "from the released notebook"))
+            else:
+                findings.append(Finding(True, f"cell {grade_id!r} ({_kind(meta)}) was deleted: copy it back from "
+                                              "the released notebook (the grader needs every cell it released)"))
             continue
         theirs = mine[grade_id]
         changed = [key for key in _WATCHED if theirs.metadata["nbgrader"].get(key) != meta.get(key)]

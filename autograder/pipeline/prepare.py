@@ -11,7 +11,9 @@ before the notebook is validated. Graded cells are repaired as nbgrader repairs
 them, and each repair is flagged for a person: a cell whose grade id the
 release does not have becomes an ordinary cell, and of cells sharing a grade id
 (a cell copied in Jupyter copies its metadata) the last one is graded and the
-others become ordinary cells. A well-formed notebook goes through nbgrader's own
+others become ordinary cells, and a graded cell the notebook lacks (a test
+cell deleted, or an editor that drops nbgrader's metadata) is put back from
+the gradebook, so the work it tests is graded. A well-formed notebook goes through nbgrader's own
 sanitising steps, as `nbgrader autograde` does: outputs cleared, the kernel
 spec, locked cells and hidden tests restored from the gradebook, cell
 metadata checked.
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-__all__ = ["MalformedNotebook", "Prepared", "prepare", "repaired", "well_formed"]
+__all__ = ["MalformedNotebook", "Prepared", "prepare", "repaired", "restored", "well_formed"]
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def prepare(submission, templates, *, assignment, db_url):
             continue
         try:
             notebook = well_formed(raw, template)
-            repairs[template.name] = tuple(repaired(notebook, template))
+            repairs[template.name] = tuple(repaired(notebook, template)) + tuple(restored(notebook, template))
             notebooks[template.name] = nbformat.writes(
                 _sanitised(notebook, template, assignment=assignment, student=submission.student, db_url=db_url))
         except MalformedNotebook as error:
@@ -232,6 +234,52 @@ def repaired(notebook, template):
             continue
         del cell.metadata["nbgrader"]
     return lines[::-1]
+
+
+def restored(notebook, template):
+    """Puts back, in place, each graded cell of the release that the notebook lacks, and says so.
+
+    A student who deletes a hidden-test cell (it looks empty) or whose editor
+    drops cells' nbgrader metadata loses no work: the cell comes back empty
+    and nbgrader's `OverwriteCells` fills it from the gradebook, as
+    nbgrader's `add_missing_cells` does. It goes right after the cell of the
+    release that comes before it in the release (before the next one when
+    none before is left, at the end when none is), so that it runs when it
+    would have run.
+
+    Args:
+        notebook: an `nbformat.NotebookNode`, changed in place.
+        template: the `autograder.course.templates.NotebookTemplate` it answers.
+
+    Returns:
+        A list of one line naming the cells put back, or an empty list.
+    """
+    order = template.order or tuple(template.graded)
+    missing = [grade_id for grade_id in order if grade_id in template.graded and grade_id not in _grade_ids_in(notebook)]
+    for grade_id in missing:
+        at = _index_for(order.index(grade_id), order, notebook)
+        notebook.cells.insert(at, nbformat.v4.new_code_cell(metadata={"nbgrader": {
+            "grade": True, "grade_id": grade_id, "locked": True, "points": template.graded[grade_id],
+            "solution": False, "schema_version": 3}}))
+    if not missing:
+        return []
+    names = ", ".join(repr(grade_id) for grade_id in missing)
+    return [f"graded cell{'s' * (len(missing) > 1)} {names} {'were' if len(missing) > 1 else 'was'} missing (deleted, "
+            "or the cells' nbgrader metadata lost): put back from the release, as nbgrader's add_missing_cells does"]
+
+
+def _grade_ids_in(notebook):
+    return [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in notebook.cells]
+
+
+def _index_for(position, order, notebook):
+    """Where the release's cell at `position` of `order` goes in the notebook."""
+    present = _grade_ids_in(notebook)
+    before = [present.index(g) for g in order[:position] if g in present]
+    if before:
+        return max(before) + 1
+    after = [present.index(g) for g in order[position + 1:] if g in present]
+    return min(after) if after else len(notebook.cells)
 
 
 def _sanitised(notebook, template, *, assignment, student, db_url):

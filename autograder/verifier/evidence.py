@@ -18,7 +18,7 @@ from nbgrader.utils import determine_grade
 
 from cnnkit.checks import EVIDENCE_MIME
 
-__all__ = ["claim", "denials", "forgeries", "has_cell", "read_notebook"]
+__all__ = ["claim", "denials", "forgeries", "read_notebook"]
 
 _QUIET = logging.getLogger("autograder.verifier.evidence")
 _QUIET.addHandler(logging.NullHandler())
@@ -99,11 +99,6 @@ def denials(notebook):
                 found.append(f"cell {index + 1} was denied by the sandbox ({match.group(0)[:160]}): an attempt to "
                              "reach outside it? review it")
     return list(dict.fromkeys(found))
-
-
-def has_cell(notebook, grade_id):
-    """Whether a notebook holds the cell with this grade id."""
-    return any(cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id for cell in notebook.cells)
 
 
 def read_notebook(text):

@@ -33,7 +33,7 @@ from cnnkit.seeds import derive_seed, student_seed
 from autograder.course.course import cell_feedback
 from autograder.pipeline.results import CellResult, SubmissionResult
 from autograder.sandbox.contracts import probe_request, read_probe
-from autograder.verifier.evidence import claim, denials, forgeries, has_cell, read_notebook
+from autograder.verifier.evidence import claim, denials, forgeries, read_notebook
 from autograder.verifier.kinds import Context, Verdict, kind_of, zero
 from autograder.verifier.kinds.base import ReferenceTraining, denied_imports
 from autograder.verifier.libraries import is_reference
@@ -323,10 +323,6 @@ class Verifier:
                 claimed = claim(cell, check.points) if kind.claims else None
                 if claimed is not None:  # a trained model's cell claims nothing under the grader
                     claims[check.grade_id] = claimed
-                if not has_cell(original, check.grade_id):
-                    cells.append(CellResult(stem, check.grade_id, 0.0, check.points,
-                                            "0: this graded cell was deleted from the notebook"))
-                    continue
                 context = Context(prepared.student, self, probe, report, cell, claimed,
                                   texts.get(check.grade_id, ""), execution.reason, plan)
                 verdict = self._verdict(check, context)

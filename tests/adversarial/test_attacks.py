@@ -171,10 +171,10 @@ def test_metadata_tampering_is_flagged_and_gains_nothing(batch):
     result = batch["results"]["tamper-metadata"]
     cells = _cells(result)
     assert cells["correlate2d_tests"].max_score == 2 and cells["correlate2d_tests"].score == 2
-    assert cells["conv2d_layer_tests"].score == 0 and "deleted" in cells["conv2d_layer_tests"].feedback
+    assert cells["conv2d_layer_tests"].score == 4, "the deleted test cell is put back: the function is graded"
     flags = " ".join(result.flags)
     assert "points of 'correlate2d_tests' were changed to 100" in flags
-    assert "'conv2d_layer_tests' was deleted" in flags and "locked cell 'code-05' was edited" in flags
+    assert "graded cell 'conv2d_layer_tests' was missing" in flags and "locked cell 'code-05' was edited" in flags
 
 
 def test_feedback_never_shows_hidden_test_source(batch):

@@ -133,3 +133,28 @@ def test_a_notebook_nested_too_deeply_is_malformed_and_stops_nothing(prepared_fo
         text = text.replace('"deep": null', '"deep": ' + "[" * depth + "]" * depth)
     prepared = run(text)
     assert "nested more than" in prepared.malformed["mini.ipynb"] and not prepared.notebooks
+
+
+def test_a_deleted_test_cell_is_put_back_where_it_ran_from_the_gradebook_and_said(prepared_for):
+    run, course = prepared_for
+    notebook = json.loads(json.dumps(course.notebook()))
+    notebook["cells"] = [c for c in notebook["cells"] if c["metadata"]["nbgrader"]["grade_id"] != "add_tests"]
+    prepared = run(notebook)
+    assert not prepared.malformed
+    assert _grade_ids(prepared) == ["add", "add_tests", "work", "after_tests"], "right after the answer it tests"
+    cells = json.loads(prepared.notebooks["mini.ipynb"])["cells"]
+    assert SECRET in "".join(cells[1]["source"]), "the gradebook's source, hidden tests and all"
+    (line,) = prepared.repairs["mini.ipynb"]
+    assert line.startswith("graded cell 'add_tests' was missing") and "put back" in line
+
+
+def test_a_notebook_whose_cells_lost_their_nbgrader_metadata_gets_every_test_cell_back(prepared_for):
+    run, course = prepared_for
+    notebook = json.loads(json.dumps(course.notebook()))
+    for cell in notebook["cells"]:
+        del cell["metadata"]["nbgrader"]  # what some editors do to metadata they do not know
+    prepared = run(notebook)
+    assert not prepared.malformed
+    assert _grade_ids(prepared)[-2:] == ["add_tests", "after_tests"], "after the student's code, in release order"
+    (line,) = prepared.repairs["mini.ipynb"]
+    assert line.startswith("graded cells 'add_tests', 'after_tests' were missing"), "one line for them all"

@@ -97,14 +97,14 @@ def test_patching_a_module_is_flagged_but_setting_attributes_of_objects_is_not()
                  "pd.options.display.max_rows = 5").flags == ()
 
 
-def test_edits_to_locked_cells_points_and_deleted_cells_are_flagged():
+def test_edits_to_locked_cells_and_points_are_flagged():
     submitted = _notebook("x = 1", given="import numpy as np\nnp.allclose = lambda *a: True")
     submitted.cells[-2].metadata["nbgrader"]["points"] = 40
     del submitted.cells[-1]
     flags = " ".join(scan(submitted, _notebook("x = 1"), PLAN).flags)
     assert "locked cell 'given' was edited" in flags
     assert "points of 'conv_tests' were changed to 40" in flags
-    assert "graded cell 'spec_tests' was deleted" in flags
+    assert "spec_tests" not in flags, "a deleted graded cell is prepare's to put back and say"
 
 
 def test_magics_and_syntax_errors_do_not_stop_the_scan():
