@@ -255,7 +255,8 @@ def restored(notebook, template):
         A list of one line naming the cells put back, or an empty list.
     """
     order = template.order or tuple(template.graded)
-    missing = [grade_id for grade_id in order if grade_id in template.graded and grade_id not in _grade_ids_in(notebook)]
+    present = set(_grade_ids_in(notebook))
+    missing = [grade_id for grade_id in order if grade_id in template.graded and grade_id not in present]
     for grade_id in missing:
         at = _index_for(order.index(grade_id), order, notebook)
         notebook.cells.insert(at, nbformat.v4.new_code_cell(metadata={"nbgrader": {
