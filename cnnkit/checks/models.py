@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import numpy as np
@@ -154,16 +155,13 @@ def spec_verdict(model, reference, *, points=1.0):
         result.messages.append(f"could not inspect the model: {type(error).__name__}: {error}")
         return result
     result.total = max(len(want), len(got)) + 1  # extra layers cost points too
-    for index, expected in enumerate(want):
-        found = got[index] if index < len(got) else None
-        problem = _layer_difference(index, expected, found)
+    for index, expected, found in _paired(want, got):
+        problem = (f"an extra {found['layer']} after layer {index}" if expected is None else
+                   _layer_difference(index, expected, found))
         if problem is None:
             result.passed += 1
         elif len(result.messages) < 2:
             result.messages.append(problem)
-    if len(got) > len(want):
-        result.messages.append(f"{len(got) - len(want)} layer(s) too many after layer {len(want)}: "
-                               f"{', '.join(layer['layer'] for layer in got[len(want):])}")
     expected_params = int(reference.count_params())
     if params == expected_params:
         result.passed += 1
@@ -714,10 +712,31 @@ def _activation_of(layer):
     return getattr(activation, "__name__", None) if activation is not None else None
 
 
+def _paired(want, got):
+    """The spec's layers beside the model's, as `(index, expected, found)`: position by position when the model
+    has as many layers as the spec, else aligned on each layer's kind and settings, so that one layer missing or
+    added costs one criterion rather than every layer after it. `found` is None for a layer the model lacks;
+    `expected` is None for one it adds, and `index` then counts the spec's layers before it."""
+    if len(want) == len(got):
+        return [(index, expected, found) for index, (expected, found) in enumerate(zip(want, got))]
+
+    def signature(layer):
+        return (layer["layer"],) + tuple((key, layer[key]) for key in _SETTINGS if key in layer)
+
+    pairs = []
+    matcher = difflib.SequenceMatcher(None, [signature(x) for x in want], [signature(x) for x in got], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        common = i2 - i1 if tag == "equal" else min(i2 - i1, j2 - j1) if tag == "replace" else 0
+        pairs += [(i1 + k, want[i1 + k], got[j1 + k]) for k in range(common)]
+        pairs += [(i, want[i], None) for i in range(i1 + common, i2)]
+        pairs += [(i2, None, got[j]) for j in range(j1 + common, j2)]
+    return pairs
+
+
 def _layer_difference(index, expected, found):
     where = f"layer {index + 1}"
     if found is None:
-        return f"{where}: expected {expected['layer']}, but the model ends before it"
+        return f"{where}: expected {expected['layer']}, missing from the model"
     if found["layer"] != expected["layer"]:
         return f"{where}: expected {expected['layer']}, found {found['layer']}"
     keys = [key for key in _SETTINGS if key in expected] + ["output_shape"]  # causes before effects

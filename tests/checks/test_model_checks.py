@@ -43,8 +43,8 @@ def test_unbuilt_sequential_is_built_on_the_reference_input(capsys):
     [(lambda ls: ls.__setitem__(0, layers.Conv2D(6, 5, activation="relu")), "layer 1 (Conv2D): activation is 'relu', expected 'tanh'"),
      (lambda ls: ls.__setitem__(1, layers.MaxPooling2D(2)), "layer 2: expected AveragePooling2D, found MaxPooling2D"),
      (lambda ls: ls.__setitem__(5, layers.Dense(100, activation="tanh")), "layer 6 (Dense): units is 100, expected 120"),
-     (lambda ls: ls.pop(6), "layer 7 (Dense): units is 10, expected 84"),
-     (lambda ls: ls.insert(5, layers.Dropout(0.5)), "layer 6: expected Dense, found Dropout")],
+     (lambda ls: ls.pop(6), "layer 7: expected Dense, missing from the model"),
+     (lambda ls: ls.insert(5, layers.Dropout(0.5)), "an extra Dropout after layer 5")],
 )
 def test_first_difference_is_reported_with_partial_credit(change, words, capsys):
     stack = [layers.Conv2D(6, 5, activation="tanh"), layers.AveragePooling2D(2), layers.Conv2D(16, 5, activation="tanh"),
@@ -230,7 +230,7 @@ def test_a_nested_model_still_shows_a_real_difference():
     from cnnkit.checks.models import spec_verdict
 
     result = spec_verdict(wrong, models.spec_cnn(), points=2)
-    assert result.score < 2.0 and "layer 3: expected Conv1D, found Flatten" in str(result.messages)
+    assert result.score < 2.0 and "layer 3: expected Conv1D, missing from the model" in str(result.messages)
 
 
 def _lenet_c5_as_the_paper_writes_it(separate_activation):
@@ -265,3 +265,22 @@ def test_a_convolution_that_sees_part_of_its_input_is_still_a_convolution():
                                  layers.Flatten(), layers.Dense(84, activation="tanh"), layers.Dense(10)])
     result = spec_verdict(narrower, models.lenet5(), points=3)
     assert result.score < 3.0 and "layer 5: expected Flatten, found Conv2D" in str(result.messages)
+
+
+def _lenet_stack():
+    return [layers.Conv2D(6, 5, activation="tanh"), layers.AveragePooling2D(2), layers.Conv2D(16, 5, activation="tanh"),
+            layers.AveragePooling2D(2), layers.Flatten(), layers.Dense(120, activation="tanh"),
+            layers.Dense(84, activation="tanh"), layers.Dense(10)]
+
+
+@pytest.mark.parametrize("change, lost", [
+    (lambda ls: ls.insert(6, layers.Dropout(0.2)), 1),  # one extra layer: one criterion of 10
+    (lambda ls: ls.pop(6), 2),  # one layer missing: its criterion, and the parameter count (of 9)
+])
+def test_one_layer_missing_or_added_costs_its_own_criterion_not_every_one_after_it(change, lost):
+    from cnnkit.checks.models import spec_verdict
+
+    stack = _lenet_stack()
+    change(stack)
+    result = spec_verdict(keras.Sequential([keras.Input((32, 32, 1)), *stack]), models.lenet5(), points=3)
+    assert result.total - result.passed == lost, result.messages
