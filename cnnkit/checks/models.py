@@ -53,8 +53,8 @@ def model_spec(model, input_shape=None):
             was never built (e.g. a Sequential without `keras.Input`).
 
     Returns:
-        A list of dicts with keys `layer` (class name), `output_shape`,
-        `params`, and the layer's settings among filters, kernel_size,
+        A list of dicts with keys `layer` (class name), `input_shape`,
+        `output_shape`, `params`, and the layer's settings among filters, kernel_size,
         strides, padding, dilation_rate, pool_size, units, rate, activation.
     """
     if not model.built and input_shape is not None:
@@ -76,11 +76,14 @@ def model_spec(model, input_shape=None):
             continue
         if kind == "Flatten" and len(spec) - 1 in dense_convolutions:
             convolution = spec.pop()
-            spec += [{"layer": "Flatten", "output_shape": (dense_convolutions[len(spec)],), "params": 0},
-                     {"layer": "Dense", "output_shape": shape, "params": convolution["params"],
+            spec += [{"layer": "Flatten", "input_shape": convolution["input_shape"],
+                      "output_shape": (dense_convolutions[len(spec)],), "params": 0},
+                     {"layer": "Dense", "input_shape": (dense_convolutions[len(spec)],), "output_shape": shape,
+                      "params": convolution["params"],
                       "units": convolution["filters"], "activation": convolution.get("activation") or "linear"}]
             continue
-        entry = {"layer": kind, "output_shape": shape, "params": int(layer.count_params())}
+        entry = {"layer": kind, "input_shape": _input_shape(layer), "output_shape": shape,
+                 "params": int(layer.count_params())}
         for key in _SETTINGS:
             if key == "activation":
                 if activation is not None:
@@ -92,6 +95,14 @@ def model_spec(model, input_shape=None):
             dense_convolutions[len(spec)] = int(np.prod(layer.input.shape[1:]))
         spec.append(entry)
     return spec
+
+
+def _input_shape(layer):
+    """A layer's input shape without the batch axis (a tuple of them for a layer that joins several)."""
+    inputs = layer.input
+    if isinstance(inputs, (list, tuple)):
+        return tuple(tuple(tensor.shape[1:]) for tensor in inputs)
+    return tuple(inputs.shape[1:])
 
 
 def _covers_its_whole_input(layer, kind):
@@ -739,7 +750,9 @@ def _layer_difference(index, expected, found):
         return f"{where}: expected {expected['layer']}, missing from the model"
     if found["layer"] != expected["layer"]:
         return f"{where}: expected {expected['layer']}, found {found['layer']}"
-    keys = [key for key in _SETTINGS if key in expected] + ["output_shape"]  # causes before effects
+    keys = [key for key in _SETTINGS if key in expected]  # causes before effects
+    if index == 0 or found.get("input_shape") == expected.get("input_shape"):
+        keys.append("output_shape")  # a shape an earlier layer changed is that layer's mistake, counted there
     for key in keys:
         value = expected[key]
         if found.get(key) != value:

@@ -276,8 +276,10 @@ def _lenet_stack():
 @pytest.mark.parametrize("change, lost", [
     (lambda ls: ls.insert(6, layers.Dropout(0.2)), 1),  # one extra layer: one criterion of 10
     (lambda ls: ls.pop(6), 2),  # one layer missing: its criterion, and the parameter count (of 9)
+    # a 3x3 kernel in C1: C1's criterion and the parameter count, not the shapes it changes downstream
+    (lambda ls: ls.__setitem__(0, layers.Conv2D(6, 3, activation="tanh")), 2),
 ])
-def test_one_layer_missing_or_added_costs_its_own_criterion_not_every_one_after_it(change, lost):
+def test_one_mistake_in_a_layer_costs_its_own_criterion_not_every_one_after_it(change, lost):
     from cnnkit.checks.models import spec_verdict
 
     stack = _lenet_stack()
