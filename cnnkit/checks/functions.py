@@ -1403,7 +1403,9 @@ GRADED = {
                        * float(np.sum(confusion) - np.trace(confusion)) / float(np.sum(confusion))),
          Misconception("the share that crosses methods", "that is the share of mistakes that *cross* from one "
                        "recording method to the other; the question asks for those that stay within one.",
-                       lambda confusion, method: 1.0 - _within_method_share(confusion, method))),
+                       lambda confusion, method: 1.0 - _within_method_share(confusion, method)),
+         Misconception("a percentage, not a share", "return the share as a fraction between 0 and 1 (0.25, not 25).",
+                       lambda confusion, method: 100.0 * _within_method_share(confusion, method))),
         edges=_fixed(_method_edges), kinds=_method_kinds),
     "standardise": GradedFunction(
         _standardise, _standardise_case,

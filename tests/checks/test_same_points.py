@@ -51,6 +51,7 @@ NAMES = {"dropout-times-keep": "survivors multiplied by the keep rate", "dropout
          "macs-bias-counted": "bias counted as a multiply-add", "macs-channels-ignored": "input channels ignored",
          "dropout-on-at-eval": "correct predictions counted", "within-over-every-row": "share of every row, not of "
          "the mistakes", "within-crossing": "the share that crosses methods",
+         "within-in-percent": "a percentage, not a share",
          "flatten-head": "every shift", "shifts-last-stride": "last stride only", "shifts-strides-added": "strides added",
          "shifts-receptive-field": "multiples of the receptive field", "shifts-max-left-out": "max_shift left out",
          "shifts-zero-counted": "shift 0 counted", "untrained-model": "steps rounded down",
@@ -99,6 +100,8 @@ MORE_MISTAKES = {
                             "return np.arange(0, max_shift + 1, total)"),
     "within-over-every-row": ("within_method_share", NB3, "within_method_share", _WITHIN,
                               "return float(mistakes[same].sum() / confusion.sum())"),
+    "within-in-percent": ("within_method_share", NB3, "within_method_share", _WITHIN,
+                          "return 100 * float(mistakes[same].sum() / mistakes.sum()) if mistakes.sum() > 0 else 0.0"),
     "within-crossing": ("within_method_share", NB3, "within_method_share", _WITHIN,
                         "return 1 - float(mistakes[same].sum() / mistakes.sum()) if mistakes.sum() > 0 else 0.0"),
     "macs-stride-ignored": ("conv_macs", NB1, "conv_macs", "stride, padding)\n    out_w = output_length(width, "
