@@ -215,7 +215,7 @@ def _replays(prepared, limits, status, executed):
         if not calls or name not in prepared.notebooks or name not in executed:
             continue
         call_seconds = request["call_seconds"]
-        cells, ran = [], status.notebooks.get(name)
+        cells, tests, ran = [], {}, status.notebooks.get(name)
         stop = ran.cell if ran is not None and ran.outcome != "ok" else None
         for index, cell in enumerate(nbformat.reads(prepared.notebooks[name], as_version=4).cells):
             if stop is not None and index > stop:
@@ -225,11 +225,16 @@ def _replays(prepared, limits, status, executed):
                     code = transformer.transform_cell(cell.source)
                 except Exception:  # noqa: BLE001 - left as written; the replay reports its error as the notebook would
                     code = cell.source
-                cells.append((code, not cell.metadata.get("nbgrader", {}).get("locked", False)))
+                meta = cell.metadata.get("nbgrader", {})
+                if meta.get("grade"):
+                    tests[meta.get("grade_id")] = len(cells)
+                cells.append((code, not meta.get("locked", False)))
         for world in WORLDS:
             items = tuple(item for item in calls if bool(item.get("numpy")) == (world == "numpy"))
             if items:
-                worlds[world].append(ReplayNotebook(name, tuple(cells), items, stopped=stop is not None))
+                worlds[world].append(ReplayNotebook(name, tuple(cells), items, stopped=stop is not None,
+                                                    tests={item["id"]: tests[item["id"]] for item in items
+                                                           if item["id"] in tests}))
     for world, notebooks in worlds.items():
         if notebooks:
             yield Replay(world, tuple(notebooks), call_seconds, limits.cell_timeout, stand_in_modules(world))

@@ -100,12 +100,15 @@ class ReplayNotebook:
         stopped: True when the last of `cells` is where the notebook's own
             run stopped (a cell past its time, the kernel's death, the
             output limit): replayed briefly, as far as it gets.
+        tests: dict of a request's id (its test cell's grade id) -> the
+            index in `cells` of that test cell (absent when not replayed).
     """
 
     notebook: str
     cells: tuple
     requests: tuple
     stopped: bool = False
+    tests: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -134,14 +137,15 @@ class Replay:
         return json.dumps({"world": self.world, "call_seconds": self.call_seconds, "cell_seconds": self.cell_seconds,
                            "stand_ins": list(self.stand_ins),
                            "notebooks": [{"notebook": n.notebook, "cells": [list(c) for c in n.cells],
-                                          "requests": list(n.requests), "stopped": n.stopped}
+                                          "requests": list(n.requests), "stopped": n.stopped, "tests": n.tests}
                                          for n in self.notebooks]})
 
     @classmethod
     def from_json(cls, text):
         data = json.loads(text)
         notebooks = tuple(ReplayNotebook(str(n["notebook"]), tuple((str(c), bool(s)) for c, s in n["cells"]),
-                                         tuple(n["requests"]), bool(n.get("stopped", False)))
+                                         tuple(n["requests"]), bool(n.get("stopped", False)),
+                                         {str(k): int(v) for k, v in n.get("tests", {}).items()})
                           for n in data["notebooks"])
         return cls(data["world"], notebooks, float(data["call_seconds"]), float(data["cell_seconds"]),
                    tuple(str(name) for name in data.get("stand_ins", ())))

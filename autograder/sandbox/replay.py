@@ -17,13 +17,16 @@ notebook whose replay ends its process (an `os._exit` in a cell) takes no
 other notebook with it.
 
 The rule that decides which definition is graded: a graded name is probed
-as it stands right after the last student cell (a solution cell or one the
-student added) that binds it (to a callable, for a function: a scratch cell
-that stores a result under the function's name does not count), before any
-later cell runs; so a helper name
-that a later cell rebinds, or a demonstration cell that reuses a name, no
-longer changes what is graded. A name that no student cell binds is probed
-after the replay (it may be missing). The replay goes no further than the
+as the last student cell (a solution cell or one the student added) that
+binds it left it (to a callable, for a function: a scratch cell that stores
+a result under the function's name does not count), once the replay has
+reached the name's test cell, as the notebook's own test saw it: a helper
+or a constant defined in a cell between the answer and its test counts, and
+cells after the test do not; so a helper name that a later cell rebinds, or
+a demonstration cell that reuses a name, no longer changes what is graded.
+A name bound after its test cell (the student came back to it) is probed
+right after that binding. A name that no student cell binds is probed after
+the replay (it may be missing). The replay goes no further than the
 notebook's own run did: a notebook stopped at a cell (its time, the kernel's
 death, the output limit) is replayed up to that cell, and a cell past its
 time stops the replay as it stops a notebook.
@@ -110,10 +113,17 @@ def _replay(notebook, replay, out_dir):
     namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": _NoShell,
                  "display": lambda *args, **kwargs: None}
     wanted = _requests_by_name(notebook.requests)
-    results, probed = {}, set()
-    last_student = max((i for i, cell in enumerate(notebook.cells) if cell[1]), default=-1)
+    tested = {name: min((notebook.tests[item["id"]] for item in items if item["id"] in notebook.tests), default=-1)
+              for name, items in wanted.items()}  # the cell of each name's first test
+    results, bound, probed = {}, {}, set()  # bound: name -> (its definition, the cell after which it is probed)
+    last_student = max([i for i, cell in enumerate(notebook.cells) if cell[1]] + list(tested.values()), default=-1)
     last = len(notebook.cells) - 1
     for index, (code, student) in enumerate(notebook.cells[:last_student + 1]):
+        for name, (value, due) in list(bound.items()):
+            if due < index:  # the test cell is next: probed as that test would see it
+                _probe(wanted[name], namespace, results, replay.call_seconds, out_dir, name, value)
+                probed.add(name)
+                del bound[name]
         before = {name: namespace.get(name) for name in wanted}
         seconds = min(replay.cell_seconds, STOPPED_CELL_SECONDS) if notebook.stopped and index == last else \
             replay.cell_seconds
@@ -122,8 +132,10 @@ def _replay(notebook, replay, out_dir):
         if student:
             for name in wanted:
                 if _rebound(name, wanted[name], namespace, before):
-                    _probe(wanted[name], namespace, results, replay.call_seconds, out_dir)
-                    probed.add(name)
+                    bound[name] = (namespace[name], max(index, tested[name] - 1))
+    for name, (value, _) in bound.items():  # the replay ended before their test cells
+        _probe(wanted[name], namespace, results, replay.call_seconds, out_dir, name, value)
+        probed.add(name)
     for name in wanted:
         if name not in probed:
             _probe(wanted[name], namespace, results, replay.call_seconds, out_dir)
@@ -173,8 +185,11 @@ def _run_cell(code, index, namespace, seconds):
     return True
 
 
-def _probe(items, namespace, results, seconds, out_dir):
-    """Probes one name's requests now and copies what the probe wrote to `/out`."""
+def _probe(items, namespace, results, seconds, out_dir, name=None, value=None):
+    """Probes one name's requests now (`name` read as `value` when given: the definition its cell made) and
+    copies what the probe wrote to `/out`."""
+    if name is not None:
+        namespace = {**namespace, name: value}  # a view: the definition's own globals stay the notebook's
     with stand_ins.probing():
         probe.main({"call_seconds": seconds, "requests": items}, namespace, results)
     for path in Path(probe.FOLDER).iterdir():

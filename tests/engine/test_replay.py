@@ -14,12 +14,14 @@ from tests.engine.conftest import REPO
 DOUBLE = {"action": "call", "id": "double_tests", "function": "double", "cases": [[2], [5]]}
 
 
-def _run(tmp_path, notebooks, *, cell_seconds=20.0, stand_ins=()):
-    """Replays `notebooks` (pairs of cells and `stopped`) in one process; the outputs probed per notebook."""
+def _run(tmp_path, notebooks, *, cell_seconds=20.0, stand_ins=(), test_cell=None):
+    """Replays `notebooks` (pairs of cells and `stopped`) in one process; the outputs probed per notebook.
+    `test_cell`: the index of `double`'s test cell, if it has one."""
     job, out, home = tmp_path / "job", tmp_path / "out", tmp_path / "home"
     for folder in (job, out, home):
         folder.mkdir()
-    replay = Replay("numpy", tuple(ReplayNotebook(f"n{i}.ipynb", tuple(cells), (DOUBLE,), stopped)
+    tests = {DOUBLE["id"]: test_cell} if test_cell is not None else {}
+    replay = Replay("numpy", tuple(ReplayNotebook(f"n{i}.ipynb", tuple(cells), (DOUBLE,), stopped, tests)
                                    for i, (cells, stopped) in enumerate(notebooks)), 5.0, cell_seconds, stand_ins)
     (job / REPLAY_FILE).write_text(replay.to_json())
     subprocess.run([sys.executable, "-m", "autograder.sandbox.replay", str(job), str(out)], cwd=home, timeout=120,
@@ -36,8 +38,28 @@ def _run(tmp_path, notebooks, *, cell_seconds=20.0, stand_ins=()):
     return found
 
 
-def _replayed(tmp_path, cells, *, stopped=False, cell_seconds=20.0, stand_ins=()):
-    return _run(tmp_path, [(cells, stopped)], cell_seconds=cell_seconds, stand_ins=stand_ins)[0]
+def _replayed(tmp_path, cells, *, stopped=False, cell_seconds=20.0, stand_ins=(), test_cell=None):
+    return _run(tmp_path, [(cells, stopped)], cell_seconds=cell_seconds, stand_ins=stand_ins, test_cell=test_cell)[0]
+
+
+HELPER_BELOW = [("def double(x):\n    return twice(x)", True), ("def twice(x):\n    return 2 * x", True),
+                ("assert double(1) == 2  # the test cell", False)]
+
+
+def test_a_helper_defined_between_the_answer_and_its_test_counts_as_the_test_saw_it(tmp_path):
+    assert _replayed(tmp_path, HELPER_BELOW, test_cell=2) == [4, 10]
+
+
+def test_cells_after_the_test_change_nothing_and_a_scratch_result_before_it_does_not_replace_the_function(tmp_path):
+    cells = HELPER_BELOW[:2] + [("double = double(3)  # a scratch cell", True)] + HELPER_BELOW[2:] + [
+        ("twice = 'a later demonstration reuses the name'", True)]
+    assert _replayed(tmp_path, cells, test_cell=3) == [4, 10]
+
+
+def test_a_function_redefined_after_its_test_is_probed_as_redefined(tmp_path):
+    cells = [("def double(x):\n    return x", True), ("pass  # the test cell", False),
+             ("def double(x):  # fixed later\n    return x + x", True)]
+    assert _replayed(tmp_path, cells, test_cell=1) == [4, 10]
 
 
 def test_a_helper_a_later_cell_rebinds_does_not_change_what_is_graded(tmp_path):
