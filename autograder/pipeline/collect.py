@@ -47,8 +47,10 @@ __all__ = ["Collection", "Refusal", "Submission", "collect", "content_hash", "sa
 MAX_NOTEBOOK_BYTES = 50 * 1000**2
 MAX_TOTAL_BYTES = 4 * 1000**3  # everything a collection reads into memory, together
 MAX_RATIO = 200  # a notebook's JSON compresses 5-20 times; far more is a zip bomb
-_SAFE = re.compile(r"^[A-Za-z0-9@+][A-Za-z0-9._@+() -]{0,127}$")  # a browser's " (1)" is a name too
-_UNSAFE = "unsafe name (only letters, digits, spaces and ._@+-() are accepted)"
+# A letter or digit first: a name that began with `+`, `-` or `@` would read as a formula in a spreadsheet that
+# opens grades.csv. A browser's " (1)" is a name too.
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+() -]{0,127}$")
+_UNSAFE = "unsafe name (only letters, digits, spaces and ._@+-() are accepted, a letter or digit first)"
 _JUNK = {".ipynb_checkpoints", ".DS_Store", "__MACOSX", ".git", "Thumbs.db"}
 _CANVAS = re.compile(r"^(?P<late>late_)?(?P<login>[^_]+)(?P<marked>_late)?_(?P<user>\d+)_\d+$")
 _CANVAS_KIND = "Canvas file names (<login>_<id>_<id>_<notebook>)"
@@ -122,7 +124,7 @@ def safe_name(name):
 
     Returns:
         True for names of letters, digits and `._@+ -()` that start with a
-        letter, digit, `@` or `+`, hold no `..` and are at most 128 long.
+        letter or digit, hold no `..` and are at most 128 long.
     """
     return bool(_SAFE.match(name)) and ".." not in name
 

@@ -12,7 +12,7 @@ cell. Everything else the verifier asks (functions called on its cases,
 builders, blocks, prediction functions) is probed in a fresh sandbox per
 library world (`autograder.sandbox.replay`), where each notebook replays in
 a process of its own: it replays the notebook's code and probes each
-definition right after the student cell that made it, where no process of
+definition as its test cell would see it, where no process of
 the kernel's sandbox can reach.
 """
 

@@ -3,8 +3,8 @@
 It runs in two places, always beside student code and never trusted:
 
 - in a probe sandbox (`autograder.sandbox.replay`), a fresh process that
-  replays one notebook's code and calls `main` right after the student
-  cell that made a graded definition: functions, builders, blocks and
+  replays one notebook's code and calls `main` on each graded definition
+  the student made, when the replay reaches its test cell: functions, builders, blocks and
   prediction functions are probed there;
 - in the notebook's own kernel, after its last cell (`autograder.sandbox.runner`
   runs this file's source there): only `save`, the trained models the

@@ -1,6 +1,6 @@
 """Runs inside a probe sandbox: replay a submission's notebooks of one library
-world, each in a fresh process, and probe each graded definition right after
-the student cell that made it.
+world, each in a fresh process, and probe each graded definition as the
+student cell that made it left it, when the replay reaches its test cell.
 
 Started by `autograder.pipeline.execute` as
 `python -m autograder.sandbox.replay /job /out`, in a sandbox of its own

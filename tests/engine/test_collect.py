@@ -22,7 +22,8 @@ def test_usual_ids_are_safe(name):
     assert safe_name(name)
 
 
-@pytest.mark.parametrize("name", ["..", "../x", "a/b", ".hidden", "a..b", "", "x" * 200, "a\\b", "tab\tid"])
+@pytest.mark.parametrize("name", ["..", "../x", "a/b", ".hidden", "a..b", "", "x" * 200, "a\\b", "tab\tid",
+                                  "+1+2", "@SUM(A1 A2)", "-2+3"])  # the last three: formulas in a spreadsheet
 def test_ids_that_could_escape_are_not(name):
     assert not safe_name(name)
 

@@ -2,8 +2,8 @@
 
 The hidden test calls `cnnkit.checks.check_model_answer(QUANTITY, answer,
 build_fn)`. The probe reads the number the student's variable holds and
-builds and saves the builder's (untrained) model, right after the student
-cell that sets the variable; the verifier loads the model without running
+builds and saves the builder's (untrained) model, as the student's cell that
+sets the variable left it, when the replay reaches the test cell; the verifier loads the model without running
 submission code, computes the quantity from it itself and judges the
 number (`cnnkit.checks.answers.answer_verdict`). So the answer is checked
 against the student's own model, whatever it is, and never against a value
