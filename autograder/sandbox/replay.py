@@ -116,9 +116,11 @@ def _replay(notebook, replay, out_dir):
     tested = {name: min((notebook.tests[item["id"]] for item in items if item["id"] in notebook.tests), default=-1)
               for name, items in wanted.items()}  # the cell of each name's first test
     results, bound, probed = {}, {}, set()  # bound: name -> (its definition, the cell after which it is probed)
-    last_student = max([i for i, cell in enumerate(notebook.cells) if cell[1]] + list(tested.values()), default=-1)
+    # the replay runs to the last student cell, or to the cell before the last test when that comes later
+    needed = max([i for i, cell in enumerate(notebook.cells) if cell[1]] + [t - 1 for t in tested.values()],
+                 default=-1)
     last = len(notebook.cells) - 1
-    for index, (code, student) in enumerate(notebook.cells[:last_student + 1]):
+    for index, (code, student) in enumerate(notebook.cells[:needed + 1]):
         for name, (value, due) in list(bound.items()):
             if due < index:  # the test cell is next: probed as that test would see it
                 _probe(wanted[name], namespace, results, replay.call_seconds, out_dir, name, value)
