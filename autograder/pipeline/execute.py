@@ -221,10 +221,7 @@ def _replays(prepared, limits, status, executed):
             if stop is not None and index > stop:
                 break
             if cell.cell_type == "code":
-                try:
-                    code = transformer.transform_cell(cell.source)
-                except Exception:  # noqa: BLE001 - left as written; the replay reports its error as the notebook would
-                    code = cell.source
+                code = _replay_code(cell.source, transformer)
                 meta = cell.metadata.get("nbgrader", {})
                 if meta.get("grade"):
                     tests[meta.get("grade_id")] = len(cells)
@@ -238,6 +235,28 @@ def _replays(prepared, limits, status, executed):
     for world, notebooks in worlds.items():
         if notebooks:
             yield Replay(world, tuple(notebooks), call_seconds, limits.cell_timeout, stand_in_modules(world))
+
+
+# Cell magics that run their body as a cell of the notebook (IPython's `%%time`, `%%capture`, `%%prun`): in the
+# replay the body runs in their place, so what it defines counts as it does in the kernel.
+_BODY_MAGICS = frozenset({"time", "capture", "prun"})
+
+
+def _replay_code(source, transformer):
+    """A cell's code as plain Python for the replay: IPython's syntax transformed (shell lines and other magics
+    become calls the replay ignores, `%time` runs its statement), and a body-running cell magic on the first line
+    replaced by its body, as IPython finds it (after leading blank lines; a magic inside it is unwrapped in turn)."""
+    lines = source.splitlines(keepends=True)
+    while True:
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        if not (lines and lines[0].startswith("%%") and lines[0][2:].rstrip().partition(" ")[0] in _BODY_MAGICS):
+            break
+        lines.pop(0)
+    try:
+        return transformer.transform_cell("".join(lines))
+    except Exception:  # noqa: BLE001 - left as written; the replay reports its error as the notebook would
+        return "".join(lines)
 
 
 def _replayed(replay, limits, slot, env, binds, devices, cancel):

@@ -32,7 +32,11 @@ death, the output limit) is replayed up to that cell, and a cell past its
 time stops the replay as it stops a notebook.
 
 The replay runs each cell with `exec`, without Jupyter: no kernel, no
-hooks of the notebook's kernel, no message channel. Training is skipped
+hooks of the notebook's kernel, no message channel. IPython's syntax arrives
+turned into Python: a cell magic that runs its body in the notebook
+(`%%time`, `%%capture`, `%%prun`) arrives as its body, `%time` runs its
+statement, `%%writefile` writes its file (the notebook's folder is on the
+import path, as in a kernel), and shell lines and other magics do nothing. Training is skipped
 (`keras.Model.fit` returns an empty history): trained weights are judged
 from the kernel's own run, definitions here. In the NumPy world (NumPy
 exercises) the sandbox shows no other library, so a NumPy exercise cannot
@@ -46,6 +50,7 @@ from __future__ import annotations
 
 import builtins
 import os
+import shlex
 import shutil
 import signal
 import sys
@@ -66,10 +71,33 @@ class _CellTimeout(BaseException):
 
 
 class _NoShell:
-    """What `get_ipython()` returns in a replay: magics and shell escapes do nothing."""
+    """What `get_ipython()` returns in a replay: shell escapes and most magics do nothing; `%time` runs its
+    statement and `%%writefile` writes its file, as they do in the kernel, so code they hold or write counts."""
 
     def __getattr__(self, name):
         return lambda *args, **kwargs: None
+
+    def run_line_magic(self, name, line, *args, **kwargs):
+        if name != "time":
+            return None
+        caller = sys._getframe(1)
+        try:
+            expression = compile(line, "<%time>", "eval")
+        except SyntaxError:
+            exec(compile(line, "<%time>", "exec"), caller.f_globals, caller.f_locals)
+            return None
+        return eval(expression, caller.f_globals, caller.f_locals)
+
+    def run_cell_magic(self, name, line, cell, *args, **kwargs):
+        if name != "writefile":
+            return None
+        words = shlex.split(line)
+        append = any(word in ("-a", "--append") for word in words)
+        paths = [word for word in words if not word.startswith("-")]
+        if paths:
+            with open(os.path.expanduser(paths[-1]), "a" if append else "w", encoding="utf-8") as handle:
+                handle.write(cell)
+        return None
 
 
 def main(argv=None):
@@ -100,6 +128,7 @@ def main(argv=None):
         if pid == 0:  # the notebook's own process: whatever its cells do, it ends here
             try:
                 os.chdir(folder)
+                sys.path.insert(0, "")  # as in a kernel: a module the notebook wrote (`%%writefile`) imports
                 _replay(notebook, replay, out)
             finally:
                 os._exit(0)

@@ -150,6 +150,14 @@ IMPORTS = Example("imports-in-cells", "the solution of notebook 1, with other li
                       "def correlate2d(image, kernel):",
                       "import matplotlib.pyplot as plt\nimport tensorflow as tf\nfrom cnnkit.assignment import BUDGET\n"
                       "plt.rcParams['image.cmap'] = 'gray'\ndef correlate2d(image, kernel):")]})
+# a correct student who times and hides the output of answer cells with IPython's cell magics and keeps a shell line
+MAGICS = Example("cell-magics", "the solution of notebook 1, with %%time, %%capture, %time and ! lines in answer cells",
+                 notebooks=(NB1,), edits={
+                     "correlate2d": [("def correlate2d(image, kernel):", "%%time\ndef correlate2d(image, kernel):")],
+                     "convolve2d": [("def convolve2d(image, kernel):", "%%capture shown\ndef convolve2d(image, kernel):")],
+                     "output_length": [("def output_length(n, kernel_size, stride, padding):",
+                                        "!pip install numpy\n%time warmed = [0] * 3\n"
+                                        "def output_length(n, kernel_size, stride, padding):")]})
 # a correct student whose pooling helper is called `pooled`, a name a later locked cell of notebook 2 rebinds
 REBOUND = Example("rebound-helper", "correct pooling through a helper named `pooled`", notebooks=(NB2,),
                   edits={"pool2d": [("pool_windows", "pooled")]})
@@ -159,7 +167,7 @@ def _lms_zip(path, work):
     """Everyone's notebooks in one LMS download, a folder per student, with the broken entries a batch can hold."""
     honest = build_submission(HONEST, work)[NB1]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for example in (HONEST, IMPORTS, REBOUND, PACKAGE_MODEL, MODELS, UNDERCOUNTED, MODEL_BOMBS,
+        for example in (HONEST, IMPORTS, MAGICS, REBOUND, PACKAGE_MODEL, MODELS, UNDERCOUNTED, MODEL_BOMBS,
                         *ATTACKS.values()):
             for name, notebook in build_submission(example, work).items():
                 archive.writestr(f"{example.student}/{name}", nbformat.writes(notebook))
@@ -202,6 +210,10 @@ def test_the_honest_controls_keep_full_marks_unflagged(batch):
     assert all(imports[g].score == imports[g].max_score for g in NB1_FUNCTIONS + ("learn_kernel_tests",)), \
         results["imports-in-cells"].cells
     assert results["imports-in-cells"].flags == (), results["imports-in-cells"].flags
+    magics = _cells(results["cell-magics"])  # the replay runs what IPython runs of a magic's cell
+    assert all(magics[g].score == magics[g].max_score
+               for g in NB1_FUNCTIONS + ("output_length_tests", "conv1d_signal_tests", "learn_kernel_tests")), \
+        results["cell-magics"].cells
     rebound = _cells(results["rebound-helper"])
     assert all(rebound[g].score == rebound[g].max_score for g in POOLING), [rebound[g] for g in POOLING]
     assert results["rebound-helper"].flags == (), results["rebound-helper"].flags
@@ -252,7 +264,7 @@ def test_inputs_that_would_stop_a_run_are_that_submissions_alone(batch):
     assert any("zip-bomb" in line and "zip bomb" in line for line in refused), refused
     assert any("bad-crc" in line for line in refused), refused
     assert "bad-crc" not in batch["results"] and "zip-bomb" not in batch["results"]
-    assert len(batch["results"]) == 4 + 3 + 1 + len(ATTACKS), sorted(batch["results"])
+    assert len(batch["results"]) == 5 + 3 + 1 + len(ATTACKS), sorted(batch["results"])
 
 
 def test_model_files_built_to_exhaust_memory_are_refused_before_they_are_built_or_unpacked(batch):

@@ -8,6 +8,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from autograder.sandbox.contracts import REPLAY_FILE, RESULT_FILE, Replay, ReplayNotebook, decode_value
 from tests.engine.conftest import REPO
 
@@ -102,6 +104,42 @@ def test_each_notebook_replays_in_a_process_of_its_own(tmp_path):
     third = [("print('defines nothing')", True)]
     assert _run(tmp_path, [(first, False), (second, False), (third, False)]) == \
         [[4, 10], [4, 10], {"missing": "`double` is not defined"}]
+
+
+MAGIC_CELLS = {
+    "%%time": ["%%time\ndef double(x):\n    return 2 * x"],
+    "%%capture and %%prun, after blank lines": ["\n%%capture out\n%%prun -s cumulative\ndef double(x):\n    return 2 * x"],
+    "%time, as a statement and as a value": ["%time twice = 2\ndouble = %time lambda x: twice * x"],
+    "shell lines and other magics around it": ["!pip install nothing\n%matplotlib inline\ndef double(x):\n"
+                                               "    y = %time x + x\n    return y"],
+    "%%writefile, then an import": ["%%writefile -a helpers.py\ndef twice(x):\n    return 2 * x",
+                                    "from helpers import twice\ndef double(x):\n    return twice(x)"],
+}
+
+
+@pytest.mark.parametrize("style", sorted(MAGIC_CELLS))
+def test_a_cell_magic_that_runs_its_body_in_the_notebook_defines_what_it_defines_in_the_kernel(tmp_path, style):
+    """IPython runs the body of `%%time`, `%%capture` and `%%prun` as a cell, and `%time`'s statement, in the
+    notebook's namespace: the replay does too (before, a correct `%%time` cell was "not defined": 0 points)."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    from autograder.pipeline.execute import _replay_code
+
+    cells = [(_replay_code(source, TransformerManager()), True) for source in MAGIC_CELLS[style]]
+    assert _replayed(tmp_path, cells) == [4, 10]
+
+
+@pytest.mark.parametrize("source", ["%%timeit\ndef double(x):\n    return 2 * x",
+                                    "%%bash\ndef double(x):\n    return 2 * x"])
+def test_a_cell_magic_that_does_not_run_its_body_in_the_notebook_defines_nothing(tmp_path, source):
+    """`%%timeit` runs its body inside a function of its own and `%%bash` in a shell: the kernel's notebook has no
+    `double` after either, and neither has the replay."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    from autograder.pipeline.execute import _replay_code
+
+    assert _replayed(tmp_path, [(_replay_code(source, TransformerManager()), True)]) == \
+        {"missing": "`double` is not defined"}
 
 
 def test_a_submissions_notebooks_share_one_replay_per_world_and_only_those_that_ran_are_replayed():
