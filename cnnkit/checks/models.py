@@ -375,10 +375,9 @@ def improvement_verdict(accuracies, references, *, points=1.0, error_cut=None):
                if seeds > 1 else "as trained")
     target = 1 - reference_error * (1 - error_cut)
     result.messages.append(f"held-out accuracy {np.mean(accuracies):.1%} ({trained}); the spec CNN trained the same "
-                           f"way reaches {np.mean(references):.1%}: error {cut:+.0%} lower"
-                           if cut >= 0 else
-                           f"held-out accuracy {np.mean(accuracies):.1%} ({trained}); the spec CNN trained the same "
-                           f"way reaches {np.mean(references):.1%}")
+                           f"way reaches {np.mean(references):.1%}: your error is " +
+                           ("about the same" if round(abs(cut), 2) == 0 else
+                            f"{abs(cut):.0%} {'lower' if cut > 0 else 'higher'}"))
     result.messages.append(f"full marks from {target:.1%} (an error {error_cut:.0%} below the spec CNN's)")
     if cut <= 0:
         result.messages.insert(0, Mistake("no better than the spec CNN", "under the same budget this architecture's "

@@ -39,6 +39,12 @@ def test_the_feedback_states_the_target_and_the_seeds():
     assert f"full marks from {1 - 0.27 * (1 - IMPROVEMENT['error_cut']):.1%}" in text
 
 
+def test_the_feedback_says_how_much_lower_or_higher_the_error_is_in_plain_words():
+    assert "your error is 26% lower" in improvement_verdict([0.80], [0.73], points=3).feedback()  # 0.20 vs 0.27
+    assert "your error is 25% higher" in improvement_verdict([0.75], [0.80], points=3).feedback()
+    assert "your error is about the same" in improvement_verdict([0.80], [0.80], points=3).feedback()
+
+
 def test_grader_seeds_come_from_the_secret_and_are_the_same_for_everyone():
     assert improvement_seeds("a") == improvement_seeds("a") != improvement_seeds("b")
     assert len(improvement_seeds("a")) == IMPROVEMENT["seeds"] and improvement_seeds() == (0, 1)
