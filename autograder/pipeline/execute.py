@@ -246,17 +246,19 @@ def _replay_code(source, transformer):
     """A cell's code as plain Python for the replay: IPython's syntax transformed (shell lines and other magics
     become calls the replay ignores, `%time` runs its statement), and a body-running cell magic on the first line
     replaced by its body, as IPython finds it (after leading blank lines; a magic inside it is unwrapped in turn)."""
-    lines = source.splitlines(keepends=True)
+    lines, first = source.splitlines(keepends=True), 0
     while True:
-        while lines and not lines[0].strip():
-            lines.pop(0)
-        if not (lines and lines[0].startswith("%%") and lines[0][2:].rstrip().partition(" ")[0] in _BODY_MAGICS):
+        while first < len(lines) and not lines[first].strip():
+            first += 1
+        line = lines[first] if first < len(lines) else ""
+        if not (line.startswith("%%") and line[2:].rstrip().partition(" ")[0] in _BODY_MAGICS):
             break
-        lines.pop(0)
+        first += 1
+    body = "".join(lines[first:])
     try:
-        return transformer.transform_cell("".join(lines))
+        return transformer.transform_cell(body)
     except Exception:  # noqa: BLE001 - left as written; the replay reports its error as the notebook would
-        return "".join(lines)
+        return body
 
 
 def _replayed(replay, limits, slot, env, binds, devices, cancel):
