@@ -25,7 +25,8 @@ from pathlib import Path
 
 from autograder.sandbox.contracts import (JOB_FILE, REPLAY_FILE, REPLAY_READY, RESULT_FILE, STATUS_FILE, WORLDS, Job,
                                          Replay, ReplayNotebook, Status, read_report_lines, untrusted_json)
-from autograder.sandbox.isolation import run_sandboxed, stand_in_modules, write_passwd
+from autograder.sandbox.isolation import MAX_OUT_ENTRIES, run_sandboxed, stand_in_modules, write_passwd
+from autograder.sandbox.limits import format_size
 
 __all__ = ["Execution", "Slot", "execute", "kernel_devices"]
 
@@ -130,23 +131,29 @@ def execute(prepared, limits, slot, *, env=None, binds=(), cancel=None):
         evidence = _read_evidence(out_dir / EVIDENCE_DIR)
         probed = {name: _requested(files, saves.get(name))
                   for name, files in read_report_lines(run.stdout, prepared.notebooks).items()}
-    seconds = run.seconds
+    seconds, filled = run.seconds, ["the kernels' sandbox"] if run.out_exceeded else []
     for replay in _replays(prepared, limits, status, executed=set(notebooks)):
         if cancel is not None and cancel.is_set():
             break
-        replayed, took = _replayed(replay, limits, slot, env, binds, devices, cancel)
+        replayed, took, over = _replayed(replay, limits, slot, env, binds, devices, cancel)
         seconds += took
+        filled += [f"the {replay.world} world's probe sandbox"] if over else []
         for notebook, files in zip(replay.notebooks, replayed):
             name = notebook.notebook
             probed[name] = _merged(probed.get(name, {}), _requested(files, {"requests": notebook.requests}))
     outcome, reason = _outcome(run, status, limits, prepared)
     hit = tuple(name for name, flag in (("memory", run.memory_exceeded), ("processes", run.processes_exceeded),
-                                        ("time", outcome == "timeout"), ("output", outcome == "output-limit")) if flag)
+                                        ("time", outcome == "timeout"), ("output", outcome == "output-limit"),
+                                        ("disk", bool(filled))) if flag)
     if run.processes_exceeded:
         reason = "; ".join(filter(None, [reason, f"it reached the limit of {limits.processes} processes"]))
     flags = ((f"{run.stdout_dropped:,} bytes beyond what the grader reads reached the runner's report channel "
               "(something in the sandbox wrote to the grader's pipe): dropped, review it",)
              if run.stdout_dropped else ())
+    if filled:
+        flags += (f"code in {' and in '.join(filled)} wrote more than {format_size(limits.disk)} or "
+                  f"{MAX_OUT_ENTRIES:,} files into the folder where only the grader's runner writes results: stopped "
+                  "there, review it",)
     foreign = len([line for line in bytes(run.stdout).splitlines() if line.strip()]) - len(saves)
     if foreign > 0:
         flags += (f"{foreign} line(s) the runner did not write reached its report channel (something in the "
@@ -162,6 +169,9 @@ def _outcome(run, status, limits, prepared):
     """The submission's status and its reason, from the sandbox and the runner's report."""
     reports = status.notebooks
     stopped = {name: report for name, report in reports.items() if report.outcome != "ok"}
+    if run.out_exceeded:
+        return "output-limit", (f"the submission wrote more than {format_size(limits.disk)} or {MAX_OUT_ENTRIES:,} "
+                                "files into the grader's results folder and was stopped")
     if run.timed_out:
         return "timeout", f"the submission ran longer than {limits.timeout:g} s in total and was stopped"
     if run.memory_exceeded:
@@ -263,7 +273,7 @@ def _replay_code(source, transformer):
 
 def _replayed(replay, limits, slot, env, binds, devices, cancel):
     """Per notebook of the replay, the files its process left in `/out/<index>/` (untrusted; sizes capped);
-    and the sandbox's seconds. A replay that ended before its start was over (`REPLAY_READY`: no student code had
+    the sandbox's seconds; and whether it was stopped for writing too much there. A replay that ended before its start was over (`REPLAY_READY`: no student code had
     run) is a fault of the grader's, raised: the submission is flagged `grader error` and graded again next run."""
     with tempfile.TemporaryDirectory(prefix="cnnkit-probe-") as scratch:
         job_dir, out_dir = Path(scratch) / "job", Path(scratch) / "out"
@@ -286,7 +296,7 @@ def _replayed(replay, limits, slot, env, binds, devices, cancel):
                     if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_PROBE_FILE:
                         files[path.name] = path.read_bytes()
             replayed.append(_unreached(files, notebook))
-        return replayed, run.seconds
+        return replayed, run.seconds, run.out_exceeded
 
 
 def _unreached(files, notebook):

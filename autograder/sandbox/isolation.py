@@ -7,7 +7,10 @@ says which are in force:
 - **bubblewrap** (Linux namespaces): a private view of the file system with
   only the system, the Python installation and the kit's own packages,
   read-only; the job folder read-only at `/job`; a fresh home and `/tmp` in
-  memory, capped in size (the disk limit); `/out` for results; no network
+  memory, capped in size (the disk limit); `/out` for results, a host folder
+  that the grader watches while the command runs (`_results_folder_over`:
+  past the disk limit or `MAX_OUT_ENTRIES` files the run is stopped, so no
+  submission fills the grader's disk); no network
   (a private loopback only); its own process tree (it cannot see, signal or
   outlive anything outside; when it ends, every process in it ends); an
   unprivileged user with no capabilities.
@@ -50,6 +53,8 @@ HOME = "/home/student"
 SANDBOX_UID = 1000
 MAX_STDOUT = 96 * 1000**2  # the probes' reports (models included, base64): far more is a flood
 MAX_STDERR = 64 * 1000  # only its last lines are kept
+MAX_OUT_ENTRIES = 10_000  # files and folders in `/out`: a run leaves a few dozen; far more fills the disk's inodes
+WATCH_SECONDS = 0.2  # how often `/out` is measured while a command runs
 _CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
@@ -107,6 +112,8 @@ class SandboxRun:
         stdout: what the command wrote to stdout (at most `MAX_STDOUT` bytes).
         stdout_dropped: bytes of stdout past `MAX_STDOUT`, read and dropped
             (the grader's memory stays bounded, whatever floods the pipe).
+        out_exceeded: whether the run was stopped for what it wrote to
+            `/out` (more than the disk limit, or `MAX_OUT_ENTRIES` entries).
     """
 
     returncode: int
@@ -118,6 +125,7 @@ class SandboxRun:
     stderr: str
     stdout: bytes = b""
     stdout_dropped: int = 0
+    out_exceeded: bool = False
 
 
 @functools.lru_cache(maxsize=1)
@@ -185,9 +193,10 @@ def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, bin
     process = subprocess.Popen(launcher + full, cwd=home or job_dir, env={**popen_env, "PYTHONPATH": _kit_path()},
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                start_new_session=True)
-    timed_out = False
+    timed_out = over = False
     try:
-        out, err, timed_out = _wait(process, stdin, start + limits.timeout, cancel)
+        out, err, timed_out, over = _wait(process, stdin, start + limits.timeout, cancel,
+                                          lambda: _results_folder_over(out_dir, limits.disk))
     finally:
         _kill(process)
         if groups:
@@ -199,7 +208,8 @@ def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, bin
     if home is not None:
         shutil.rmtree(home, ignore_errors=True)
     tail = "\n".join(err.data.decode(errors="replace").splitlines()[-5:])
-    return SandboxRun(process.returncode, timed_out, memory, processes, seconds, peak, tail, out.data, out.dropped)
+    return SandboxRun(process.returncode, timed_out, memory, processes, seconds, peak, tail, out.data, out.dropped,
+                      over)
 
 
 class _Drain(threading.Thread):
@@ -224,27 +234,53 @@ class _Drain(threading.Thread):
         self.pipe.close()
 
 
-def _wait(process, stdin, deadline, cancel):
-    """(stdout, stderr, timed out) of a process, killed at `deadline` or once `cancel` is set;
-    its output read as it comes, bounded in memory."""
+def _wait(process, stdin, deadline, cancel, over):
+    """(stdout, stderr, timed out, over) of a process, killed at `deadline`, once `cancel` is set or once
+    `over()` says it wrote too much; its output read as it comes, bounded in memory."""
     out, err = _Drain(process.stdout, MAX_STDOUT), _Drain(process.stderr, MAX_STDERR, tail=True)
     feeder = threading.Thread(target=_feed, args=(process.stdin, stdin), daemon=True)
     feeder.start()
-    late = False
+    late = exceeded = False
     while True:
         try:
-            process.wait(timeout=max(0.01, min(0.5, deadline - time.monotonic())))
+            process.wait(timeout=max(0.01, min(WATCH_SECONDS, deadline - time.monotonic())))
             break
         except subprocess.TimeoutExpired:
             late = time.monotonic() >= deadline
-            if late or (cancel is not None and cancel.is_set()):
+            exceeded = not late and over()
+            if late or exceeded or (cancel is not None and cancel.is_set()):
                 _kill(process)
                 process.wait()
                 break
     _kill(process)  # what it left behind holds the pipes open
     for thread in (out, err, feeder):
         thread.join(timeout=5)
-    return out, err, late
+    return out, err, late, exceeded or over()
+
+
+def _results_folder_over(folder, limit):
+    """Whether a sandbox's `/out` holds more than `limit` bytes or `MAX_OUT_ENTRIES` entries (or cannot be
+    measured: nested past the path length a results folder ever needs). Reads at most that many entries."""
+    entries, size, pending = 0, 0, [str(folder)]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as found:
+                for entry in found:
+                    entries += 1
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            pending.append(entry.path)
+                        else:
+                            size += entry.stat(follow_symlinks=False).st_size
+                    except FileNotFoundError:  # removed while measured
+                        continue
+                    if entries > MAX_OUT_ENTRIES or size > limit:
+                        return True
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return True
+    return False
 
 
 def _feed(pipe, data):

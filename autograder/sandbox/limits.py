@@ -63,7 +63,9 @@ class Limits:
         max_output: bytes of output (stdout, stderr, displays) for the whole
             submission; the kernel is stopped when it goes past.
         processes: processes and threads alive at once.
-        disk: bytes the submission may write (its scratch folder and /tmp).
+        disk: bytes the submission may write in each of its home, /tmp and the
+            results folder (/out, watched: past it, or past 10,000 files there,
+            the run is stopped).
         threads: CPU threads its numerical libraries may use (None: set from
             the number of workers so that workers do not fight over cores).
     """

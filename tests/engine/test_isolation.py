@@ -64,6 +64,11 @@ ATTACKS = {
     "filler": ("try:\n    with open('big.bin', 'wb') as handle:\n        for _ in range(200):\n"
                "            handle.write(b'0' * 1024**2)\nexcept OSError as error:\n    print('disk refused:', error)"),
     "killer": "import os, signal\nos.kill(-1, signal.SIGKILL)",
+    # the grader's results folder is a host folder: bytes and inodes there would fill the grader's disk
+    "out-filler": ("import os\nfor i in range(100):\n    with open(f'/out/fill{i}.bin', 'wb') as handle:\n"
+                   "        for _ in range(10):\n            handle.write(b'0' * 1024**2)"),
+    "out-inodes": "import os\nos.makedirs('/out/many', exist_ok=True)\nfor i in range(30_000):\n"
+                  "    open(f'/out/many/{i}', 'w').close()",
     "daemon": (f"import os, subprocess\nif os.fork() == 0:\n    os.setsid()\n"
                f"    subprocess.Popen(['sleep', '3600', '{DAEMON_MARK}'], start_new_session=True)\n    os._exit(0)\n"
                "import time\ntime.sleep(1)"),
@@ -157,6 +162,17 @@ def test_the_process_and_disk_limits_hold(batch):
     assert spawned < 48
     assert "No space left on device" in batch["course"].outputs("filler") or "File too large" in batch["course"].outputs("filler")
     assert filler.status == "graded" and filler.score == 2
+
+
+@pytest.mark.parametrize("student", ["out-filler", "out-inodes"])
+def test_writing_past_the_disk_limit_into_the_results_folder_stops_the_run_and_is_flagged(batch, student):
+    """`/out` is a folder on the grader's disk (the executed notebooks come back through it): the grader watches
+    it and stops the submission past the disk limit (64 MiB here, 1 GB of files tried) or 10,000 files (30,000
+    tried), instead of letting one submission fill the disk the whole run writes to."""
+    result = batch["results"][student]
+    assert result.status == "output-limit" and "results folder" in result.reason, result
+    assert "disk" in result.limits_hit, result.limits_hit
+    assert any("where only the grader's runner writes results" in flag for flag in result.flags), result.flags
 
 
 def test_the_sandbox_cannot_read_write_or_reach_the_network(batch):
