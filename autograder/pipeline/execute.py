@@ -23,6 +23,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.pipeline.ipython_cells import replay_code
 from autograder.sandbox.contracts import (JOB_FILE, REPLAY_FILE, REPLAY_READY, RESULT_FILE, STATUS_FILE, WORLDS, Job,
                                          Replay, ReplayNotebook, Status, read_report_lines, untrusted_json)
 from autograder.sandbox.isolation import MAX_OUT_ENTRIES, run_sandboxed, stand_in_modules, write_passwd
@@ -215,9 +216,7 @@ def _replays(prepared, limits, status, executed):
     that ran) with requests in that world; a notebook whose run stopped is replayed as far as the cell where it
     stopped."""
     import nbformat
-    from IPython.core.inputtransformer2 import TransformerManager
 
-    transformer = TransformerManager()
     worlds = {world: [] for world in WORLDS}
     call_seconds = None
     for name, request in prepared.probes.items():
@@ -231,7 +230,7 @@ def _replays(prepared, limits, status, executed):
             if stop is not None and index > stop:
                 break
             if cell.cell_type == "code":
-                code = _replay_code(cell.source, transformer)
+                code = replay_code(cell.source)
                 meta = cell.metadata.get("nbgrader", {})
                 if meta.get("grade"):
                     tests[meta.get("grade_id")] = len(cells)
@@ -245,30 +244,6 @@ def _replays(prepared, limits, status, executed):
     for world, notebooks in worlds.items():
         if notebooks:
             yield Replay(world, tuple(notebooks), call_seconds, limits.cell_timeout, stand_in_modules(world))
-
-
-# Cell magics that run their body as a cell of the notebook (IPython's `%%time`, `%%capture`, `%%prun`): in the
-# replay the body runs in their place, so what it defines counts as it does in the kernel.
-_BODY_MAGICS = frozenset({"time", "capture", "prun"})
-
-
-def _replay_code(source, transformer):
-    """A cell's code as plain Python for the replay: IPython's syntax transformed (shell lines and other magics
-    become calls the replay ignores, `%time` runs its statement), and a body-running cell magic on the first line
-    replaced by its body, as IPython finds it (after leading blank lines; a magic inside it is unwrapped in turn)."""
-    lines, first = source.splitlines(keepends=True), 0
-    while True:
-        while first < len(lines) and not lines[first].strip():
-            first += 1
-        line = lines[first] if first < len(lines) else ""
-        if not (line.startswith("%%") and line[2:].rstrip().partition(" ")[0] in _BODY_MAGICS):
-            break
-        first += 1
-    body = "".join(lines[first:])
-    try:
-        return transformer.transform_cell(body)
-    except Exception:  # noqa: BLE001 - left as written; the replay reports its error as the notebook would
-        return body
 
 
 def _replayed(replay, limits, slot, env, binds, devices, cancel):

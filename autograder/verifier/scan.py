@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from autograder.pipeline.ipython_cells import readable_tree
 from autograder.verifier.kinds import kind_of
 from autograder.verifier.libraries import FRAMEWORKS, is_reference
 
@@ -162,9 +163,8 @@ class _Reader:
         self.dynamic = []      # (where, what)
 
     def read(self, where, source):
-        lines = ["" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()]
         try:
-            tree = ast.parse("\n".join(lines))
+            tree = readable_tree(source)  # IPython's syntax read as what it runs
         except (SyntaxError, ValueError, RecursionError, MemoryError):  # the kernel reports it; nothing to read
             return
         for node in ast.walk(tree):

@@ -121,11 +121,9 @@ MAGIC_CELLS = {
 def test_a_cell_magic_that_runs_its_body_in_the_notebook_defines_what_it_defines_in_the_kernel(tmp_path, style):
     """IPython runs the body of `%%time`, `%%capture` and `%%prun` as a cell, and `%time`'s statement, in the
     notebook's namespace: the replay does too (before, a correct `%%time` cell was "not defined": 0 points)."""
-    from IPython.core.inputtransformer2 import TransformerManager
+    from autograder.pipeline.ipython_cells import replay_code
 
-    from autograder.pipeline.execute import _replay_code
-
-    cells = [(_replay_code(source, TransformerManager()), True) for source in MAGIC_CELLS[style]]
+    cells = [(replay_code(source), True) for source in MAGIC_CELLS[style]]
     assert _replayed(tmp_path, cells) == [4, 10]
 
 
@@ -134,11 +132,9 @@ def test_a_cell_magic_that_runs_its_body_in_the_notebook_defines_what_it_defines
 def test_a_cell_magic_that_does_not_run_its_body_in_the_notebook_defines_nothing(tmp_path, source):
     """`%%timeit` runs its body inside a function of its own and `%%bash` in a shell: the kernel's notebook has no
     `double` after either, and neither has the replay."""
-    from IPython.core.inputtransformer2 import TransformerManager
+    from autograder.pipeline.ipython_cells import replay_code
 
-    from autograder.pipeline.execute import _replay_code
-
-    assert _replayed(tmp_path, [(_replay_code(source, TransformerManager()), True)]) == \
+    assert _replayed(tmp_path, [(replay_code(source), True)]) == \
         {"missing": "`double` is not defined"}
 
 
@@ -237,7 +233,7 @@ def test_a_replay_that_cannot_start_is_the_graders_fault_not_the_students(tmp_pa
 def test_student_code_that_ends_the_replay_or_shuts_its_output_is_still_the_students(tmp_path):
     cells = [("import os, sys\nos.close(1)\nos.close(2)\nos.kill(os.getppid(), 9)\nsys.exit(3)", True),
              ("def double(x):\n    return 2 * x", True)]
-    replayed, _ = _sandboxed_replay(tmp_path, cells, {})  # the replay had started: no fault of the grader's raised
+    replayed, _, _ = _sandboxed_replay(tmp_path, cells, {})  # the replay had started: no fault of the grader's raised
     assert len(replayed) == 1
 
 
@@ -316,6 +312,6 @@ def test_in_a_real_numpy_world_a_cell_importing_the_kernels_libraries_still_defi
               "def double(x):\n    return int(np.multiply(x, 2))\nplt.plot([double(1)])", True)]
     replay = Replay("numpy", (ReplayNotebook("n0.ipynb", tuple(cells), (DOUBLE,), False),), 5.0, 20.0,
                     stand_in_modules("numpy"))
-    replayed, _ = _replayed(replay, Limits(timeout=120, threads=1), Slot("test"), {}, (), (), None)
+    replayed, _, _ = _replayed(replay, Limits(timeout=120, threads=1), Slot("test"), {}, (), (), None)
     result = json.loads(replayed[0][RESULT_FILE])["double_tests"]
     assert [decode_value(output["value"]) for output in result["outputs"]] == [4, 10], result

@@ -112,6 +112,27 @@ def test_magics_and_syntax_errors_do_not_stop_the_scan():
     assert "conv2d_layer" in report.reference
 
 
+@pytest.mark.parametrize("source", [
+    "files = !ls\nimport numpy as np\nnp.allclose = lambda *a, **k: True",  # before: one line hid the whole cell
+    "import numpy as np\n%time np.allclose = lambda *a, **k: True",
+    "import numpy as np\nsame = %timeit -o (np.allclose := None)\n%time np.allclose = print",
+    "%%capture\n%%time\nimport numpy as np\nnp.allclose = lambda *a, **k: True",
+    "%%writefile helper.py\nimport numpy as np\nnp.allclose = lambda *a, **k: True",
+])
+def test_code_inside_ipython_syntax_is_read_as_the_kernel_runs_it(source):
+    """The scan reads a cell as IPython runs it: code in timing magics and `%%writefile` modules is read, and a
+    shell or magic line in the cell does not make the rest unreadable."""
+    flags = " ".join(_scan(source).flags)
+    assert "patches the module numpy (numpy.allclose = ...)" in flags, flags
+    assert "get_ipython" not in flags, "IPython's own transformation is not the student's get_ipython()"
+
+
+def test_magics_alone_are_not_flagged_but_a_students_own_get_ipython_is():
+    assert _scan("%matplotlib inline\n%load_ext autoreload\nx = !ls\n!pip install numpy\nnp.zeros?",
+                 "%%bash\necho np.allclose = 1").flags == ()
+    assert "uses get_ipython()" in " ".join(_scan("%matplotlib inline\nget_ipython().events.register('x', print)").flags)
+
+
 def test_workers_get_their_own_cores_and_share_the_gpus(monkeypatch):
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2, 3})
     made = slots(WorkerPlan(2, 2, 4, ""), gpus=(0,))
