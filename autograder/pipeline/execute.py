@@ -153,8 +153,8 @@ def execute(prepared, limits, slot, *, env=None, binds=(), cancel=None):
              if run.stdout_dropped else ())
     if filled:
         flags += (f"code in {' and in '.join(filled)} wrote more than {format_size(limits.disk)} or "
-                  f"{MAX_OUT_ENTRIES:,} files into the folder where only the grader's runner writes results: stopped "
-                  "there, review it",)
+                  f"{MAX_OUT_ENTRIES:,} files onto the grader's disk (where only the grader's runner writes results): "
+                  "stopped there, review it",)
     foreign = len([line for line in bytes(run.stdout).splitlines() if line.strip()]) - len(saves)
     if foreign > 0:
         flags += (f"{foreign} line(s) the runner did not write reached its report channel (something in the "
@@ -172,7 +172,7 @@ def _outcome(run, status, limits, prepared):
     stopped = {name: report for name, report in reports.items() if report.outcome != "ok"}
     if run.out_exceeded:
         return "output-limit", (f"the submission wrote more than {format_size(limits.disk)} or {MAX_OUT_ENTRIES:,} "
-                                "files into the grader's results folder and was stopped")
+                                "files onto the grader's disk and was stopped")
     if run.timed_out:
         return "timeout", f"the submission ran longer than {limits.timeout:g} s in total and was stopped"
     if run.memory_exceeded:

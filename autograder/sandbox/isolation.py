@@ -195,8 +195,9 @@ def run_sandboxed(command, *, job_dir, out_dir, limits, cpus=None, env=None, bin
                                start_new_session=True)
     timed_out = over = False
     try:
+        watched = [out_dir] + ([home] if home is not None else [])  # without namespaces the home is on disk too
         out, err, timed_out, over = _wait(process, stdin, start + limits.timeout, cancel,
-                                          lambda: _results_folder_over(out_dir, limits.disk))
+                                          lambda: any(_results_folder_over(f, limits.disk) for f in watched))
     finally:
         _kill(process)
         if groups:

@@ -57,6 +57,17 @@ def test_without_namespaces_grading_goes_on_and_says_so(mini_course, no_namespac
     assert sandbox.startswith("sandbox: NO namespaces")
 
 
+def test_without_namespaces_the_home_on_disk_is_watched_too(mini_course, no_namespaces, tmp_path):
+    """Without bubblewrap the submission's home is a folder on the grader's disk: files past the disk limit there
+    (RLIMIT_FSIZE caps one file only) stop the run, as in `/out`."""
+    mini_course.submit("filler", work="for i in range(20):\n    with open(f'fill{i}.bin', 'wb') as handle:\n"
+                                      "        handle.write(b'0' * 8 * 1024**2)")
+    run = grade("mini", course=mini_course.root, workers=1, progress=False, echo=lambda line: None,
+                limits=Limits(timeout=120, cell_timeout=60, disk=32 * 1024**2))
+    result = run.results["filler"]
+    assert result.status == "output-limit" and "onto the grader's disk" in result.reason, result
+
+
 @pytest.mark.skipif(os.geteuid() != 0 or not _unprivileged_python_works(),
                     reason="needs root and a Python that an unprivileged user can run (CI's fresh clone has both)")
 def test_as_root_without_namespaces_student_code_runs_unprivileged(mini_course, no_namespaces, tmp_path):

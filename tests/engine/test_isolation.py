@@ -170,9 +170,10 @@ def test_writing_past_the_disk_limit_into_the_results_folder_stops_the_run_and_i
     it and stops the submission past the disk limit (64 MiB here, 1 GB of files tried) or 10,000 files (30,000
     tried), instead of letting one submission fill the disk the whole run writes to."""
     result = batch["results"][student]
-    assert result.status == "output-limit" and "results folder" in result.reason, result
+    assert result.status == "output-limit" and "onto the grader's disk" in result.reason, result
     assert "disk" in result.limits_hit, result.limits_hit
-    assert any("where only the grader's runner writes results" in flag for flag in result.flags), result.flags
+    assert any("onto the grader's disk (where only the grader's runner writes results)" in flag
+               for flag in result.flags), result.flags
 
 
 def test_the_sandbox_cannot_read_write_or_reach_the_network(batch):
