@@ -123,7 +123,8 @@ def well_formed(raw, template):
         MalformedNotebook: it is not a notebook, or a cell is not one; the message says which, in one line.
     """
     try:
-        data = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        data = json.loads(text)
     except UnicodeDecodeError:
         raise MalformedNotebook("not a notebook: the file is not UTF-8 text") from None
     except json.JSONDecodeError as error:
@@ -135,6 +136,8 @@ def well_formed(raw, template):
         raise MalformedNotebook(f"not a notebook: its JSON is nested more than {MAX_DEPTH} deep")
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise MalformedNotebook("not a notebook: no list of cells")
+    if _SURROGATE_ESCAPE.search(text):
+        data = _without_lone_surrogates(data)
     version = (data.get("nbformat"), data.get("nbformat_minor"))
     newest = (nbformat.current_nbformat, nbformat.current_nbformat_minor)
     if not all(isinstance(v, int) for v in version) or version[0] != newest[0] or version[1] > newest[1]:
@@ -154,6 +157,27 @@ def well_formed(raw, template):
 
 
 _CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # nbformat 4.5's rule
+# JSON can spell half of a UTF-16 pair alone (`\ud800`): a string no UTF-8 file or kernel message can hold
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # (a pair that stands together is one character once decoded)
+
+
+def _without_lone_surrogates(data):
+    """The JSON value with each half of a UTF-16 pair that stands alone (an emoji cut in two by an editor) replaced
+    by U+FFFD, as a browser shows it, so that the notebook can be written out (before: `malformed`)."""
+    def fixed(text):
+        return _LONE_SURROGATE.sub("\ufffd", text)
+
+    def copy(value):
+        if isinstance(value, str):
+            return fixed(value)
+        if isinstance(value, list):
+            return [copy(item) for item in value]
+        if isinstance(value, dict):
+            return {fixed(key): copy(item) for key, item in value.items()}
+        return value
+
+    return copy(data)  # (recursion is safe: the depth was checked first)
 
 
 def _without_what_the_grader_ignores(data):

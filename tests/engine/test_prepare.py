@@ -71,6 +71,21 @@ def test_what_the_grader_never_reads_is_set_right_not_held_against_the_notebook(
     assert json.loads(prepared.notebooks["mini.ipynb"])["metadata"]["kernelspec"]["display_name"], "the release's"
 
 
+def test_half_an_emoji_is_shown_as_a_replacement_character_not_held_against_the_notebook(prepared_for):
+    """JSON can hold half of a UTF-16 pair alone (an editor that cut an emoji in two); no UTF-8 file can. Before,
+    nbgrader's write failed and the notebook was `malformed` (0 points); a whole emoji was always fine."""
+    run, course = prepared_for
+    notebook = json.loads(json.dumps(course.notebook()))
+    notebook["cells"][0]["source"] = "x = 1  # half \ud83d, whole \ud83d\ude00"
+    notebook["metadata"]["note \udfff"] = "key and value \udfff"
+    text = json.dumps(notebook)  # ASCII JSON: the halves as escapes
+    assert "\\ud83d," in text
+    prepared = run(text)
+    assert not prepared.malformed, prepared.malformed
+    cell = "".join(json.loads(prepared.notebooks["mini.ipynb"])["cells"][0]["source"])
+    assert cell == "x = 1  # half \ufffd, whole \U0001f600", cell
+
+
 @pytest.mark.parametrize("break_cell, words", [
     (lambda cell: cell.update(cell_type="heading"), "cell 2 is not a code, markdown or raw cell ('heading')"),
     (lambda cell: cell.update(source=7), "cell 2 has no source text"),
