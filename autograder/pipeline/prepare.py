@@ -123,7 +123,7 @@ def well_formed(raw, template):
         MalformedNotebook: it is not a notebook, or a cell is not one; the message says which, in one line.
     """
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw.removeprefix("\ufeff")  # a BOM: Windows
         data = json.loads(text)
     except UnicodeDecodeError:
         raise MalformedNotebook("not a notebook: the file is not UTF-8 text") from None

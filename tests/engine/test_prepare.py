@@ -71,6 +71,13 @@ def test_what_the_grader_never_reads_is_set_right_not_held_against_the_notebook(
     assert json.loads(prepared.notebooks["mini.ipynb"])["metadata"]["kernelspec"]["display_name"], "the release's"
 
 
+def test_a_byte_order_mark_before_the_json_is_not_held_against_the_notebook(prepared_for):
+    """Some Windows editors start UTF-8 files with a byte order mark; JSON parsers refuse it, the grader skips it."""
+    run, course = prepared_for
+    prepared = run(b"\xef\xbb\xbf" + json.dumps(course.notebook()).encode())
+    assert not prepared.malformed and "mini.ipynb" in prepared.notebooks, prepared.malformed
+
+
 def test_half_an_emoji_is_shown_as_a_replacement_character_not_held_against_the_notebook(prepared_for):
     """JSON can hold half of a UTF-16 pair alone (an editor that cut an emoji in two); no UTF-8 file can. Before,
     nbgrader's write failed and the notebook was `malformed` (0 points); a whole emoji was always fine."""
