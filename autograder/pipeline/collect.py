@@ -36,6 +36,7 @@ import hashlib
 import json
 import re
 import stat
+import unicodedata
 import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -47,10 +48,11 @@ __all__ = ["Collection", "Refusal", "Submission", "collect", "content_hash", "sa
 MAX_NOTEBOOK_BYTES = 50 * 1000**2
 MAX_TOTAL_BYTES = 4 * 1000**3  # everything a collection reads into memory, together
 MAX_RATIO = 200  # a notebook's JSON compresses 5-20 times; far more is a zip bomb
-# A letter or digit first: a name that began with `+`, `-` or `@` would read as a formula in a spreadsheet that
-# opens grades.csv. A browser's " (1)" is a name too.
-_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+() -]{0,127}$")
-_UNSAFE = "unsafe name (only letters, digits, spaces and ._@+-() are accepted, a letter or digit first)"
+# Names are people's: letters and digits of any script (José García, 李华), and these marks (O'Brien, a browser's
+# " (1)"). A letter or digit first: a name that began with `+`, `-` or `@` would read as a formula in a spreadsheet
+# that opens grades.csv. At most 128 characters and 200 bytes of UTF-8 (a file name holds 255).
+_PUNCTUATION = frozenset("._@+()' -")
+_UNSAFE = "unsafe name (only letters, digits, spaces and ._@+-()' are accepted, a letter or digit first)"
 _JUNK = {".ipynb_checkpoints", ".DS_Store", "__MACOSX", ".git", "Thumbs.db"}
 _CANVAS = re.compile(r"^(?P<late>late_)?(?P<login>[^_]+)(?P<marked>_late)?_(?P<user>\d+)_\d+$")
 _CANVAS_KIND = "Canvas file names (<login>_<id>_<id>_<notebook>)"
@@ -123,10 +125,22 @@ def safe_name(name):
         name: str.
 
     Returns:
-        True for names of letters, digits and `._@+ -()` that start with a
-        letter or digit, hold no `..` and are at most 128 long.
+        True for names of letters and digits of any script (with their
+        accents), spaces and `._@+-()'`, that start with a letter or digit,
+        hold no `..`, and are at most 128 characters and 200 bytes long.
+        Control, formatting (a right-to-left override) and other symbol
+        characters are never safe.
     """
-    return bool(_SAFE.match(name)) and ".." not in name
+    if not name or len(name) > 128 or len(name.encode("utf-8", "surrogatepass")) > 200 or ".." in name:
+        return False
+    kinds = [unicodedata.category(character)[0] for character in name]
+    return kinds[0] in "LN" and all(kind in "LNM" or character in _PUNCTUATION
+                                    for kind, character in zip(kinds, name))
+
+
+def _nfc(name):
+    """A name in one Unicode spelling (macOS writes `é` as `e` and an accent): the same student whoever zipped it."""
+    return unicodedata.normalize("NFC", name)
 
 
 def content_hash(notebooks):
@@ -272,17 +286,18 @@ def _folder_entries(root, refused, depth):
 
     def walk(folder, parts):
         for child in sorted(folder.iterdir()):
-            where = "/".join(parts + (child.name,))
+            name = _nfc(child.name)
+            where = "/".join(parts + (name,))
             if child.name in _JUNK:
                 continue
-            if not safe_name(child.name):
+            if not safe_name(name):
                 refused.append(Refusal(where, _UNSAFE))
             elif child.is_symlink():
                 refused.append(Refusal(where, "symbolic link"))
             elif child.is_dir() and len(parts) + 1 < depth:
-                walk(child, parts + (child.name,))
+                walk(child, parts + (name,))
             elif child.is_file() and child.suffix == ".ipynb":
-                entries.append((parts + (child.name,), _file_reader(child), _file_time(child)))
+                entries.append((parts + (name,), _file_reader(child), _file_time(child)))
             elif child.is_file() and child.name not in _NOT_COLLECTED:
                 refused.append(Refusal(where, _not_a_notebook(child.name), "skipped"))
             elif child.is_dir():
@@ -323,7 +338,7 @@ def _zip_entries(path, refused):
         raise ValueError(f"{path} is not a readable zip: {error}") from None
     entries = []
     for info in archive.infolist():
-        name = info.filename
+        name = _nfc(_zip_name(info))
         parts = PurePosixPath(name).parts
         if name.startswith("/") or "\\" in name or any(part in ("..", "") for part in name.rstrip("/").split("/")):
             refused.append(Refusal(f"{path.name}:{name}", "path reaches outside the zip"))
@@ -342,6 +357,17 @@ def _zip_entries(path, refused):
         elif parts[-1] not in _NOT_COLLECTED:
             refused.append(Refusal(f"{path.name}:{name}", _not_a_notebook(parts[-1]), "skipped"))
     return entries
+
+
+def _zip_name(info):
+    """An entry's name: a zip whose tool wrote UTF-8 names without saying so (no flag 0x800) reads, by the zip
+    standard, as code page 437 (`JosÃ©`); such names are read as the UTF-8 they are."""
+    if info.flag_bits & 0x800 or info.filename.isascii():
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
 
 
 def _zip_problem(info):

@@ -17,13 +17,16 @@ def _nb(*grade_ids):
     return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
 
 
-@pytest.mark.parametrize("name", ["ann", "s1234567", "jane.doe@uni.edu", "a-b_c", "Ann Lee"])
+@pytest.mark.parametrize("name", ["ann", "s1234567", "jane.doe@uni.edu", "a-b_c", "Ann Lee", "José García",
+                                  "Zoë O'Brien", "李华", "Nguyễn Văn An", "Ольга", "ज्योति", "garcíajosé_1001_5002"])
 def test_usual_ids_are_safe(name):
     assert safe_name(name)
 
 
 @pytest.mark.parametrize("name", ["..", "../x", "a/b", ".hidden", "a..b", "", "x" * 200, "a\\b", "tab\tid",
-                                  "+1+2", "@SUM(A1 A2)", "-2+3"])  # the last three: formulas in a spreadsheet
+                                  "+1+2", "@SUM(A1 A2)", "-2+3",  # formulas in a spreadsheet
+                                  "Eve\u202egpj.exe", "a\u200bb", "'quoted", "\u0301accent first", "x;rm -rf",
+                                  "李" * 67])  # a right-to-left override, a zero-width space; over 200 bytes
 def test_ids_that_could_escape_are_not(name):
     assert not safe_name(name)
 
@@ -236,6 +239,29 @@ def test_moodle_and_blackboard_names_give_the_student(tmp_path):
     (lms / "cnn_jdoe_attempt_2026-11-30-10-15-00_01_convolution.ipynb").write_bytes(_nb("correlate2d"))
     found = collect(tmp_path, "cnn", EXPECTED, lms)
     assert [s.student for s in found.submissions] == ["Ann_Lee", "jdoe"]
+
+
+def test_names_in_any_script_give_the_student_in_one_spelling_however_the_zip_wrote_them(tmp_path):
+    """Moodle names folders for people (accents, apostrophes, other scripts: before, all refused as unsafe);
+    macOS decomposes `é` into `e` and an accent; some tools write UTF-8 names without the zip's UTF-8 flag."""
+    import unicodedata
+
+    archive = tmp_path / "download.zip"
+    placeholder, real = b"garcXXajosYY", "garcíajosé".encode()  # the same length: patched in after writing
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("CNN/José García_4413_assignsubmission_file_/01_convolution.ipynb", _nb("correlate2d"))
+        handle.writestr(unicodedata.normalize("NFD", "CNN/Zoë O'Brien_4415_assignsubmission_file_/02_pooling.ipynb"),
+                        _nb("pool2d"))
+        handle.writestr("CNN/Zoë O'Brien_4415_assignsubmission_file_/01_convolution.ipynb", _nb("correlate2d"))
+        handle.writestr("CNN/李华_4414_assignsubmission_file_/01_convolution.ipynb", _nb("correlate2d"))
+    moodle = collect(tmp_path, "cnn", EXPECTED, archive)
+    assert [s.student for s in moodle.submissions] == ["José_García", "Zoë_O'Brien", "李华"], moodle.refused
+    assert sorted(moodle.submissions[1].notebooks) == ["01_convolution.ipynb", "02_pooling.ipynb"], "one Zoë"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr(f"submissions/{placeholder.decode()}_1001_5002_01_convolution.ipynb", _nb("correlate2d"))
+    archive.write_bytes(archive.read_bytes().replace(placeholder, real))  # UTF-8 bytes, no UTF-8 flag
+    canvas = collect(tmp_path, "cnn", EXPECTED, archive)
+    assert [s.student for s in canvas.submissions] == ["garcíajosé"], canvas.refused
 
 
 def test_every_file_left_out_gets_a_line_with_its_reason(tmp_path):

@@ -71,15 +71,18 @@ def test_a_moodle_download_grades_each_students_folder_with_its_time(mini_course
     download = _zip(tmp_path / "moodle.zip", {  # Moodle: a folder per submission, named for the student
         "CNN-12345/Ann Lee_4411_assignsubmission_file_/mini.ipynb": (good, (2026, 11, 30, 15, 0, 0)),
         "CNN-12345/Ann Lee_4411_assignsubmission_file_/notes.pdf": ("%PDF-1.4", (2026, 11, 30, 15, 0, 0)),
-        "CNN-12345/Bo Chen_4412_assignsubmission_file_/mini (1).ipynb": (wrong, (2026, 11, 30, 18, 45, 0))})
+        "CNN-12345/Bo Chen_4412_assignsubmission_file_/mini (1).ipynb": (wrong, (2026, 11, 30, 18, 45, 0)),
+        "CNN-12345/Zoë O'Brien_4413_assignsubmission_file_/mini.ipynb": (good, (2026, 11, 30, 19, 0, 0))})
     lines = []
     run = grade("mini", course=mini_course.root, submissions=download, workers=2, progress=False, echo=lines.append)
-    assert {student: result.score for student, result in run.results.items()} == {"Ann_Lee": 2.0, "Bo_Chen": 1.0}, lines
+    assert {student: result.score for student, result in run.results.items()} == \
+        {"Ann_Lee": 2.0, "Bo_Chen": 1.0, "Zoë_O'Brien": 2.0}, lines
     assert any("Moodle folder names" in line for line in lines), lines
     assert any(line.startswith("skipped ") and "notes.pdf: not a notebook (.pdf)" in line for line in lines), lines
     with Gradebook(mini_course.course.db_url) as gradebook:
         times = {student: gradebook.find_submission("mini", student).timestamp for student in run.results}
-    assert times == {"Ann_Lee": datetime(2026, 11, 30, 15), "Bo_Chen": datetime(2026, 11, 30, 18, 45)}
+    assert times == {"Ann_Lee": datetime(2026, 11, 30, 15), "Bo_Chen": datetime(2026, 11, 30, 18, 45),
+                     "Zoë_O'Brien": datetime(2026, 11, 30, 19)}
 
 
 def test_a_blackboard_download_grades_each_login_and_skips_its_receipts(mini_course, tmp_path):
