@@ -248,8 +248,9 @@ def _replays(prepared, limits, status, executed):
 
 def _replayed(replay, limits, slot, env, binds, devices, cancel):
     """Per notebook of the replay, the files its process left in `/out/<index>/` (untrusted; sizes capped);
-    the sandbox's seconds; and whether it was stopped for writing too much there. A replay that ended before its start was over (`REPLAY_READY`: no student code had
-    run) is a fault of the grader's, raised: the submission is flagged `grader error` and graded again next run."""
+    the sandbox's seconds; and whether it was stopped for writing too much there. A replay that ended before its
+    start was over (`REPLAY_READY`: no student code had run) is a fault of the grader's, raised: the submission is
+    flagged `grader error` and graded again next run."""
     with tempfile.TemporaryDirectory(prefix="cnnkit-probe-") as scratch:
         job_dir, out_dir = Path(scratch) / "job", Path(scratch) / "out"
         job_dir.mkdir()
