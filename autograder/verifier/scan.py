@@ -33,6 +33,7 @@ from autograder.verifier.libraries import FRAMEWORKS, is_reference
 
 __all__ = ["ScanReport", "scan"]
 
+_EVIDENCE = "application/vnd.cnnkit"  # the MIME type of the checks' evidence bundles: only the grader writes it
 _GRADER_PATHS = ("gradebook", "solutions/", "autograded/", "submitted/", "/job", ".cnnkit", "nbgrader_config")
 _DYNAMIC = {"exec": "exec()", "eval": "eval()", "compile": "compile()", "__import__": "__import__()",
             "get_ipython": "get_ipython()", "__builtins__": "__builtins__", "importlib": "importlib",
@@ -148,6 +149,21 @@ def _root(node):
     return node.id if isinstance(node, ast.Name) else None
 
 
+def _chain(node):
+    """The nodes of an attribute chain (`a.b.c`: the three of it), outermost first."""
+    parts = [node]
+    while isinstance(node, ast.Attribute):
+        node = node.value
+        parts.append(node)
+    return parts
+
+
+def _displays(qualified):
+    """Whether a qualified name is IPython's display API (`display`, `clear_output`, `Markdown`, ...), which
+    notebooks use to show results: no hook into the kernel, unlike the rest of IPython."""
+    return qualified is not None and (qualified == "IPython.display" or qualified.startswith("IPython.display."))
+
+
 def _where(cell, index):
     grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
     return f"cell {grade_id!r}" if grade_id else f"cell {index + 1}"
@@ -182,8 +198,11 @@ class _Reader:
                     self.aliases[name.asname or name.name] = f"{node.module}.{name.name}"
         for node in tree.body:
             self._bind(node)
+        shown = {id(part) for node in ast.walk(tree)  # `IPython.display`: showing things, not hooks
+                 if isinstance(node, (ast.Attribute, ast.Name)) and _displays(self.qualify(node))
+                 for part in _chain(node)}
         for node in ast.walk(tree):
-            what = self._dynamic(node) or self._patch(node)
+            what = None if id(node) in shown else self._dynamic(node) or self._patch(node)
             if what:
                 self.dynamic.append((where, what))
 
@@ -246,6 +265,8 @@ class _Reader:
 
     def _dynamic(self, node):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if _EVIDENCE in node.value:
+                return f"writes the grader's evidence type ({_EVIDENCE}...)"
             touched = [p for p in _GRADER_PATHS if p in node.value]
             return f"refers to the grader's files ({touched[0]!r})" if touched else None
         if isinstance(node, ast.Name) and node.id in _DYNAMIC:

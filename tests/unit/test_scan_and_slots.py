@@ -133,6 +133,28 @@ def test_magics_alone_are_not_flagged_but_a_students_own_get_ipython_is():
     assert "uses get_ipython()" in " ".join(_scan("%matplotlib inline\nget_ipython().events.register('x', print)").flags)
 
 
+@pytest.mark.parametrize("source", [
+    "from IPython.display import display, Markdown, clear_output\ndisplay(Markdown('**done**'))\nclear_output(wait=True)",
+    "import IPython\nIPython.display.display(1)",
+    "import IPython.display as ipd\nipd.Audio([0.0, 1.0], rate=173)\nfrom IPython import display\ndisplay.HTML('<b>x</b>')",
+])
+def test_showing_results_with_ipythons_display_api_is_not_flagged(source):
+    """`IPython.display` shows things (before: 'uses IPython', a review flag on many honest notebooks); the kernel's
+    hooks are still flagged."""
+    assert _scan(source).flags == ()
+
+
+@pytest.mark.parametrize("source, words", [
+    ("import IPython\nIPython.get_ipython().events.register('post_run_cell', print)", "uses IPython"),
+    ("from IPython.core.interactiveshell import InteractiveShell\nInteractiveShell.instance()", "uses IPython"),
+    ("import IPython\nIPython.display = None", "patches the module IPython"),
+    ("from IPython.display import display\ndisplay({'application/vnd.cnnkit.evidence+json': {'score': 4}}, raw=True)",
+     "writes the grader's evidence type"),
+])
+def test_ipythons_hooks_and_forged_evidence_are_still_flagged(source, words):
+    assert words in " ".join(_scan(source).flags)
+
+
 def test_workers_get_their_own_cores_and_share_the_gpus(monkeypatch):
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2, 3})
     made = slots(WorkerPlan(2, 2, 4, ""), gpus=(0,))
