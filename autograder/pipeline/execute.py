@@ -23,7 +23,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.pipeline.ipython_cells import replay_code
+from autograder.pipeline.ipython_cells import CellReader
 from autograder.sandbox.contracts import (JOB_FILE, REPLAY_FILE, REPLAY_READY, RESULT_FILE, STATUS_FILE, WORLDS, Job,
                                          Replay, ReplayNotebook, Status, read_report_lines, untrusted_json)
 from autograder.sandbox.isolation import MAX_OUT_ENTRIES, run_sandboxed, stand_in_modules, write_passwd
@@ -224,13 +224,13 @@ def _replays(prepared, limits, status, executed):
         if not calls or name not in prepared.notebooks or name not in executed:
             continue
         call_seconds = request["call_seconds"]
-        cells, tests, ran = [], {}, status.notebooks.get(name)
+        cells, tests, ran, reader = [], {}, status.notebooks.get(name), CellReader()
         stop = ran.cell if ran is not None and ran.outcome != "ok" else None
         for index, cell in enumerate(nbformat.reads(prepared.notebooks[name], as_version=4).cells):
             if stop is not None and index > stop:
                 break
             if cell.cell_type == "code":
-                code = replay_code(cell.source)
+                code = reader.replay_code(cell.source)
                 meta = cell.metadata.get("nbgrader", {})
                 if meta.get("grade"):
                     tests[meta.get("grade_id")] = len(cells)

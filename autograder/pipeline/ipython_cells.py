@@ -6,23 +6,30 @@ them; the grader's two readers of a submission's code outside the kernel
 must read them the same way:
 
 - the replay (`autograder.sandbox.replay`) runs each cell with `exec`:
-  `replay_code` hands it Python in which a cell magic that runs its body in
-  the notebook (`RUNS_ITS_BODY`: `%%time`, `%%capture`, `%%prun`) is that
-  body, and the rest is IPython's own transformation (its `get_ipython()`
+  `CellReader.replay_code` hands it Python in which a cell magic that runs
+  its body in the notebook (`RUNS_ITS_BODY`: `%%time`, `%%capture`,
+  `%%prun`) is that body, and the rest is IPython's own transformation (its `get_ipython()`
   calls do nothing in the replay, except `%time` and `%%writefile`);
 - the scan (`autograder.verifier.scan`) reads the code without running it:
-  `readable_tree` gives the syntax tree of what the cell runs, the code of
-  timing and profiling magics read as code (`%timeit` too: it runs its
+  `CellReader.readable_tree` gives the syntax tree of what the cell runs,
+  the code of timing and profiling magics read as code (`%timeit` too: it runs its
   statement, if elsewhere), a `%%writefile` module read as code (the notebook
   may import it), and every other magic or shell line an inert `None`. So one
   `x = !ls` line no longer hides a whole cell from the scan.
+
+IPython's transformation costs about 3 s per MB of code, in the grader's own
+processes: a `CellReader` reads one notebook and transforms only the cells
+that hold IPython syntax, at most `MAX_TRANSFORMED` characters of them; past
+that (a notebook built to be slow to read) its magic and shell lines are
+dropped instead, as the scan did before, so reading any notebook stays quick.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 
-__all__ = ["RUNS_ITS_BODY", "readable_tree", "replay_code"]
+__all__ = ["MAX_TRANSFORMED", "RUNS_ITS_BODY", "CellReader"]
 
 # Cell magics that run their body as a cell of the notebook, in its namespace.
 RUNS_ITS_BODY = frozenset({"time", "capture", "prun"})
@@ -31,38 +38,63 @@ _READ_AS_CODE = RUNS_ITS_BODY | {"timeit", "writefile"}
 _LINE_CODE = frozenset({"time", "timeit", "prun"})
 
 
-def replay_code(source):
-    """A cell's code as plain Python for the replay.
+MAX_TRANSFORMED = 1_000_000  # characters per notebook given to IPython's transformation (about 3 s)
+# What IPython reads as its own syntax: a magic, a shell escape or help (`%`, `!`, `?` first or `?` last), an
+# assignment from one (`x = %time f()`, `files = !ls`), a pasted prompt (`>>> `, `... `, `In [3]: `), or a whole
+# cell indented (IPython takes the first line's indent off every line). A cell without any is Python as it stands.
+_IPYTHON_SYNTAX = re.compile(r"^[ \t]*([%!?]|>>>|\.\.\.|In \[)|=[ \t]*[%!]|\?[ \t]*$|\A\s*?^[ \t]+\S", re.MULTILINE)
+
+
+class CellReader:
+    """Turns one notebook's cells into the Python they run, sharing one budget of IPython's transformation.
 
     Args:
-        source: str, the cell's source.
-
-    Returns:
-        A str of Python: a body-running cell magic on the first line (after
-        blank lines, as IPython finds it; one inside it in turn) replaced by
-        its body, the rest transformed by IPython (the source as written when
-        IPython cannot transform it).
+        budget: int, characters of cells with IPython syntax that IPython
+            transforms (default `MAX_TRANSFORMED`).
     """
-    return _transformed(_unwrapped(source, RUNS_ITS_BODY))
 
+    def __init__(self, budget=MAX_TRANSFORMED):
+        self.left = budget
 
-def readable_tree(source):
-    """The syntax tree of what a cell runs, for reading without running it.
+    def replay_code(self, source):
+        """A cell's code as plain Python for the replay.
 
-    Args:
-        source: str, the cell's source.
+        Args:
+            source: str, the cell's source.
 
-    Returns:
-        An `ast.Module`.
+        Returns:
+            A str of Python: a body-running cell magic on the first line
+            (after blank lines, as IPython finds it; one inside it in turn)
+            replaced by its body, the rest transformed by IPython (the source
+            as written when IPython cannot transform it).
+        """
+        return self._python(_unwrapped(source, RUNS_ITS_BODY))
 
-    Raises:
-        SyntaxError, ValueError, RecursionError, MemoryError: as `ast.parse`
-            does on what the cell holds.
-    """
-    tree = ast.parse(_transformed(_unwrapped(source, _READ_AS_CODE)))
-    if "get_ipython" in source:  # the student's own calls stay what they are (and the scan flags them)
-        return tree
-    return ast.fix_missing_locations(_Magics().visit(tree))
+    def readable_tree(self, source):
+        """The syntax tree of what a cell runs, for reading without running it.
+
+        Args:
+            source: str, the cell's source.
+
+        Returns:
+            An `ast.Module`.
+
+        Raises:
+            SyntaxError, ValueError, RecursionError, MemoryError: as
+                `ast.parse` does on what the cell holds.
+        """
+        tree = ast.parse(self._python(_unwrapped(source, _READ_AS_CODE)))
+        if "get_ipython" in source:  # the student's own calls stay what they are (and the scan flags them)
+            return tree
+        return ast.fix_missing_locations(_Magics().visit(tree))
+
+    def _python(self, source):
+        if not _IPYTHON_SYNTAX.search(source):
+            return source
+        if len(source) > self.left:  # past the budget: the magic and shell lines dropped, quickly
+            return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+        self.left -= len(source)
+        return _transformed(source)
 
 
 def _unwrapped(source, magics):

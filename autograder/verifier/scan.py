@@ -27,12 +27,13 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from autograder.pipeline.ipython_cells import readable_tree
+from autograder.pipeline.ipython_cells import CellReader
 from autograder.verifier.kinds import kind_of
 from autograder.verifier.libraries import FRAMEWORKS, is_reference
 
 __all__ = ["ScanReport", "scan"]
 
+MAX_READ = 5 * 1000**2  # characters of a notebook's code read (a long notebook holds about 50,000)
 _EVIDENCE = "application/vnd.cnnkit"  # the MIME type of the checks' evidence bundles: only the grader writes it
 _GRADER_PATHS = ("gradebook", "solutions/", "autograded/", "submitted/", "/job", ".cnnkit", "nbgrader_config")
 _DYNAMIC = {"exec": "exec()", "eval": "eval()", "compile": "compile()", "__import__": "__import__()",
@@ -71,8 +72,12 @@ def scan(submitted, sanitised, plan):
     flags = _tampering(submitted, plan)
     code = [(_where(cell, index), cell.source) for index, cell in enumerate(sanitised.cells)
             if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade_id") not in plan.locked]
-    reader = _Reader()
+    reader, read = _Reader(), 0
     for where, source in code:
+        read += len(source)
+        if read > MAX_READ:  # parsing costs seconds per MB: code built to be slow to read is itself worth a look
+            reader.dynamic.append((where, f"more than {MAX_READ // 1000**2} MB of code (the rest is not read)"))
+            break
         try:
             reader.read(where, source)
         except RecursionError:  # code built to be too deep to read is itself worth a look
@@ -173,6 +178,7 @@ class _Reader:
     """Names bound across the notebook's cells, and what each function reaches."""
 
     def __init__(self):
+        self.cells = CellReader()  # this notebook's
         self.aliases = {}      # local name -> qualified name of a module or object
         self.modules = set()   # qualified names bound by `import` (modules, not objects)
         self.functions = {}    # function name -> list of AST bodies (redefinitions add up)
@@ -180,7 +186,7 @@ class _Reader:
 
     def read(self, where, source):
         try:
-            tree = readable_tree(source)  # IPython's syntax read as what it runs
+            tree = self.cells.readable_tree(source)  # IPython's syntax read as what it runs
         except (SyntaxError, ValueError, RecursionError, MemoryError):  # the kernel reports it; nothing to read
             return
         for node in ast.walk(tree):

@@ -121,9 +121,9 @@ MAGIC_CELLS = {
 def test_a_cell_magic_that_runs_its_body_in_the_notebook_defines_what_it_defines_in_the_kernel(tmp_path, style):
     """IPython runs the body of `%%time`, `%%capture` and `%%prun` as a cell, and `%time`'s statement, in the
     notebook's namespace: the replay does too (before, a correct `%%time` cell was "not defined": 0 points)."""
-    from autograder.pipeline.ipython_cells import replay_code
+    from autograder.pipeline.ipython_cells import CellReader
 
-    cells = [(replay_code(source), True) for source in MAGIC_CELLS[style]]
+    cells = [(CellReader().replay_code(source), True) for source in MAGIC_CELLS[style]]
     assert _replayed(tmp_path, cells) == [4, 10]
 
 
@@ -132,9 +132,9 @@ def test_a_cell_magic_that_runs_its_body_in_the_notebook_defines_what_it_defines
 def test_a_cell_magic_that_does_not_run_its_body_in_the_notebook_defines_nothing(tmp_path, source):
     """`%%timeit` runs its body inside a function of its own and `%%bash` in a shell: the kernel's notebook has no
     `double` after either, and neither has the replay."""
-    from autograder.pipeline.ipython_cells import replay_code
+    from autograder.pipeline.ipython_cells import CellReader
 
-    assert _replayed(tmp_path, [(replay_code(source), True)]) == \
+    assert _replayed(tmp_path, [(CellReader().replay_code(source), True)]) == \
         {"missing": "`double` is not defined"}
 
 

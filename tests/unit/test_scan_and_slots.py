@@ -155,6 +155,15 @@ def test_ipythons_hooks_and_forged_evidence_are_still_flagged(source, words):
     assert words in " ".join(_scan(source).flags)
 
 
+def test_code_past_what_is_read_is_flagged_not_parsed():
+    from autograder.verifier.scan import MAX_READ
+
+    report = _scan("import cnnkit\nconv2d_layer = cnnkit.reference.conv2d", "x = 1\n" * (MAX_READ // 6 + 10))
+    flags = " ".join(report.flags)
+    assert "more than 5 MB of code (the rest is not read) in cell 3" in flags, flags
+    assert "conv2d_layer" in report.reference, "what came before is read"
+
+
 def test_workers_get_their_own_cores_and_share_the_gpus(monkeypatch):
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1, 2, 3})
     made = slots(WorkerPlan(2, 2, 4, ""), gpus=(0,))
