@@ -60,6 +60,8 @@ _CANVAS_FILE = re.compile(r"^(?P<late>late_)?(?P<login>[^_]+)(?P<marked>_late)?_
 _BLACKBOARD = re.compile(r"^.+?_(?P<login>[^_]+)_attempt_[\d-]+$")
 _BLACKBOARD_FILE = re.compile(r"^.+?_(?P<login>[^_]+)_attempt_[\d-]+_(?P<rest>.+)$")  # a notebook renamed
 _MOODLE = re.compile(r"^(?P<name>.+?)_\d+_assignsubmission_(?:file|onlinetext)_?$")
+_MOODLE_FILE = re.compile(r"^(?P<name>.+?)_\d+_assignsubmission_(?:file|onlinetext)_(?P<rest>.*)$")  # no folders
+_MOODLE_KIND = "Moodle file names (<name>_<id>_assignsubmission_file_<notebook>)"
 _RESUBMITTED = re.compile(r"(?:-\d+|-Copy\d+| \(\d+\))$")  # Canvas' -1, Jupyter's -Copy1, a browser's (1)
 _NOT_COLLECTED = ("timestamp.txt",)  # read beside the notebooks, not a file of its own
 
@@ -462,6 +464,10 @@ def _flat_name(stem, stems):
     LMS's own id or None)`;
     `stems` are the assignment's notebook stems, longest first. A name without a notebook's stem is one notebook
     per student (Canvas' name around a notebook the student renamed gives the login all the same)."""
+    moodle = _MOODLE_FILE.match(stem)  # Moodle's download without a folder per student
+    if moodle:
+        rest = moodle.group("rest")
+        return moodle.group("name").replace(" ", "_"), rest if rest in stems else None, False, _MOODLE_KIND, None
     suffix = next((s for s in stems if stem.endswith(s) and len(stem) > len(s)), None)
     prefix = stem[:-len(suffix)].rstrip("_- ") if suffix else None
     canvas = _CANVAS.match(prefix) if suffix else _CANVAS_FILE.match(stem)

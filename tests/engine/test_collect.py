@@ -241,6 +241,20 @@ def test_moodle_and_blackboard_names_give_the_student(tmp_path):
     assert [s.student for s in found.submissions] == ["Ann_Lee", "jdoe"]
 
 
+def test_moodles_download_without_folders_gives_the_student_and_the_notebook(tmp_path):
+    """Moodle names each file `<name>_<id>_assignsubmission_file_<the student's file name>` when its download has
+    no folder per student (before: the id was `Ann Lee_4411_assignsubmission_file`, or held the file's name)."""
+    archive = tmp_path / "moodle.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        handle.writestr("Ann Lee_4411_assignsubmission_file_01_convolution.ipynb", _nb("correlate2d"))
+        handle.writestr("Ann Lee_4411_assignsubmission_file_02_pooling (1).ipynb", _nb("pool2d"))
+        handle.writestr("José García_4413_assignsubmission_file_my work.ipynb", _nb("correlate2d", "convolve2d"))
+    found = collect(tmp_path, "cnn", EXPECTED, archive)
+    assert [(s.student, sorted(s.notebooks)) for s in found.submissions] == [
+        ("Ann_Lee", ["01_convolution.ipynb", "02_pooling.ipynb"]), ("José_García", ["01_convolution.ipynb"])]
+    assert found.refused == (), found.refused
+
+
 def test_names_in_any_script_give_the_student_in_one_spelling_however_the_zip_wrote_them(tmp_path):
     """Moodle names folders for people (accents, apostrophes, other scripts: before, all refused as unsafe);
     macOS decomposes `é` into `e` and an accent; some tools write UTF-8 names without the zip's UTF-8 flag."""
