@@ -8,14 +8,15 @@ must read them the same way:
 - the replay (`autograder.sandbox.replay`) runs each cell with `exec`:
   `CellReader.replay_code` hands it Python in which a cell magic that runs
   its body in the notebook (`RUNS_ITS_BODY`: `%%time`, `%%capture`,
-  `%%prun`) is that body, and the rest is IPython's own transformation (its `get_ipython()`
-  calls do nothing in the replay, except `%time` and `%%writefile`);
+  `%%prun`) is that body, and the rest is IPython's own transformation (its
+  `get_ipython()` calls do nothing in the replay, except `%time` and
+  `%%writefile`);
 - the scan (`autograder.verifier.scan`) reads the code without running it:
   `CellReader.readable_tree` gives the syntax tree of what the cell runs,
-  the code of timing and profiling magics read as code (`%timeit` too: it runs its
-  statement, if elsewhere), a `%%writefile` module read as code (the notebook
-  may import it), and every other magic or shell line an inert `None`. So one
-  `x = !ls` line no longer hides a whole cell from the scan.
+  the code of timing and profiling magics read as code (`%timeit` too: it
+  runs its statement, if elsewhere), a `%%writefile` module read as code
+  (the notebook may import it), and every other magic or shell line an inert
+  `None`. So one `x = !ls` line no longer hides a whole cell from the scan.
 
 IPython's transformation costs about 3 s per MB of code, in the grader's own
 processes: a `CellReader` reads one notebook and transforms only the cells
@@ -36,8 +37,6 @@ RUNS_ITS_BODY = frozenset({"time", "capture", "prun"})
 # What the scan reads as code: those, and magics whose statement or body is Python that runs somewhere.
 _READ_AS_CODE = RUNS_ITS_BODY | {"timeit", "writefile"}
 _LINE_CODE = frozenset({"time", "timeit", "prun"})
-
-
 MAX_TRANSFORMED = 1_000_000  # characters per notebook given to IPython's transformation (about 3 s)
 # What IPython reads as its own syntax: a magic, a shell escape or help (`%`, `!`, `?` first or `?` last), an
 # assignment from one (`x = %time f()`, `files = !ls`), a pasted prompt (`>>> `, `... `, `In [3]: `), or a whole

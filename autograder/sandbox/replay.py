@@ -33,10 +33,11 @@ time stops the replay as it stops a notebook.
 
 The replay runs each cell with `exec`, without Jupyter: no kernel, no
 hooks of the notebook's kernel, no message channel. IPython's syntax arrives
-turned into Python: a cell magic that runs its body in the notebook
-(`%%time`, `%%capture`, `%%prun`) arrives as its body, `%time` runs its
-statement, `%%writefile` writes its file (the notebook's folder is on the
-import path, as in a kernel), and shell lines and other magics do nothing. Training is skipped
+turned into Python (`autograder.pipeline.ipython_cells`): a cell magic that
+runs its body in the notebook (`%%time`, `%%capture`, `%%prun`) arrives as
+its body, `%time` runs its statement, `%%writefile` writes its file (the
+notebook's folder is on the import path, as in a kernel), and shell lines
+and other magics do nothing. Training is skipped
 (`keras.Model.fit` returns an empty history): trained weights are judged
 from the kernel's own run, definitions here. In the NumPy world (NumPy
 exercises) the sandbox shows no other library, so a NumPy exercise cannot
