@@ -104,6 +104,21 @@ def _depth(data):
     return deepest
 
 
+# What a file handed in as a notebook often is instead, by its first bytes.
+_OTHER_FILES = ((b"%PDF", "a PDF"), (b"PK\x03\x04", "a zip archive"), (b"\x89PNG", "a PNG image"),
+                (b"\xff\xd8\xff", "a JPEG image"), (b"<", "a web page (HTML), saved or downloaded from the browser?"),
+                (b"#", "Python or text, not a notebook's JSON (a .py file renamed?)"),
+                (b"import ", "Python, not a notebook's JSON (a .py file renamed?)"))
+
+
+def _other_file(raw):
+    """What a file that is not a notebook is, in words ('the file is empty', 'the file is a PDF'), or ""."""
+    head = raw.lstrip()[:16]
+    if not head:
+        return "the file is empty (an upload that failed?)"
+    return next((f"the file is {what}" for start, what in _OTHER_FILES if head.startswith(start)), "")
+
+
 class MalformedNotebook(ValueError):
     """A notebook that cannot be graded; the message says why, in one line."""
 
@@ -126,10 +141,11 @@ def well_formed(raw, template):
         text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw.removeprefix("\ufeff")  # a BOM: Windows
         data = json.loads(text)
     except UnicodeDecodeError:
-        raise MalformedNotebook("not a notebook: the file is not UTF-8 text") from None
+        raise MalformedNotebook(f"not a notebook: {_other_file(raw) or 'the file is not UTF-8 text'}") from None
     except json.JSONDecodeError as error:
-        raise MalformedNotebook(f"not a notebook: broken JSON at line {error.lineno}, column {error.colno} "
-                                f"({error.msg})") from None
+        what = _other_file(text.encode()) if not text[:error.pos].strip() else ""  # wrong from its first character
+        raise MalformedNotebook("not a notebook: " + (what or f"broken JSON at line {error.lineno}, column "
+                                                              f"{error.colno} ({error.msg})")) from None
     except RecursionError:
         raise MalformedNotebook(f"not a notebook: its JSON is nested more than {MAX_DEPTH} deep") from None
     if _depth(data) > MAX_DEPTH:

@@ -40,6 +40,11 @@ def test_a_good_notebook_gets_its_hidden_tests_and_locked_cells_back(prepared_fo
     (lambda nb: {**nb, "nbformat_minor": 99}, "nbformat 4.99 is not one this grader reads"),
     (lambda nb: {**nb, "nbformat": 5}, "nbformat 5.5"),
     (lambda nb: {"metadata": {}}, "no list of cells"),
+    (lambda nb: b"", "the file is empty"),
+    (lambda nb: b"%PDF-1.7\n\xe2\xe3", "the file is a PDF"),
+    (lambda nb: b"<!DOCTYPE html>\n<html>", "the file is a web page (HTML)"),
+    (lambda nb: b"import numpy as np\n", "the file is Python, not a notebook's JSON"),
+    (lambda nb: b"PK\x03\x04\x14\x00\x08\x00\xff", "the file is a zip archive"),
 ])
 def test_unreadable_notebooks_are_malformed_with_a_reason(prepared_for, mangle, words):
     run, course = prepared_for
