@@ -5,7 +5,9 @@
   more is flagged);
 - **forgeries**: cells the student wrote whose outputs imitate the checks'
   evidence bundles or the grader's feedback;
-- whether a graded cell is **present** in the submitted notebook.
+- whether a graded cell is **present** in the submitted notebook;
+- the **first error** the student's cells raised before each test cell, to
+  say why a name the test needs was never defined.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from nbgrader.utils import determine_grade
 
 from cnnkit.checks import EVIDENCE_MIME
 
-__all__ = ["claim", "denials", "forgeries", "read_notebook"]
+__all__ = ["claim", "denials", "first_errors", "forgeries", "read_notebook"]
 
 _QUIET = logging.getLogger("autograder.verifier.evidence")
 _QUIET.addHandler(logging.NullHandler())
@@ -99,6 +101,37 @@ def denials(notebook):
                 found.append(f"cell {index + 1} was denied by the sandbox ({match.group(0)[:160]}): an attempt to "
                              "reach outside it? review it")
     return list(dict.fromkeys(found))
+
+
+def first_errors(notebook):
+    """For each test cell, the first error a cell of the student's (a solution cell, or one the student added)
+    raised before it in the notebook's run, in words (`NameError in cell 'correlate2d': name 'np' is not
+    defined`). Only the student's own cells are read: an instructor's cell's traceback could quote hidden code.
+
+    Args:
+        notebook: the executed `nbformat.NotebookNode` (untrusted).
+
+    Returns:
+        Dict of grade id -> str, for the test cells that have an error before them.
+    """
+    found, first = {}, None
+    for index, cell in enumerate(notebook.cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code":
+            continue
+        if meta.get("grade") and not meta.get("solution"):
+            if first is not None:
+                found[meta.get("grade_id")] = first
+            continue
+        if first is not None or not (meta.get("solution") or not meta.get("grade_id")):
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                where = f"cell {meta['grade_id']!r}" if meta.get("grade_id") else f"cell {index + 1}"
+                words = " ".join(str(output.get("evalue", "")).split())[:160]
+                first = f"{str(output.get('ename', 'an error'))[:60]} in {where}" + (f": {words}" if words else "")
+                break
+    return found
 
 
 def read_notebook(text):

@@ -33,7 +33,7 @@ from cnnkit.seeds import derive_seed, student_seed
 from autograder.course.course import cell_feedback
 from autograder.pipeline.results import CellResult, SubmissionResult
 from autograder.sandbox.contracts import probe_request, read_probe
-from autograder.verifier.evidence import claim, denials, forgeries, read_notebook
+from autograder.verifier.evidence import claim, denials, first_errors, forgeries, read_notebook
 from autograder.verifier.kinds import Context, Verdict, kind_of, zero
 from autograder.verifier.kinds.base import ReferenceTraining, denied_imports
 from autograder.verifier.libraries import is_reference
@@ -316,7 +316,7 @@ class Verifier:
                 flags.append(f"{name}: {probe.problem}")
             present = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in ran.cells} if ran else {}
             flags += [f"{name}: {finding}" for finding in forgeries(ran) + denials(ran)] if ran else []
-            texts = cell_feedback(ran) if ran else {}
+            texts, errors = (cell_feedback(ran), first_errors(ran)) if ran else ({}, {})
             for check in (plan.checks if plan else ()):
                 kind = kind_of(check)
                 cell = present.get(check.grade_id)
@@ -324,7 +324,7 @@ class Verifier:
                 if claimed is not None:  # a trained model's cell claims nothing under the grader
                     claims[check.grade_id] = claimed
                 context = Context(prepared.student, self, probe, report, cell, claimed,
-                                  texts.get(check.grade_id, ""), execution.reason, plan)
+                                  texts.get(check.grade_id, ""), execution.reason, plan, errors.get(check.grade_id, ""))
                 verdict = self._verdict(check, context)
                 flags += [f"{name}: {flag}" for flag in verdict.flags]
                 if claimed is not None and claimed - verdict.score > 0.5 * check.points:
@@ -377,7 +377,9 @@ class Verifier:
             return Verdict.of(result)
         if "missing" in reported:
             result = CheckResult(check.name, check.points, total=1)
-            result.messages.append(f"0: {reported['missing']} when the notebook has run")
+            result.messages.append(f"0: {reported['missing']} when the notebook has run" +
+                                   (f" (the first error your cells raised before this test: {context.first_error})"
+                                    if context.first_error else ""))
             return Verdict.of(result)
         try:
             return kind.verdict(check, reported, context)

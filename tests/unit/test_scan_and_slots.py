@@ -200,3 +200,27 @@ def test_what_the_sandbox_denied_is_flagged_with_its_evidence():
     assert len(found) == 2
     assert found[0].startswith("cell 1 was denied by the sandbox ([Errno 30] Read-only file system")
     assert "cell 2" in found[1] and "Operation not permitted" in found[1]
+
+
+def test_a_missing_name_is_explained_by_the_first_error_the_students_cells_raised_before_its_test():
+    """Only the student's cells are quoted (an instructor's traceback could quote hidden code), and only their
+    error's name and message, on one line."""
+    import nbformat
+
+    from autograder.verifier.evidence import first_errors
+
+    def cell(source, meta=None, error=None):
+        made = nbformat.v4.new_code_cell(source, outputs=[nbformat.v4.new_output(
+            "error", ename=error[0], evalue=error[1], traceback=["hidden = 'never shown'"])] if error else [])
+        made.metadata["nbgrader"] = meta or {}
+        return made
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        cell("import numpy as np", {"grade_id": "setup", "locked": True}, ("ImportError", "an instructor's cell")),
+        cell("x = 1", {"grade_id": "first_tests", "grade": True, "points": 1}),
+        cell("scale = 1 / kernal\ndef f(): pass", {"grade_id": "answer", "solution": True},
+             ("NameError", "name 'kernal'\nis not defined")),
+        cell("g()", error=("NameError", "a later error, not the first")),
+        cell("pass", {"grade_id": "answer_tests", "grade": True, "points": 2}),
+    ])
+    assert first_errors(notebook) == {"answer_tests": "NameError in cell 'answer': name 'kernal' is not defined"}

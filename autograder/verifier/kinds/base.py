@@ -157,6 +157,8 @@ class Context:
         cell_text: the cell's own output text.
         stopped: why the run stopped, if it did ("").
         plan: the notebook's `autograder.verifier.plan.NotebookPlan`, or None.
+        first_error: the first error the student's cells raised before this
+            test cell in the notebook's run, in words ("").
     """
 
     student: str
@@ -168,6 +170,7 @@ class Context:
     cell_text: str = ""
     stopped: str = ""
     plan: object = None
+    first_error: str = ""
 
 
 def default_of(function, parameter):
