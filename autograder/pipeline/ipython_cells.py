@@ -30,7 +30,7 @@ from __future__ import annotations
 import ast
 import re
 
-__all__ = ["MAX_TRANSFORMED", "RUNS_ITS_BODY", "CellReader"]
+__all__ = ["MAX_TRANSFORMED", "RUNS_ITS_BODY", "CellReader", "without_ipython_lines"]
 
 # Cell magics that run their body as a cell of the notebook, in its namespace.
 RUNS_ITS_BODY = frozenset({"time", "capture", "prun"})
@@ -91,9 +91,21 @@ class CellReader:
         if not _IPYTHON_SYNTAX.search(source):
             return source
         if len(source) > self.left:  # past the budget: the magic and shell lines dropped, quickly
-            return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+            return without_ipython_lines(source)
         self.left -= len(source)
         return _transformed(source)
+
+
+def without_ipython_lines(source):
+    """A cell's source with its magic and shell lines (`%...`, `!...`) blanked: Python, quickly, if roughly.
+
+    Args:
+        source: str, the cell's source.
+
+    Returns:
+        A str.
+    """
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
 
 
 def _unwrapped(source, magics):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
+from autograder.pipeline.ipython_cells import without_ipython_lines
 from autograder.verifier.kinds import FROM_OUTPUTS, BoundCall, Check, kind_called, kind_of
 
 __all__ = ["Check", "NotebookPlan", "plan_of"]
@@ -70,7 +71,7 @@ def plan_of(source_path, release_path):
 def _check_of(source, grade_id, points, stubs):
     """The check of the first call of a registered kind's check that binds to its signature."""
     try:
-        tree = ast.parse(_python_only(source))
+        tree = ast.parse(without_ipython_lines(source))
     except SyntaxError:
         return Check(grade_id, points, FROM_OUTPUTS)
     for node in ast.walk(tree):
@@ -94,7 +95,7 @@ def _stub_parameters(release):
         if cell.cell_type != "code" or not cell.metadata.get("nbgrader", {}).get("solution"):
             continue
         try:
-            tree = ast.parse(_python_only(cell.source))
+            tree = ast.parse(without_ipython_lines(cell.source))
         except SyntaxError:
             continue
         for node in tree.body:
@@ -103,6 +104,3 @@ def _stub_parameters(release):
     return stubs
 
 
-def _python_only(source):
-    """Cell source without IPython's magics and shell lines."""
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())

@@ -149,9 +149,8 @@ def _scope(body):
 
 def _root(node):
     """The name an attribute chain starts from (`np` for `np.linalg.norm`), or None."""
-    while isinstance(node, ast.Attribute):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else None
+    start = _chain(node)[-1]
+    return start.id if isinstance(start, ast.Name) else None
 
 
 def _chain(node):
