@@ -128,7 +128,9 @@ def grade(assignment, *, course=".", submissions=None, limits=None, workers=None
         db_url: the gradebook's SQLAlchemy URL (default: the course's).
         progress: whether to show a progress bar.
         echo: callable taking one line of text.
-        students: ids of the only students to grade (None: everyone).
+        students: ids of the only students to grade (None: everyone); one
+            that is no student's id but holds commas is read as the ids
+            between them (`ann,bob`; an id may hold a comma, `Lee, Ann`).
         verbosity: 0 prints the closing summary only; 1 also the run's
             first lines, refusals and trainings; 2 also a line per recorded
             submission.
@@ -181,6 +183,12 @@ def _only_run(folder):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _named_students(given, known):
+    """The student ids a list of ids or comma-separated ids names (an id that holds a comma is taken whole)."""
+    return [piece for text in given
+            for piece in ([text] if text in known else [part.strip() for part in text.split(",") if part.strip()])]
+
+
 def _grade(assignment, scratch, *, course, submissions, limits, workers, scheduler, force, db_url, progress, echo,
            students=None, verbosity=1, kernels_gpu=False):
     start, cpu = time.monotonic(), time.process_time()
@@ -194,6 +202,7 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
 
     found = collect(course.root, assignment, {t.name: t.grade_ids for t in templates}, submissions)
     if students:
+        students = _named_students(students, {s.student for s in found.submissions})
         unknown = sorted(set(students) - {s.student for s in found.submissions})
         if unknown:
             raise FileNotFoundError(f"no submission of {', '.join(unknown)} found (students with one: "

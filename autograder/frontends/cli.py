@@ -294,8 +294,8 @@ def _grade(args):
 
     limits = limits_from(timeout=args.timeout, cell_timeout=args.cell_timeout, memory=args.memory,
                          max_output=args.max_output, processes=args.processes, disk=args.disk)
-    students = ([unicodedata.normalize("NFC", s.strip()) for given in args.student for s in given.split(",")
-                 if s.strip()] if args.student else None)  # in one Unicode spelling, as ids are read
+    students = ([unicodedata.normalize("NFC", given.strip()) for given in args.student]
+                if args.student else None)  # in one Unicode spelling, as ids are read
     with scheduler_for(args.cluster, args.scheduler) as scheduler:
         run = grade(args.assignment, course=args.course, submissions=args.submissions, limits=limits,
                     workers=args.workers, scheduler=scheduler, force=args.force, db_url=args.db,

@@ -10,7 +10,10 @@ Two sources:
   `<login>_<user id>_<file id>_<notebook>.ipynb` gives the login and Canvas'
   user id, a `late` after the login (or a `late_` prefix) marks the
   submission late; Blackboard's
-  `<assignment>_<student>_attempt_<date>_<notebook>.ipynb` gives the student),
+  `<assignment>_<student>_attempt_<date>_<notebook>.ipynb` gives the student;
+  Brightspace's `<id>-<user id> - <name> - <date>`, a folder or the start of
+  a file's name, gives the name, and of one user's submissions the latest
+  copy of each notebook is graded),
   or `<student>.ipynb` when each student hands in one notebook (it is then
   recognised by the graded cells it holds).
 
@@ -51,8 +54,8 @@ MAX_RATIO = 200  # a notebook's JSON compresses 5-20 times; far more is a zip bo
 # Names are people's: letters and digits of any script (José García, 李华), and these marks (O'Brien, a browser's
 # " (1)"). A letter or digit first: a name that began with `+`, `-` or `@` would read as a formula in a spreadsheet
 # that opens grades.csv. At most 128 characters and 200 bytes of UTF-8 (a file name holds 255).
-_PUNCTUATION = frozenset("._@+()' -")
-_UNSAFE = "unsafe name (only letters, digits, spaces and ._@+-()' are accepted, a letter or digit first)"
+_PUNCTUATION = frozenset("._@+()', -")
+_UNSAFE = "unsafe name (only letters, digits, spaces and ._@+-()', are accepted, a letter or digit first)"
 _JUNK = {".ipynb_checkpoints", ".DS_Store", "__MACOSX", ".git", "Thumbs.db"}
 _CANVAS = re.compile(r"^(?P<late>late_)?(?P<login>[^_]+)(?P<marked>_late)?_(?P<user>\d+)_\d+$")
 _CANVAS_KIND = "Canvas file names (<login>_<id>_<id>_<notebook>)"
@@ -62,6 +65,11 @@ _BLACKBOARD_FILE = re.compile(r"^.+?_(?P<login>[^_]+)_attempt_[\d-]+_(?P<rest>.+
 _MOODLE = re.compile(r"^(?P<name>.+?)_\d+_assignsubmission_(?:file|onlinetext)_?$")
 _MOODLE_FILE = re.compile(r"^(?P<name>.+?)_\d+_assignsubmission_(?:file|onlinetext)_(?P<rest>.*)$")  # no folders
 _MOODLE_KIND = "Moodle file names (<name>_<id>_assignsubmission_file_<notebook>)"
+# Brightspace (D2L): `<submission id>-<user id> - <First Last> - <date>`, a folder per submission or the start of
+# each file's name (`... - <date> - <the student's file name>`); the date holds a year and no hyphen
+_BRIGHTSPACE = re.compile(r"^(?P<submission>\d+)-(?P<user>\d+) - (?P<name>.+?) ?- (?P<date>[^-]*\d{4}[^-]*?)"
+                          r"(?: - (?P<rest>.+))?$")
+_BRIGHTSPACE_DATES = ("%b %d, %Y %I%M %p", "%b %d, %Y %I:%M %p", "%B %d, %Y %I%M %p", "%B %d, %Y %I:%M %p")
 _RESUBMITTED = re.compile(r"(?:-\d+|-Copy\d+| \(\d+\))$")  # Canvas' -1, Jupyter's -Copy1, a browser's (1)
 _NOT_COLLECTED = ("timestamp.txt",)  # read beside the notebooks, not a file of its own
 
@@ -420,12 +428,18 @@ class _Named:
 
 def _assign_students(entries, expected, refused):
     """(notebooks by student, how ids were read, a `_Named`)."""
-    claims = defaultdict(list)  # (student, notebook) -> [(where, read, when)]
+    claims = defaultdict(list)  # (student, notebook) -> [(where, read, when, a Brightspace submission or None)]
     kinds, named = set(), _Named()
     stems = sorted((name[:-len(".ipynb")] for name in expected), key=len, reverse=True)
+    brightspace = _brightspace_ids(entries)
     for parts, read, when in entries:
-        where = "/".join(parts)
-        if len(parts) > 1:  # a folder per student: the folder names the student
+        where, submitted = "/".join(parts), None
+        if parts in brightspace:
+            student, submitted, rest = brightspace[parts]
+            notebook = _known_notebook(_bare(parts[-1]) if rest is None else rest, expected, read)
+            kinds.add("Brightspace names (<id>-<user id> - <name> - <date>)")
+            named.lms_ids[student] = submitted[0]
+        elif len(parts) > 1:  # a folder per student: the folder names the student
             moodle = _MOODLE.match(parts[0])
             student = moodle.group("name").replace(" ", "_") if moodle else parts[0]
             notebook = _known_notebook(_bare(parts[-1]), expected, read)
@@ -445,18 +459,60 @@ def _assign_students(entries, expected, refused):
             refused.append(Refusal(where, "not one of the assignment's notebooks (neither its name nor its graded "
                                           "cells are those of any)", "skipped"))
         else:
-            claims[(student, notebook)].append((where, read, when))
+            claims[(student, notebook)].append((where, read, when, submitted))
     by_student = defaultdict(dict)
     for (student, notebook), found in claims.items():
+        found = _latest_submission(found, refused)
         if len(found) == 1:
             by_student[student][notebook] = found[0][1]
             named.times[student] = _latest(named.times.get(student), found[0][2])
             continue
-        places = ", ".join(where for where, _, _ in found)
+        places = ", ".join(where for where, _, _, _ in found)
         refused += [Refusal(where, f"{len(found)} files claim {notebook} of student {student} ({places}): all "
                                    "refused, since no file may take a student's identity; hand in one")
-                    for where, _, _ in found]
+                    for where, _, _, _ in found]
     return by_student, "student ids: " + ("; ".join(sorted(kinds)) or "no notebooks found"), named
+
+
+def _brightspace_ids(entries):
+    """Brightspace's names: `{entry's parts: (student, (user id, order), the notebook's file name in a flat name,
+    or None)}`. The student is the name (`Ann_Lee`), with the user id when two users share
+    it (`Ann_Lee_640693`); `order` (the date, then the submission id) ranks one user's submissions."""
+    found = {}
+    for parts, _, _ in entries:
+        flat = len(parts) == 1
+        match = _BRIGHTSPACE.match(_bare(parts[0])[:-len(".ipynb")] if flat else parts[0])
+        if match and flat == bool(match.group("rest")):
+            rest = match.group("rest") + ".ipynb" if flat else None
+            order = (_brightspace_time(match.group("date")), int(match.group("submission")))
+            found[parts] = (match.group("name"), (match.group("user"), order), rest)
+    users = defaultdict(set)
+    for name, (user, _), _ in found.values():
+        users[name].add(user)
+    return {key: ((name if len(users[name]) == 1 else f"{name}_{user}").replace(" ", "_"), (user, order), rest)
+            for key, (name, (user, order), rest) in found.items()}
+
+
+def _brightspace_time(text):
+    """The date in a Brightspace name (`Oct 10, 2025 1022 AM`), or `datetime.min` in a format not known here."""
+    for form in _BRIGHTSPACE_DATES:
+        try:
+            return datetime.strptime(text.strip(), form)
+        except ValueError:
+            continue
+    return datetime.min
+
+
+def _latest_submission(found, refused):
+    """The claims on one notebook of one student, with only the latest of one Brightspace user's submissions
+    (the LMS names the user; earlier ones get a line); any other claims as they are."""
+    submitted = [claim for claim in found if claim[3]]
+    if len(submitted) < 2 or len(submitted) != len(found) or len({claim[3][0] for claim in found}) != 1:
+        return found
+    latest = max(found, key=lambda claim: claim[3][1])
+    refused += [Refusal(where, f"an earlier submission of the same student: the latest, {latest[0]}, is graded",
+                        "skipped") for where, _, _, _ in found if where != latest[0]]
+    return [latest]
 
 
 def _flat_name(stem, stems):

@@ -278,6 +278,37 @@ def test_names_in_any_script_give_the_student_in_one_spelling_however_the_zip_wr
     assert [s.student for s in canvas.submissions] == ["garcíajosé"], canvas.refused
 
 
+def test_brightspace_names_give_the_student_and_one_users_latest_submission_is_graded(tmp_path):
+    """Brightspace names a folder (or each file) `<id>-<user id> - <name> - <date>`: before, the comma in the date
+    refused every submission as unsafe. Of one user's submissions the latest copy of each notebook is graded;
+    two users with the same name stay two students."""
+    top = "CNN Download Dec 5, 2026 152 PM/"
+    archive = _zip(tmp_path / "brightspace.zip", {
+        top + "index.html": b"<html>",
+        top + "39786-640693 - Aiden Rodriguez - Oct 10, 2025 1022 AM/01_convolution.ipynb": _nb("correlate2d"),
+        top + "39790-640693 - Aiden Rodriguez - Oct 12, 2025 902 AM/01_convolution.ipynb":
+            _nb("correlate2d", "convolve2d"),
+        top + "39787-640694 - José García - Oct 11, 2025 1130 AM/my work.ipynb": _nb("pool2d"),
+        top + "39788-640695 - Ann Lee- Oct 11, 2025 1130 AM - 01_convolution.ipynb": _nb("correlate2d"),
+        top + "39789-640696 - Ann Lee- Oct 11, 2025 1131 AM - 02_pooling (1).ipynb": _nb("pool2d")})
+    found = collect(tmp_path, "cnn", EXPECTED, archive)
+    assert [(s.student, sorted(s.notebooks), s.lms_user_id) for s in found.submissions] == [
+        ("Aiden_Rodriguez", ["01_convolution.ipynb"], "640693"), ("Ann_Lee_640695", ["01_convolution.ipynb"], "640695"),
+        ("Ann_Lee_640696", ["02_pooling.ipynb"], "640696"), ("José_García", ["02_pooling.ipynb"], "640694")]
+    assert len(json.loads(found.submissions[0].notebooks["01_convolution.ipynb"])["cells"]) == 2, "the latest"
+    lines = [r.line() for r in found.refused]
+    assert any(line.startswith("skipped 39786-640693 - Aiden Rodriguez - Oct 10, 2025 1022 AM/01_convolution.ipynb: "
+                               "an earlier submission") for line in lines), lines
+    assert len(lines) == 2 and "index.html" in lines[0], lines
+    assert "Brightspace" in found.ids_from
+
+
+def test_a_folder_named_last_comma_first_is_the_students(tmp_path):
+    (tmp_path / "lms" / "Lee, Ann").mkdir(parents=True)
+    (tmp_path / "lms" / "Lee, Ann" / "01_convolution.ipynb").write_bytes(_nb("correlate2d"))
+    assert [s.student for s in collect(tmp_path, "cnn", EXPECTED, tmp_path / "lms").submissions] == ["Lee, Ann"]
+
+
 def test_every_file_left_out_gets_a_line_with_its_reason(tmp_path):
     lms = tmp_path / "lms"
     (lms / "ann").mkdir(parents=True)
@@ -354,3 +385,11 @@ def test_a_notebook_renamed_inside_canvas_name_is_the_students_and_recognised_by
     (lms / "carol_1003_5010_my work.ipynb").write_bytes(_nb("pool2d"))
     found = collect(tmp_path, "cnn", EXPECTED, lms)
     assert [(s.student, list(s.notebooks)) for s in found.submissions] == [("carol", ["02_pooling.ipynb"])]
+
+
+def test_student_ids_given_with_commas_are_split_unless_one_id_holds_the_comma():
+    from autograder.engine import _named_students
+
+    known = {"ann", "bob", "Lee, Ann"}
+    assert _named_students(["ann,bob", "Lee, Ann"], known) == ["ann", "bob", "Lee, Ann"]
+    assert _named_students([" ann , zed"], known) == ["ann", "zed"], "an unknown id is kept, to be reported"

@@ -1,4 +1,4 @@
-"""`cnnkit grade` on downloads laid out as Canvas, Moodle and Blackboard give them. Canvas', re-zipped inside a
+"""`cnnkit grade` on downloads laid out as Canvas, Moodle, Blackboard and Brightspace give them. Canvas', re-zipped inside a
 wrapper folder: the right students (resubmission suffixes, the late mark and a
 renamed notebook read right), the right submission times and Canvas user ids
 in the gradebook, a line for every file that is not graded, and the totals in
@@ -101,3 +101,23 @@ def test_a_blackboard_download_grades_each_login_and_skips_its_receipts(mini_cou
     with Gradebook(mini_course.course.db_url) as gradebook:
         times = {student: gradebook.find_submission("mini", student).timestamp for student in run.results}
     assert times == {"jdoe": datetime(2026, 11, 30, 10), "kim": datetime(2026, 11, 30, 11)}
+
+
+def test_a_brightspace_download_grades_each_users_latest_submission(mini_course, tmp_path):
+    good, wrong = _answers(mini_course)
+    folder = "CNN Download Dec 5, 2026 152 PM/{} - Oct {} 2026 {} PM/mini.ipynb"
+    download = _zip(tmp_path / "brightspace.zip", {  # a folder per submission; Ann handed in twice
+        folder.format("39786-640693 - Ann Lee", "10,", "1022"): (wrong, (2026, 10, 10, 22, 22, 0)),
+        folder.format("39790-640693 - Ann Lee", "12,", "902"): (good, (2026, 10, 12, 21, 2, 0)),
+        folder.format("39787-640694 - José García", "11,", "1130"): (wrong, (2026, 10, 11, 23, 30, 0)),
+        "CNN Download Dec 5, 2026 152 PM/index.html": ("<html>", (2026, 12, 5, 13, 52, 0))})
+    lines = []
+    run = grade("mini", course=mini_course.root, submissions=download, workers=2, progress=False, echo=lines.append)
+    assert {student: result.score for student, result in run.results.items()} == \
+        {"Ann_Lee": 2.0, "José_García": 1.0}, lines
+    assert any("Brightspace names" in line for line in lines), lines
+    assert any(line.startswith("skipped 39786-640693 - Ann Lee") and "an earlier submission" in line
+               for line in lines), lines
+    with Gradebook(mini_course.course.db_url) as gradebook:
+        assert gradebook.find_submission("mini", "Ann_Lee").timestamp == datetime(2026, 10, 12, 21, 2)
+        assert gradebook.find_student("José_García").lms_user_id == "640694"
