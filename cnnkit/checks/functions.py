@@ -1150,8 +1150,11 @@ GRADED = {
                        "does not average them (a mean over the batch belongs to the loss, not to the layer).",
                        lambda x, grad_y, kernel_size: _kernel_gradient(x, grad_y, kernel_size) / len(grad_y)),
          Misconception("gradient reversed", "y[i] multiplies w[m] by x[i + m], so the gradient of w[m] pairs g with the "
-                       "window that starts at m; yours is reversed (np.convolve where np.correlate is meant).",
+                       "window that starts at m; yours is in reverse order (w[k - 1 - m]'s).",
                        lambda x, grad_y, kernel_size: _kernel_gradient(x, grad_y, kernel_size)[::-1]),
+         Misconception("upstream gradient flipped (np.convolve)", "dL/dw[m] = sum_i g[i] * x[i + m] slides g over x "
+                       "unflipped: a correlation, np.correlate(x, g, 'valid'); np.convolve flips g first.",
+                       lambda x, grad_y, kernel_size: _kernel_gradient(x, np.asarray(grad_y, float)[::-1], kernel_size)),
          Misconception("upstream gradient ignored", "each position's term is weighted by the gradient arriving there, "
                        "g[i]: sum_i g[i] * x[i + m], not the sum of the windows.",
                        lambda x, grad_y, kernel_size: _kernel_gradient(x, np.ones(len(grad_y)), kernel_size))),
