@@ -304,6 +304,10 @@ def restored(notebook, template):
             "solution": False, "schema_version": 3}}))
     if not missing:
         return []
+    if not present & set(template.grade_ids):
+        return [f"no cell carries nbgrader's metadata (an editor dropped it, or the work was copied into a new "
+                f"notebook): the {len(missing)} graded cell{'s' * (len(missing) > 1)} were put back from the release "
+                "after the last cell, as nbgrader's add_missing_cells does"]
     names = ", ".join(repr(grade_id) for grade_id in missing)
     return [f"graded cell{'s' * (len(missing) > 1)} {names} {'were' if len(missing) > 1 else 'was'} missing (deleted, "
             "or the cells' nbgrader metadata lost): put back from the release, as nbgrader's add_missing_cells does"]
