@@ -2,16 +2,16 @@
 
 A grader's random choices must be unpredictable to students (they come from
 the course secret), repeatable (a regrade draws the same), personal where
-they should be (each student's own cases) and shared where they should be
+they should be (each submission's own cases) and shared where they should be
 (the same training seeds and held-out rows for the whole class). All of them
 are `derive_seed(secret, label, ...)`: a chain of SHA-256 hashes, one link per
-label, so that a seed for a student's check is derived from that student's
-seed, and labels of different purposes never meet:
+label, so that a seed for a submission's check is derived from that
+submission's seed, and labels of different purposes never meet:
 
 | seed | labels |
 | --- | --- |
-| a student's | `student` |
-| one check's cases for a student | `student`, the check's name |
+| a submission's | `student`, the submission's content hash |
+| one check's cases for a submission | `student`, the content hash, the check's name |
 | "improve it" trainings (the class's) | `":improve"`, the training's index |
 | the stand-in's held-out recordings | `":held-out"` |
 
@@ -51,19 +51,26 @@ def derive_seed(root, *labels, bits=63):
     return seed >> (63 - int(bits))
 
 
-def student_seed(secret, student):
-    """A student's seed, recorded with their result (an instructor can replay their cases).
+def student_seed(secret, student, submission=""):
+    """A submission's seed, recorded with its result (an instructor can replay its cases).
+
+    The same submission always draws the same cases; a changed one draws new
+    random cases, so expected outputs that feedback showed for one version
+    cannot be written into the next (the fixed edge cases, the same for
+    everyone, decide the points, so honest code loses nothing by the draw).
 
     Args:
         secret: the course secret (str).
         student: the student id.
+        submission: the submission's content hash (hex str); "" for the
+            student's seed alone.
 
     Returns:
         An int in [0, 2**63).
     """
-    return derive_seed(secret, student)
+    return derive_seed(secret, student, submission) if submission else derive_seed(secret, student)
 
 
 def check_seed(seed, check):
-    """The seed of one check's cases, from a student's seed (`derive_seed(secret, student, check)`)."""
+    """The seed of one check's cases, from a submission's seed (`derive_seed(secret, student, content, check)`)."""
     return derive_seed(seed, check)

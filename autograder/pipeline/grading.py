@@ -125,8 +125,8 @@ class SlotGrader:
                 self.notes(student, event, text)
 
         try:
-            probes = worker.call("requests", student, tuple(prepared.notebooks), call_seconds=self.call_seconds,
-                                 timeout=REQUEST_SECONDS, notes=notes)
+            probes = worker.call("requests", student, tuple(prepared.notebooks), digest=job.submission.digest,
+                                 call_seconds=self.call_seconds, timeout=REQUEST_SECONDS, notes=notes)
         except TrustedWorkerError as error:
             return Graded(self.fault(job, Execution(student, "crashed", "", worker=slot.worker), error))
         self._check()

@@ -53,8 +53,9 @@ class SubmissionResult:
         notebooks: notebook name -> `ran`, `missing`, `malformed` or `not run`.
         claims: grade id -> the score the kernel's own outputs claim (what
             plain nbgrader would have given), where it ran.
-        seed: the student's seed of the verifier's cases (from the course
-            secret and the student id), None when nothing was verified.
+        seed: the submission's seed of the verifier's cases (from the course
+            secret, the student id and the content hash), None when nothing
+            was verified.
         grader_fault: what went wrong in the grader itself, when a fault of
             its own (not the submission) decided this result ("" otherwise);
             such a result is graded again by the next run.

@@ -5,9 +5,10 @@ The plan (`autograder.verifier.plan`) says what each graded cell checks, as a
 `Check` of a registered kind (`autograder.verifier.kinds`: a function, a model
 spec, a trained model, train/eval mode, a residual block, shift invariance,
 "improve it", or the cell's own outputs). Before the sandbox runs, each kind
-says what the probe must do (`Verifier.requests`: the student's cases, drawn
-from the course secret and the student id so that a regrade repeats and two
-students differ); afterwards each kind gives its verdict on what the probe
+says what the probe must do (`Verifier.requests`: the submission's cases,
+drawn from the course secret, the student id and the submission's content
+hash, so that a regrade repeats, two students differ, and a changed
+submission draws new random cases); afterwards each kind gives its verdict on what the probe
 reported (`Verifier.verify`), computing every reference itself and loading
 models without running their code.
 
@@ -28,13 +29,13 @@ import nbformat
 from cnnkit.reference import models as reference_models
 from cnnkit.assignment import grading_data, recorded_accuracy, reference_result_file
 from cnnkit.checks.report import CheckResult, format_points
-from cnnkit.seeds import derive_seed, student_seed
+from cnnkit.seeds import check_seed, student_seed
 
 from autograder.course.course import cell_feedback
 from autograder.pipeline.results import CellResult, SubmissionResult
 from autograder.sandbox.contracts import probe_request, read_probe
 from autograder.verifier.evidence import claim, denials, first_errors, forgeries, read_notebook
-from autograder.verifier.kinds import Context, Verdict, kind_of, zero
+from autograder.verifier.kinds import Context, Submitter, Verdict, kind_of, zero
 from autograder.verifier.kinds.base import ReferenceTraining, denied_imports
 from autograder.verifier.libraries import is_reference
 from autograder.verifier.plan import plan_of
@@ -135,8 +136,17 @@ class Verifier:
         return sorted(work, key=lambda need: (type(need).__name__, need.name, str(getattr(need, "seed", ""))))
 
     def seed(self, student, label):
-        """The seed of one check's cases for one student (`cnnkit.seeds.derive_seed`)."""
-        return derive_seed(self.secret, student, label)
+        """The seed of one check's cases for one submission (`cnnkit.seeds`).
+
+        Args:
+            student: the student id as the kinds receive it, a `Submitter`
+                (with the submission's hash; a bare id: the student's seed).
+            label: the check's name.
+
+        Returns:
+            An int in [0, 2**63).
+        """
+        return check_seed(student_seed(self.secret, str(student), getattr(student, "digest", "")), label)
 
     def reference_model(self, name):
         """A reference model of `cnnkit.reference.models` (built once).
@@ -245,12 +255,13 @@ class Verifier:
 
     # ------------------------------------------------------ before the sandbox
 
-    def requests(self, student, notebooks, *, call_seconds=20.0):
-        """The probe request of each notebook, with this student's cases.
+    def requests(self, student, notebooks, *, digest="", call_seconds=20.0):
+        """The probe request of each notebook, with this submission's cases.
 
         Args:
             student: the student id.
             notebooks: the names of the notebooks that will run.
+            digest: the submission's content hash (its cases are drawn from it).
             call_seconds: how long one call of a student function may take.
 
         Returns:
@@ -258,7 +269,7 @@ class Verifier:
             `autograder.sandbox.contracts.probe_request`), for the notebooks
             with something to probe.
         """
-        requests = {}
+        requests, student = {}, Submitter(student, digest)
         for name in notebooks:
             plan = self.plans.get(name)
             if plan is None:
@@ -323,7 +334,7 @@ class Verifier:
                 claimed = claim(cell, check.points) if kind.claims else None
                 if claimed is not None:  # a trained model's cell claims nothing under the grader
                     claims[check.grade_id] = claimed
-                context = Context(prepared.student, self, probe, report, cell, claimed,
+                context = Context(Submitter(prepared.student, digest), self, probe, report, cell, claimed,
                                   texts.get(check.grade_id, ""), execution.reason, plan, errors.get(check.grade_id, ""))
                 verdict = self._verdict(check, context)
                 flags += [f"{name}: {flag}" for flag in verdict.flags]
@@ -337,7 +348,7 @@ class Verifier:
                   else execution.reason)
         return SubmissionResult(prepared.student, status, reason, tuple(cells), tuple(dict.fromkeys(flags)),
                                 execution.seconds, execution.worker, execution.device, digest, execution.limits_hit,
-                                execution.peak_memory, notebooks, claims, student_seed(self.secret, prepared.student))
+                                execution.peak_memory, notebooks, claims, student_seed(self.secret, prepared.student, digest))
 
     def _train_references(self, notebooks):
         """Trains the references the checks of these notebooks need, free ones first (see `free_first`).

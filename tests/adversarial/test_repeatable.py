@@ -1,6 +1,7 @@
 """Cases are secret, personal and repeatable: a regrade gives the same score,
-two students get different cases, and every example mistake loses points
-under any course secret (the fixed edge cases see to it)."""
+two students get different cases, a changed submission draws new random
+cases (so outputs its feedback showed cannot be written in), and every example
+mistake loses points under any course secret (the fixed edge cases see to it)."""
 
 import numpy as np
 import pytest
@@ -71,3 +72,36 @@ def test_the_reference_is_never_trained_in_a_graded_kernel(monkeypatch):
         assignment.reference_result_file("spec")
     with pytest.raises(RuntimeError, match="never trained in a graded kernel"):
         assignment.budget_accuracy(lambda: None, seed=0)
+
+
+def test_outputs_feedback_showed_cannot_be_written_into_the_next_version():
+    """On Gradescope a student may resubmit: one who writes the expected outputs of every case the last feedback
+    could show into a lookup table (and gives a wrong answer elsewhere) passes the old version's cases, and loses
+    the points on the next version's, flagged as special-cased; an honest function scores the same on both."""
+    from cnnkit.checks.functions import fixed_cases
+    from cnnkit.reference import conv2d as reference
+
+    name = "conv2d_layer"
+    first = draw_cases(name, check_seed(student_seed("s", "ann", "version-1"), name), 10)
+    second = draw_cases(name, check_seed(student_seed("s", "ann", "version-2"), name), 10)
+    fixed = len(fixed_cases(name))
+    assert all(np.array_equal(a["x"], b["x"]) for a, b in zip(first[:fixed], second[:fixed])), "the same fixed cases"
+    assert not any(a["x"].shape == b["x"].shape and np.array_equal(a["x"], b["x"])
+                   for a, b in zip(first[fixed:], second[fixed:])), "new random cases"
+    seen = [(case, GRADED[name].reference(**case)) for case in first]
+
+    def looked_up(x, kernel, bias, stride, padding):
+        for case, output in seen:
+            if np.shape(x) == case["x"].shape and np.array_equal(x, case["x"]) and np.array_equal(kernel, case["kernel"]):
+                return output
+        return np.zeros((1, 1, 1, 1))
+
+    def outputs(cases, function):
+        return [call_positionally(function, case) for case in cases]
+
+    assert judge(name, first, outputs(first, looked_up), points=4).score == 4, "the version it was written for"
+    later = judge(name, second, outputs(second, looked_up), points=4)
+    assert later.score < 4 and later.evidence.get("special_cased"), later.messages
+    honest = lambda x, kernel, bias, stride, padding: reference(x, kernel, bias, stride, padding)  # noqa: E731
+    assert judge(name, first, outputs(first, honest), points=4).score == \
+        judge(name, second, outputs(second, honest), points=4).score == 4

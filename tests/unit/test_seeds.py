@@ -15,6 +15,19 @@ def test_a_check_seed_is_the_chain_through_the_students_seed():
     assert student_seed("secret", "ann") != student_seed("other", "ann")
 
 
+def test_a_submissions_seed_chains_its_content_hash_and_the_verifier_draws_from_it():
+    from autograder.verifier.kinds import Submitter
+    from autograder.verifier.verifier import Verifier
+
+    assert student_seed("secret", "ann", "d1") == derive_seed("secret", "ann", "d1") != student_seed("secret", "ann")
+    verifier = Verifier({}, "secret")
+    assert verifier.seed(Submitter("ann", "d1"), "conv2d_layer") == derive_seed("secret", "ann", "d1", "conv2d_layer")
+    assert verifier.seed(Submitter("ann", "d1"), "pool") != verifier.seed(Submitter("ann", "d2"), "pool")
+    assert verifier.seed("ann", "pool") == derive_seed("secret", "ann", "pool"), "a bare id: the student's seed"
+    again = __import__("pickle").loads(__import__("pickle").dumps(Submitter("ann", "d1")))
+    assert again == "ann" and again.digest == "d1", "crosses to a trusted worker whole"
+
+
 def test_seeds_are_in_range():
     assert all(0 <= derive_seed("s", str(i)) < 2**63 for i in range(200))
     assert all(0 <= derive_seed("s", str(i), bits=31) < 2**31 for i in range(200))

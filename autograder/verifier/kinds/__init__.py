@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from autograder.verifier.kinds.answer import Answer
 from autograder.verifier.kinds.base import (BoundCall, Check, Context, Kind, ModelProblem, ReferenceModel,
-                                            ReferenceTraining, Verdict, load_model, zero)
+                                            ReferenceTraining, Submitter, Verdict, load_model, zero)
 from autograder.verifier.kinds.block import Block
 from autograder.verifier.kinds.function import Function
 from autograder.verifier.kinds.improvement import Improvement
@@ -34,7 +34,7 @@ from autograder.verifier.kinds.spec import Spec
 from autograder.verifier.kinds.trained import Trained
 
 __all__ = ["FROM_OUTPUTS", "KINDS", "BoundCall", "Check", "Context", "Kind", "ModelProblem", "ReferenceModel",
-           "ReferenceTraining", "Verdict",
+           "ReferenceTraining", "Submitter", "Verdict",
            "kind_called", "kind_of", "load_model", "register", "registered", "zero"]
 
 FROM_OUTPUTS = FromOutputs.name  # the kind of a graded cell that calls no cnnkit check

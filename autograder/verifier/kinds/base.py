@@ -33,7 +33,7 @@ from pathlib import Path
 from cnnkit.checks.report import CheckResult
 
 __all__ = ["BoundCall", "Check", "Context", "Kind", "LoadedModel", "ModelProblem", "ReferenceModel", "ReferenceTraining",
-           "Verdict", "default_of",
+           "Submitter", "Verdict", "default_of",
            "denied_imports", "load_model", "zero"]
 
 
@@ -142,12 +142,25 @@ def zero(check, message, flags=()):
     return Verdict.of(result, flags)
 
 
+class Submitter(str):
+    """A student id as the kinds receive it, carrying the submission's content hash (`digest`), from which
+    `Verifier.seed` draws that submission's cases: the same submission draws the same, a changed one new ones."""
+
+    def __new__(cls, student, digest=""):
+        submitter = super().__new__(cls, student)
+        submitter.digest = digest
+        return submitter
+
+    def __reduce__(self):
+        return Submitter, (str(self), self.digest)
+
+
 @dataclass(frozen=True)
 class Context:
     """What a verdict may consult about one submission.
 
     Attributes:
-        student: the student id.
+        student: the student id (a `Submitter`: with the submission's hash).
         verifier: the `autograder.verifier.Verifier` (course secret, seeds,
             references, held-out rows).
         probe: the notebook's `autograder.sandbox.contracts.ProbeReport`.
