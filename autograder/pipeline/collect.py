@@ -15,7 +15,9 @@ Two sources:
   a file's name, gives the name, and of one user's submissions the latest
   copy of each notebook is graded),
   or `<student>.ipynb` when each student hands in one notebook (it is then
-  recognised by the graded cells it holds).
+  recognised by the graded cells it holds);
+  a zip a student handed in is opened (one level deep) and named as a file
+  or folder of its place would be.
 
 A resubmission's suffix (Canvas' `-1`, Jupyter's `-Copy1`) is not part of the
 name; a notebook renamed by its student is recognised by its graded cells,
@@ -36,6 +38,7 @@ no file can take another student's identity.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 import stat
@@ -193,7 +196,8 @@ def collect(course_root, assignment, expected, submissions=None):
         if not path.exists():
             raise FileNotFoundError(f"no such folder or zip: {path}")
         refused = []
-        entries = _zip_entries(path, refused) if path.is_file() else _folder_entries(path, refused, depth=8)
+        entries = (_zip_entries(path, refused) if path.is_file() else
+                   _folder_entries(path, refused, depth=8, open_zips=True))
         entries = _strip_wrappers(entries, expected)
         by_student, ids_from, named = _assign_students(entries, expected, refused)
         found = _collection(by_student, refused, ids_from, path, named.times, late=named.late, lms=named.lms_ids)
@@ -288,8 +292,9 @@ def _reason(error):
     return f"unreadable ({type(error).__name__}: {str(error)[:160]})"
 
 
-def _folder_entries(root, refused, depth):
-    """(path parts, reader, file time as naive UTC) of every notebook under `root`, unsafe ones refused."""
+def _folder_entries(root, refused, depth, open_zips=False):
+    """(path parts, reader, file time as naive UTC) of every notebook under `root`, unsafe ones refused; with
+    `open_zips`, a zip's notebooks too, as if its name were a folder's."""
     entries = []
     if not root.is_dir():
         return entries
@@ -308,6 +313,8 @@ def _folder_entries(root, refused, depth):
                 walk(child, parts + (name,))
             elif child.is_file() and child.suffix == ".ipynb":
                 entries.append((parts + (name,), _file_reader(child), _file_time(child)))
+            elif open_zips and child.is_file() and child.suffix.lower() == ".zip":
+                entries.extend(_nested_entries(lambda path=child: zipfile.ZipFile(path), where, parts + (name,), refused))
             elif child.is_file() and child.name not in _NOT_COLLECTED:
                 refused.append(Refusal(where, _not_a_notebook(child.name), "skipped"))
             elif child.is_dir():
@@ -346,27 +353,51 @@ def _zip_entries(path, refused):
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as error:
         raise ValueError(f"{path} is not a readable zip: {error}") from None
-    entries = []
+    return _archive_entries(lambda: archive, path.name, (), refused, open_zips=True)
+
+
+def _archive_entries(opened, label, prefix, refused, open_zips=False):
+    """The notebooks of the zip `opened()` returns, their parts after `prefix`; with `open_zips`, those of each
+    zip inside it too (a student who zipped the notebooks), one level deep."""
+    archive, entries = opened(), []
     for info in archive.infolist():
         name = _nfc(_zip_name(info))
-        parts = PurePosixPath(name).parts
+        parts, where = prefix + PurePosixPath(name).parts, f"{label}:{name}"
         if name.startswith("/") or "\\" in name or any(part in ("..", "") for part in name.rstrip("/").split("/")):
-            refused.append(Refusal(f"{path.name}:{name}", "path reaches outside the zip"))
+            refused.append(Refusal(where, "path reaches outside the zip"))
         elif info.is_dir() or any(part in _JUNK or part.startswith("._") for part in parts):
             continue
         elif stat.S_ISLNK(info.external_attr >> 16):
-            refused.append(Refusal(f"{path.name}:{name}", "symbolic link"))
+            refused.append(Refusal(where, "symbolic link"))
         elif not all(safe_name(part) for part in parts):
-            refused.append(Refusal(f"{path.name}:{name}", _UNSAFE))
-        elif name.endswith(".ipynb"):
+            refused.append(Refusal(where, _UNSAFE))
+        elif name.endswith(".ipynb") or (open_zips and name.lower().endswith(".zip")):
             problem = _zip_problem(info)
             if problem:
-                refused.append(Refusal(f"{path.name}:{name}", problem))
+                refused.append(Refusal(where, problem))
+            elif name.endswith(".ipynb"):
+                entries.append((parts, _zip_reader(opened, info), _zip_time(info)))
             else:
-                entries.append((parts, _zip_reader(archive, info), _zip_time(info)))
+                entries += _nested_entries(_nested_zip(opened, info), where, parts, refused)
         elif parts[-1] not in _NOT_COLLECTED:
-            refused.append(Refusal(f"{path.name}:{name}", _not_a_notebook(parts[-1]), "skipped"))
+            refused.append(Refusal(where, _not_a_notebook(parts[-1]), "skipped"))
     return entries
+
+
+def _nested_entries(opened, where, parts, refused):
+    """A student's zip's notebooks (a zip in it is not opened), or a line saying why it cannot be read."""
+    try:
+        return _archive_entries(opened, where, parts, refused)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
+        refused.append(Refusal(where, f"not a readable zip ({str(error)[:120]})"))
+        return []
+
+
+def _nested_zip(opened, info):
+    """An opener of the zip stored in entry `info`: read again, with a bound, each time (nothing held)."""
+    def open_nested():
+        return zipfile.ZipFile(io.BytesIO(_zip_reader(opened, info)()))
+    return open_nested
 
 
 def _zip_name(info):
@@ -389,9 +420,9 @@ def _zip_problem(info):
     return ""
 
 
-def _zip_reader(archive, info):
+def _zip_reader(opened, info):
     def read():
-        with archive.open(info) as handle:
+        with opened().open(info) as handle:
             content = handle.read(MAX_NOTEBOOK_BYTES + 1)
         if len(content) > MAX_NOTEBOOK_BYTES:  # its header lied about its size
             raise ValueError(f"larger than {MAX_NOTEBOOK_BYTES // 1000**2} MB")
@@ -401,8 +432,9 @@ def _zip_reader(archive, info):
 
 def _strip_wrappers(entries, expected):
     """Drops the folders that wrap everything (`submissions/...`, at any depth), but never a student's own
-    folder: one that holds the assignment's notebooks under their own names."""
-    while entries and all(len(p) > 1 for p, _, _ in entries) and len({p[0] for p, _, _ in entries}) == 1:
+    folder (one that holds the assignment's notebooks under their own names) or zip."""
+    while entries and all(len(p) > 1 for p, _, _ in entries) and len({p[0] for p, _, _ in entries}) == 1 \
+            and not _zipped(entries[0][0]):
         inner = [(parts[1:], read, when) for parts, read, when in entries]
         if any(len(parts) == 1 and _bare(parts[0]) in expected for parts, _, _ in inner):
             break  # `alice/01_convolution.ipynb`: the folder names the student
@@ -439,6 +471,14 @@ def _assign_students(entries, expected, refused):
             notebook = _known_notebook(_bare(parts[-1]) if rest is None else rest, expected, read)
             kinds.add("Brightspace names (<id>-<user id> - <name> - <date>)")
             named.lms_ids[student] = submitted[0]
+        elif len(parts) > 1 and _zipped(parts):  # a zip per student: its name names the student, as a file's
+            student, _, marked_late, kind, lms_id = _flat_name(parts[0][:-len(".zip")], stems)
+            notebook = _known_notebook(_bare(parts[-1]), expected, read)
+            kinds.add(f"{kind}, a zip per student")
+            if marked_late:
+                named.late.add(student)
+            if lms_id:
+                named.lms_ids[student] = lms_id
         elif len(parts) > 1:  # a folder per student: the folder names the student
             moodle = _MOODLE.match(parts[0])
             student = moodle.group("name").replace(" ", "_") if moodle else parts[0]
@@ -480,9 +520,10 @@ def _brightspace_ids(entries):
     it (`Ann_Lee_640693`); `order` (the date, then the submission id) ranks one user's submissions."""
     found = {}
     for parts, _, _ in entries:
-        flat = len(parts) == 1
-        match = _BRIGHTSPACE.match(_bare(parts[0])[:-len(".ipynb")] if flat else parts[0])
-        if match and flat == bool(match.group("rest")):
+        flat, zipped = len(parts) == 1, _zipped(parts)
+        match = _BRIGHTSPACE.match(_bare(parts[0])[:-len(".ipynb")] if flat else parts[0][:-len(".zip")] if zipped
+                                   else parts[0])
+        if match and (flat or zipped) == bool(match.group("rest")):
             rest = match.group("rest") + ".ipynb" if flat else None
             order = (_brightspace_time(match.group("date")), int(match.group("submission")))
             found[parts] = (match.group("name"), (match.group("user"), order), rest)
@@ -491,6 +532,11 @@ def _brightspace_ids(entries):
         users[name].add(user)
     return {key: ((name if len(users[name]) == 1 else f"{name}_{user}").replace(" ", "_"), (user, order), rest)
             for key, (name, (user, order), rest) in found.items()}
+
+
+def _zipped(parts):
+    """Whether an entry's first part is a zip that a student handed in (its notebooks are inside)."""
+    return len(parts) > 1 and parts[0].lower().endswith(".zip")
 
 
 def _brightspace_time(text):

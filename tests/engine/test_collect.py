@@ -303,6 +303,48 @@ def test_brightspace_names_give_the_student_and_one_users_latest_submission_is_g
     assert "Brightspace" in found.ids_from
 
 
+def _zipped(entries):
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as handle:
+        for name, content in entries.items():
+            handle.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_a_zip_a_student_handed_in_is_opened_and_named_as_a_file_would_be(tmp_path):
+    """Students often zip their notebooks: before, `not a notebook (.zip)` and nothing graded. One level is
+    opened, in a download (Canvas' file name gives the login) and in a folder per student; a zip inside it, a
+    broken zip and a bomb inside it are that file's lines alone."""
+    bomb = zipfile.ZipInfo("02_pooling.ipynb")
+    bomb.compress_type = zipfile.ZIP_DEFLATED
+    inner_bomb = __import__("io").BytesIO()
+    with zipfile.ZipFile(inner_bomb, "w", zipfile.ZIP_DEFLATED) as handle:
+        handle.writestr(bomb, b"{" + b" " * 5_000_000 + b"}")
+    archive = _zip(tmp_path / "download.zip", {
+        "submissions/alice_1001_5002_hw3.zip": _zipped({"hw3/01_convolution.ipynb": _nb("correlate2d"),
+                                                        "hw3/02_pooling.ipynb": _nb("pool2d"),
+                                                        "__MACOSX/hw3/._01_convolution.ipynb": b"junk",
+                                                        "hw3/old.zip": b"PK", "hw3/notes.txt": b"x"}),
+        "submissions/bob_1002_5003_work.zip": b"not a zip at all",
+        "submissions/carol_1003_5004_hw3.zip": inner_bomb.getvalue()})
+    found = collect(tmp_path, "cnn", EXPECTED, archive)
+    assert [(s.student, sorted(s.notebooks), s.lms_user_id) for s in found.submissions] == [
+        ("alice", ["01_convolution.ipynb", "02_pooling.ipynb"], "1001")]
+    lines = [r.line() for r in found.refused]
+    assert any("bob_1002_5003_work.zip: not a readable zip" in line for line in lines), lines
+    assert any("carol_1003_5004_hw3.zip:02_pooling.ipynb: compressed" in line for line in lines), lines
+    assert any(line.startswith("skipped ") and "hw3/old.zip: not a notebook (.zip)" in line for line in lines), lines
+    assert "a zip per student" in found.ids_from
+
+    (tmp_path / "lms" / "dave").mkdir(parents=True)
+    (tmp_path / "lms" / "dave" / "my work.zip").write_bytes(_zipped({"01_convolution.ipynb": _nb("correlate2d")}))
+    (tmp_path / "lms" / "erin.zip").write_bytes(_zipped({"01_convolution.ipynb": _nb("correlate2d")}))
+    assert [(s.student, sorted(s.notebooks)) for s in collect(tmp_path, "cnn", EXPECTED, tmp_path / "lms").submissions] \
+        == [("dave", ["01_convolution.ipynb"]), ("erin", ["01_convolution.ipynb"])]
+
+
 def test_a_folder_named_last_comma_first_is_the_students(tmp_path):
     (tmp_path / "lms" / "Lee, Ann").mkdir(parents=True)
     (tmp_path / "lms" / "Lee, Ann" / "01_convolution.ipynb").write_bytes(_nb("correlate2d"))

@@ -121,3 +121,20 @@ def test_a_brightspace_download_grades_each_users_latest_submission(mini_course,
     with Gradebook(mini_course.course.db_url) as gradebook:
         assert gradebook.find_submission("mini", "Ann_Lee").timestamp == datetime(2026, 10, 12, 21, 2)
         assert gradebook.find_student("José_García").lms_user_id == "640694"
+
+
+def test_a_zip_a_student_handed_in_is_graded_as_their_notebooks(mini_course, tmp_path):
+    import io
+
+    good, wrong = _answers(mini_course)
+    handed_in = io.BytesIO()
+    with zipfile.ZipFile(handed_in, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("hw/mini.ipynb", (2026, 11, 30, 16, 0, 0)), good)
+    download = _zip(tmp_path / "download.zip", {
+        "submissions/alice_1001_5002_hw.zip": (handed_in.getvalue(), (2026, 11, 30, 17, 0, 0)),
+        "submissions/bob_1002_5003_mini.ipynb": (wrong, (2026, 11, 30, 17, 30, 0))})
+    lines = []
+    run = grade("mini", course=mini_course.root, submissions=download, workers=2, progress=False, echo=lines.append)
+    assert {student: result.score for student, result in run.results.items()} == {"alice": 2.0, "bob": 1.0}, lines
+    with Gradebook(mini_course.course.db_url) as gradebook:
+        assert gradebook.find_student("alice").lms_user_id == "1001"
