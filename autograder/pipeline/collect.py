@@ -54,6 +54,8 @@ __all__ = ["Collection", "Refusal", "Submission", "collect", "content_hash", "sa
 MAX_NOTEBOOK_BYTES = 50 * 1000**2
 MAX_TOTAL_BYTES = 4 * 1000**3  # everything a collection reads into memory, together
 MAX_RATIO = 200  # a notebook's JSON compresses 5-20 times; far more is a zip bomb
+MAX_NESTED_ENTRIES = 10_000  # the most files a zip a student handed in may hold to be opened
+MAX_NESTED_LINES = 20  # the most lines about one such zip's other files
 # Names are people's: letters and digits of any script (José García, 李华), and these marks (O'Brien, a browser's
 # " (1)"). A letter or digit first: a name that began with `+`, `-` or `@` would read as a formula in a spreadsheet
 # that opens grades.csv. At most 128 characters and 200 bytes of UTF-8 (a file name holds 255).
@@ -385,12 +387,22 @@ def _archive_entries(opened, label, prefix, refused, open_zips=False):
 
 
 def _nested_entries(opened, where, parts, refused):
-    """A student's zip's notebooks (a zip in it is not opened), or a line saying why it cannot be read."""
+    """A student's zip's notebooks (a zip in it is not opened), or a line saying why it cannot be read; at most
+    `MAX_NESTED_LINES` lines about its other files, so that no zip floods the run's lines."""
+    lines = []
     try:
-        return _archive_entries(opened, where, parts, refused)
+        count = len(opened().infolist())
+        if count > MAX_NESTED_ENTRIES:
+            refused.append(Refusal(where, f"a zip of {count:,} entries (more than {MAX_NESTED_ENTRIES:,}): not opened"))
+            return []
+        entries = _archive_entries(opened, where, parts, lines)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
         refused.append(Refusal(where, f"not a readable zip ({str(error)[:120]})"))
         return []
+    refused += lines[:MAX_NESTED_LINES]
+    if len(lines) > MAX_NESTED_LINES:
+        refused.append(Refusal(where, f"{len(lines) - MAX_NESTED_LINES:,} more of its files not collected", "skipped"))
+    return entries
 
 
 def _nested_zip(opened, info):

@@ -338,6 +338,15 @@ def test_a_zip_a_student_handed_in_is_opened_and_named_as_a_file_would_be(tmp_pa
     assert any(line.startswith("skipped ") and "hw3/old.zip: not a notebook (.zip)" in line for line in lines), lines
     assert "a zip per student" in found.ids_from
 
+    flood = {f"f{i}.txt": b"" for i in range(30)}
+    crowd = {f"f{i}": b"" for i in range(10_001)}
+    lines = [r.line() for r in collect(tmp_path, "cnn", EXPECTED, _zip(tmp_path / "more.zip", {
+        "frank.zip": _zipped({**flood, "01_convolution.ipynb": _nb("correlate2d")}),
+        "gus.zip": _zipped(crowd)})).refused]
+    assert sum("frank.zip:f" in line for line in lines) == 20 and "skipped more.zip:frank.zip: 10 more of its files " \
+        "not collected" in lines, "a zip's lines are bounded"
+    assert "refused more.zip:gus.zip: a zip of 10,001 entries (more than 10,000): not opened" in lines
+
     (tmp_path / "lms" / "dave").mkdir(parents=True)
     (tmp_path / "lms" / "dave" / "my work.zip").write_bytes(_zipped({"01_convolution.ipynb": _nb("correlate2d")}))
     (tmp_path / "lms" / "erin.zip").write_bytes(_zipped({"01_convolution.ipynb": _nb("correlate2d")}))
