@@ -233,6 +233,8 @@ def _repairs(notebook, released, name):
 
 def _structure(notebook, released):
     """Deleted cells, changed nbgrader metadata or cell ids, edited locked cells."""
+    from autograder.pipeline.prepare import same_source
+
     findings = []
     mine = {_grade_id(cell): cell for cell in notebook.cells if _grade_id(cell)}
     for cell in released.cells:
@@ -256,7 +258,7 @@ def _structure(notebook, released):
         if changed:
             findings.append(Finding(True, f"the nbgrader metadata of cell {grade_id!r} was changed ({', '.join(changed)}): "
                                           "restore the cell from the released notebook"))
-        elif meta.get("locked") and theirs.source != cell.source:
+        elif meta.get("locked") and not same_source(theirs.source, cell.source):
             findings.append(Finding(True, f"cell {grade_id!r} is locked but was edited: the grader puts the "
                                           "original back, so your edit will not count; undo it"))
         if cell.get("id") and theirs.get("id") != cell.get("id"):

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-__all__ = ["MalformedNotebook", "Prepared", "prepare", "repaired", "restored", "well_formed"]
+__all__ = ["MalformedNotebook", "Prepared", "prepare", "repaired", "restored", "same_source", "well_formed"]
 
 
 @dataclass(frozen=True)
@@ -311,6 +311,23 @@ def restored(notebook, template):
     names = ", ".join(repr(grade_id) for grade_id in missing)
     return [f"graded cell{'s' * (len(missing) > 1)} {names} {'were' if len(missing) > 1 else 'was'} missing (deleted, "
             "or the cells' nbgrader metadata lost): put back from the release, as nbgrader's add_missing_cells does"]
+
+
+def same_source(first, second):
+    """Whether two cells' sources say the same: leading and trailing blank space and Windows' or old Macs' line
+    ends (some editors save cells with them) are not an edit.
+
+    Args:
+        first, second: str, cell sources.
+
+    Returns:
+        bool.
+    """
+    return _lines(first).strip() == _lines(second).strip()
+
+
+def _lines(text):
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _grade_ids_in(notebook):

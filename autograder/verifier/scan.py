@@ -28,6 +28,7 @@ import ast
 from dataclasses import dataclass, field
 
 from autograder.pipeline.ipython_cells import CellReader
+from autograder.pipeline.prepare import same_source
 from autograder.verifier.kinds import kind_of
 from autograder.verifier.libraries import FRAMEWORKS, is_reference
 
@@ -115,7 +116,7 @@ def _tampering(submitted, plan):
         if points is not None and float(points) != check.points:
             flags.append(f"{plan.name}: the points of {check.grade_id!r} were changed to {points}")
     for grade_id, source in plan.locked.items():
-        if grade_id in found and found[grade_id].source.strip() != source.strip():
+        if grade_id in found and not same_source(found[grade_id].source, source):
             flags.append(f"{plan.name}: locked cell {grade_id!r} was edited (restored before grading)")
     return flags
 

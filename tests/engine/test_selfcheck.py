@@ -87,6 +87,16 @@ def test_half_done_names_only_what_is_left(tmp_path):
     assert report.status == "graded"
 
 
+def test_cells_saved_with_windows_line_ends_are_not_edits(tmp_path):
+    notebook = _solution()
+    for cell in notebook.cells:
+        cell.source = cell.source.replace("\n", "\r\n")
+    path = tmp_path / NAME
+    nbformat.write(notebook, path)
+    report = check_notebook(path)
+    assert not any("was edited" in f.message for f in report.findings), [f.message for f in report.findings]
+
+
 def test_edited_locked_cells_and_changed_points_are_problems(tmp_path):
     notebook = _solution()
     _cell(notebook, "code-05").source += "\nprint('I changed the public test')"

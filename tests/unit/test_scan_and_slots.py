@@ -1,5 +1,7 @@
 """The static scan (trusted: reads code, never runs it) and the worker slots."""
 
+import dataclasses
+
 import nbformat
 import pytest
 
@@ -105,6 +107,16 @@ def test_edits_to_locked_cells_and_points_are_flagged():
     assert "locked cell 'given' was edited" in flags
     assert "points of 'conv_tests' were changed to 40" in flags
     assert "spec_tests" not in flags, "a deleted graded cell is prepare's to put back and say"
+
+
+def test_a_locked_cell_saved_with_windows_line_ends_is_not_an_edit():
+    """Some editors save every cell with CRLF line ends: before, every locked cell was flagged as edited."""
+    given = "import numpy as np\nimport math"
+    plan = dataclasses.replace(PLAN, locked={"given": given})
+    submitted = _notebook("x = 1", given=given.replace("\n", "\r\n") + "\r\n")
+    assert not any("was edited" in flag for flag in scan(submitted, _notebook("x = 1"), plan).flags)
+    edited = _notebook("x = 1", given=given.replace("math", "os").replace("\n", "\r\n"))
+    assert any("was edited" in flag for flag in scan(edited, _notebook("x = 1"), plan).flags)
 
 
 def test_magics_and_syntax_errors_do_not_stop_the_scan():
