@@ -222,6 +222,9 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
                  "devices: " + (", ".join(f"{s.worker} -> {s.device}" for s in worker_slots)
                                 + ("; the kernels too" if kernels_gpu else "; the kernels on the CPU")
                                 if mechanisms.gpus else "CPU only (no GPU found)")]
+    if log.skipped_lines:
+        shown = ", ".join(map(str, log.skipped_lines[:10])) + (", ..." if len(log.skipped_lines) > 10 else "")
+        run.lines.append(f"{log.path}: line(s) {shown} are not grading results: skipped, and left in the file")
     told = echo if verbosity >= 1 else (lambda line: None)
     for line in run.lines + run.refused:
         told(line)

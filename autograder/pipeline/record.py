@@ -38,29 +38,39 @@ class ResultsLog:
 
     def __init__(self, path):
         self.path = Path(path)
+        self.skipped_lines = ()
 
     def latest(self):
-        """The newest result of each student, cutting off a torn last line.
+        """The newest result of each student.
+
+        A torn last line (a write the grader did not finish: it has no line
+        end) is cut off; a whole line that is not a result (edited by hand,
+        written by another version) is left in the file and skipped, and its
+        number is kept in `skipped_lines`: no recorded grade is ever removed.
 
         Returns:
             Dict of student id -> `SubmissionResult`.
         """
+        self.skipped_lines = ()
         if not self.path.exists():
             return {}
         data = self.path.read_bytes()
-        results, good_end = {}, 0
-        for line in data.splitlines(keepends=True):
+        results, good_end, skipped = {}, 0, []
+        for number, line in enumerate(data.splitlines(keepends=True), 1):
             if not line.endswith(b"\n"):
                 break
+            good_end += len(line)
             try:
                 result = SubmissionResult.from_json(line)
-            except ValueError:
-                break
+            except (ValueError, KeyError, TypeError, AttributeError):
+                if line.strip():
+                    skipped.append(number)
+                continue
             results[result.student] = result
-            good_end += len(line)
         if good_end < len(data):
             with open(self.path, "r+b") as handle:
                 handle.truncate(good_end)
+        self.skipped_lines = tuple(skipped)
         return results
 
     def append(self, result):

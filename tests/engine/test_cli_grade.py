@@ -63,3 +63,19 @@ def test_bad_options_are_one_clear_line(mini_course):
     out = subprocess.run([sys.executable, "-m", "autograder", "grade", "nope", "--course", str(mini_course.root)],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 1 and "no notebooks in" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_a_results_line_edited_by_hand_is_said_and_no_grade_after_it_is_lost(mini_course):
+    from autograder import grade
+
+    mini_course.submit("ann")
+    mini_course.submit("bob")
+    grade("mini", course=mini_course.root, workers=2, progress=False, echo=lambda line: None)
+    log = mini_course.root / "reports" / "mini" / "results.jsonl"
+    first, second = log.read_text().splitlines(keepends=True)
+    log.write_text(first + '{"student": "ann", "score": "lots"}\n' + second)
+    lines = []
+    run = grade("mini", course=mini_course.root, workers=2, progress=False, echo=lines.append)
+    assert any(line.endswith("line(s) 2 are not grading results: skipped, and left in the file") for line in lines)
+    assert sorted(run.skipped) == ["ann", "bob"], "both results still read: nothing graded again"
+    assert len(log.read_text().splitlines()) == 3

@@ -1,4 +1,4 @@
-"""results.jsonl: one line per submission, durable, and a torn line is cut off."""
+"""results.jsonl: one line per submission, durable, a torn line cut off, and a line that is not a result kept."""
 
 import pytest
 
@@ -46,6 +46,19 @@ def test_a_torn_last_line_is_ignored_and_cut_off(tmp_path):
     assert log.path.read_bytes() == whole
     log.append(_result("bob"))
     assert set(log.latest()) == {"ann", "bob"}
+
+
+def test_a_whole_line_that_is_not_a_result_is_skipped_and_nothing_after_it_is_lost(tmp_path):
+    """Before, a line edited by hand (or written by another version) cut off every result after it."""
+    log = ResultsLog(tmp_path / "results.jsonl")
+    log.append(_result("ann"))
+    with open(log.path, "a") as handle:
+        handle.write('{"student": "x", "status": "great"}\n{"student": "y", "status": "graded", "cells": {"a": {}}}\n'
+                     "\nnot json\n")
+    log.append(_result("bob", 2.0))
+    before = log.path.read_bytes()
+    assert set(log.latest()) == {"ann", "bob"} and log.skipped_lines == (2, 3, 5)
+    assert log.path.read_bytes() == before, "nothing removed"
 
 
 def test_a_line_that_is_not_a_result_is_refused():
