@@ -56,6 +56,7 @@ MAX_TOTAL_BYTES = 4 * 1000**3  # everything a collection reads into memory, toge
 MAX_RATIO = 200  # a notebook's JSON compresses 5-20 times; far more is a zip bomb
 MAX_NESTED_ENTRIES = 10_000  # the most files a zip a student handed in may hold to be opened
 MAX_NESTED_LINES = 20  # the most lines about one such zip's other files
+MAX_NESTED_BYTES = 500 * 1000**2  # the most notebook bytes such a zip may declare (three notebooks take a few MB)
 # Names are people's: letters and digits of any script (José García, 李华), and these marks (O'Brien, a browser's
 # " (1)"). A letter or digit first: a name that began with `+`, `-` or `@` would read as a formula in a spreadsheet
 # that opens grades.csv. At most 128 characters and 200 bytes of UTF-8 (a file name holds 255).
@@ -391,9 +392,12 @@ def _nested_entries(opened, where, parts, refused):
     `MAX_NESTED_LINES` lines about its other files, so that no zip floods the run's lines."""
     lines = []
     try:
-        count = len(opened().infolist())
-        if count > MAX_NESTED_ENTRIES:
-            refused.append(Refusal(where, f"a zip of {count:,} entries (more than {MAX_NESTED_ENTRIES:,}): not opened"))
+        infos = opened().infolist()
+        notebooks = sum(info.file_size for info in infos if info.filename.endswith(".ipynb"))
+        if len(infos) > MAX_NESTED_ENTRIES or notebooks > MAX_NESTED_BYTES:
+            refused.append(Refusal(where, f"a zip of {len(infos):,} entries and {notebooks / 1000**2:,.0f} MB of "
+                                          f"notebooks (more than {MAX_NESTED_ENTRIES:,} or "
+                                          f"{MAX_NESTED_BYTES // 1000**2} MB): not opened"))
             return []
         entries = _archive_entries(opened, where, parts, lines)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
@@ -519,10 +523,12 @@ def _assign_students(entries, expected, refused):
             by_student[student][notebook] = found[0][1]
             named.times[student] = _latest(named.times.get(student), found[0][2])
             continue
-        places = ", ".join(where for where, _, _, _ in found)
-        refused += [Refusal(where, f"{len(found)} files claim {notebook} of student {student} ({places}): all "
-                                   "refused, since no file may take a student's identity; hand in one")
-                    for where, _, _, _ in found]
+        places = [where for where, _, _, _ in found]
+        reason = (f"{len(found):,} files claim {notebook} of student {student} ({', '.join(places[:3])}"
+                  f"{f' and {len(found) - 3:,} more' if len(found) > 3 else ''}): all refused, since no file may "
+                  "take a student's identity; hand in one")
+        refused += [Refusal(where, reason) for where in places] if len(found) <= 3 else \
+            [Refusal(f"{places[0]} and {len(found) - 1:,} more", reason)]  # one line, however many
     return by_student, "student ids: " + ("; ".join(sorted(kinds)) or "no notebooks found"), named
 
 

@@ -187,6 +187,17 @@ def test_a_zip_bomb_is_refused_before_it_is_read(tmp_path):
     assert any("eve" in r.where and "zip bomb" in r.reason for r in found.refused), found.refused
 
 
+def test_many_files_claiming_one_notebook_are_named_in_one_short_line(tmp_path):
+    """A student's zip of thousands of copies of one notebook: before, a line per copy, each listing every copy
+    (megabytes a line, gigabytes in all); now one line."""
+    copies = {f"v{i}/01_convolution.ipynb": _nb("correlate2d") for i in range(2000)}
+    found = collect(tmp_path, "cnn", EXPECTED, _zip(tmp_path / "d.zip", {"ann.zip": _zipped(copies),
+                                                                         "bob/01_convolution.ipynb": _nb("correlate2d")}))
+    (line,) = [r.line() for r in found.refused]
+    assert line.startswith("refused ann.zip/v0/01_convolution.ipynb and 1,999 more: 2,000 files claim "
+                           "01_convolution.ipynb of student ann (") and "and 1,997 more): all refused" in line, line
+
+
 def test_no_file_can_take_another_students_identity(tmp_path):
     """A flat file named for a student and that student's own folder: both refused, and said so."""
     path = _zip(tmp_path / "lms.zip", {"victim/01_convolution.ipynb": _nb("correlate2d"),
@@ -345,7 +356,8 @@ def test_a_zip_a_student_handed_in_is_opened_and_named_as_a_file_would_be(tmp_pa
         "gus.zip": _zipped(crowd)})).refused]
     assert sum("frank.zip:f" in line for line in lines) == 20 and "skipped more.zip:frank.zip: 10 more of its files " \
         "not collected" in lines, "a zip's lines are bounded"
-    assert "refused more.zip:gus.zip: a zip of 10,001 entries (more than 10,000): not opened" in lines
+    assert "refused more.zip:gus.zip: a zip of 10,001 entries and 0 MB of notebooks (more than 10,000 or 500 MB): " \
+        "not opened" in lines
 
     (tmp_path / "lms" / "dave").mkdir(parents=True)
     (tmp_path / "lms" / "dave" / "my work.zip").write_bytes(_zipped({"01_convolution.ipynb": _nb("correlate2d")}))
