@@ -248,7 +248,10 @@ def architecture_key(model):
     """A stable name of a model's architecture, for caching what training it gives.
 
     Layer names that do not wire the graph (a Sequential's) are left out, so
-    the same layers built in another session give the same key.
+    the same layers built in another session give the same key. A functional
+    model whose layers form one chain (each called once, on the one before)
+    has the key of the Sequential model of the same layers: the two train
+    alike, weight for weight, so the spec CNN written either way is the spec.
 
     Args:
         model: a `keras.Model`.
@@ -256,12 +259,41 @@ def architecture_key(model):
     Returns:
         A hex str.
     """
+    model = _as_sequential(model)
     config = model.get_config()
     if type(model).__name__ == "Sequential":
         config = {k: v for k, v in config.items() if k != "name"}
         config["layers"] = [{**layer, "config": {k: v for k, v in layer["config"].items() if k != "name"}}
                             for layer in config.get("layers", [])]
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _as_sequential(model):
+    """The Sequential model of a functional model's layers when they form one chain, else the model itself."""
+    try:
+        config = model.get_config()
+        layers = config.get("layers") if type(model).__name__ != "Sequential" else None
+        if not layers or len(model.inputs) != 1 or len(model.outputs) != 1 or layers[0]["class_name"] != "InputLayer":
+            return model
+        before = layers[0]["name"]
+        for layer in layers[1:]:
+            (node,) = layer["inbound_nodes"]
+            (tensor,) = node["args"]
+            if node.get("kwargs") or tensor.get("class_name") != "__keras_tensor__" or \
+                    tensor["config"]["keras_history"][0] != before:
+                return model
+            before = layer["name"]
+        output = config["output_layers"]
+        if (output[0] if isinstance(output[0], list) else output)[0] != before:
+            return model
+        import keras
+
+        given = layers[0]["config"]
+        copies = [type(model.get_layer(layer["name"])).from_config(model.get_layer(layer["name"]).get_config())
+                  for layer in layers[1:]]
+        return keras.Sequential([keras.Input(batch_shape=tuple(given["batch_shape"]), dtype=given["dtype"])] + copies)
+    except Exception:  # a branch, a layer called twice, a config Keras cannot copy: keyed as it is
+        return model
 
 
 def budget_optimizer(rows):

@@ -157,6 +157,47 @@ def test_the_architecture_key_ignores_names_and_weights_but_not_layers(tmp_path)
     assert architecture_key(gap_cnn()) != architecture_key(spec_cnn())
 
 
+def _spec_functional(name="signal", branch=False):
+    import keras
+    from keras import layers
+
+    x = signal = keras.Input((178, 1), name=name)
+    x = layers.Conv1D(6, 5, activation="relu", name="first")(x)
+    x = layers.MaxPooling1D(2)(x)
+    x = layers.Conv1D(16, 5, activation="relu")(x)
+    x = layers.MaxPooling1D(2)(x)
+    if branch:  # the same layers, and a second path that skips one
+        x = layers.Add()([x, layers.Conv1D(16, 1)(x)])
+    x = layers.Dense(128, activation="relu")(layers.Flatten()(x))
+    return keras.Model(signal, layers.Dense(5)(x), name="mine")
+
+
+def test_the_spec_written_functionally_is_the_spec_and_trains_alike_weight_for_weight(tmp_path):
+    """Before, the functional spec CNN had a key of its own: given as the "improve it" model it was trained as a
+    new architecture and could earn points by its seeds' luck, where the Sequential spec earns 0."""
+    import keras
+
+    from cnnkit.checks.models import load_model_safely
+    from cnnkit.reference.models import spec_cnn
+
+    functional = _spec_functional()
+    assert architecture_key(functional) == architecture_key(spec_cnn())
+    functional.save(tmp_path / "f.keras")
+    assert architecture_key(load_model_safely(tmp_path / "f.keras")[0]) == architecture_key(spec_cnn())
+    assert architecture_key(_spec_functional(branch=True)) != architecture_key(spec_cnn()), "a branch is no chain"
+
+    def trained(model):  # the verifier's way: a clone under the seed
+        keras.utils.set_random_seed(5)
+        clone = keras.models.clone_model(model)
+        clone.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        rng = np.random.default_rng(0)
+        clone.fit(rng.standard_normal((256, 178, 1)).astype("float32"), rng.integers(0, 5, 256), epochs=1,
+                  batch_size=64, verbose=0)
+        return [np.asarray(weight) for weight in clone.weights]
+
+    assert all(np.array_equal(a, b) for a, b in zip(trained(functional), trained(spec_cnn())))
+
+
 
 def test_in_a_graded_kernel_the_procedure_still_trains(tiny, monkeypatch):
     """A student may train the spec model with the helper: its trained weights are graded, so it must train."""
