@@ -10,8 +10,8 @@ submission's seed, and labels of different purposes never meet:
 
 | seed | labels |
 | --- | --- |
-| a submission's | `student`, the submission's content hash |
-| one check's cases for a submission | `student`, the content hash, the check's name |
+| a submission's | `student`, the hash of the submission's code |
+| one check's cases for a submission | `student`, the code's hash, the check's name |
 | "improve it" trainings (the class's) | `":improve"`, the training's index |
 | the stand-in's held-out recordings | `":held-out"` |
 
@@ -54,16 +54,17 @@ def derive_seed(root, *labels, bits=63):
 def student_seed(secret, student, submission=""):
     """A submission's seed, recorded with its result (an instructor can replay its cases).
 
-    The same submission always draws the same cases; a changed one draws new
-    random cases, so expected outputs that feedback showed for one version
-    cannot be written into the next (the fixed edge cases, the same for
-    everyone, decide the points, so honest code loses nothing by the draw).
+    The same code always draws the same cases (whatever its outputs); changed
+    code draws new random cases, so expected outputs that feedback showed for
+    one version cannot be written into the next (the fixed edge cases, the
+    same for everyone, decide the points, so honest code loses nothing by the
+    draw).
 
     Args:
         secret: the course secret (str).
         student: the student id.
-        submission: the submission's content hash (hex str); "" for the
-            student's seed alone.
+        submission: the hash of the submission's code (hex str); "" for
+            the student's seed alone.
 
     Returns:
         An int in [0, 2**63).
@@ -72,5 +73,5 @@ def student_seed(secret, student, submission=""):
 
 
 def check_seed(seed, check):
-    """The seed of one check's cases, from a submission's seed (`derive_seed(secret, student, content, check)`)."""
+    """The seed of one check's cases, from a submission's seed (`derive_seed(secret, student, code, check)`)."""
     return derive_seed(seed, check)

@@ -125,7 +125,7 @@ class SlotGrader:
                 self.notes(student, event, text)
 
         try:
-            probes = worker.call("requests", student, tuple(prepared.notebooks), digest=job.submission.digest,
+            probes = worker.call("requests", student, tuple(prepared.notebooks), code_hash=prepared.code_hash,
                                  call_seconds=self.call_seconds, timeout=REQUEST_SECONDS, notes=notes)
         except TrustedWorkerError as error:
             return Graded(self.fault(job, Execution(student, "crashed", "", worker=slot.worker), error))

@@ -21,6 +21,7 @@ metadata checked.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import re
@@ -44,6 +45,10 @@ class Prepared:
         missing: names of the assignment's notebooks not submitted.
         repairs: dict of file name -> tuple of lines, what was repaired
             in its graded cells (see `repaired`).
+        code_hash: SHA-256 (hex) of the code that will run, notebook by
+            notebook: the same code gives the same hash whatever its
+            outputs, metadata or markdown (the verifier draws the
+            submission's cases from it).
         probes: dict of file name -> the verifier's probe source for it,
             handed to the sandbox's runner on its standard input.
     """
@@ -54,6 +59,7 @@ class Prepared:
     missing: tuple = ()
     probes: dict = field(default_factory=dict)
     repairs: dict = field(default_factory=dict)
+    code_hash: str = ""
 
 
 def prepare(submission, templates, *, assignment, db_url):
@@ -85,7 +91,20 @@ def prepare(submission, templates, *, assignment, db_url):
         except Exception as error:  # whatever else its bytes provoke is this notebook's alone
             malformed[template.name] = f"the grader cannot read it ({type(error).__name__}: {str(error)[:160]})"
     return Prepared(submission.student, notebooks, malformed, tuple(missing),
-                    repairs={name: lines for name, lines in repairs.items() if lines and name in notebooks})
+                    repairs={name: lines for name, lines in repairs.items() if lines and name in notebooks},
+                    code_hash=_code_hash(notebooks))
+
+
+def _code_hash(notebooks):
+    """SHA-256 (hex) of the code cells' sources of sanitised notebooks (file name -> JSON), in order."""
+    digest = hashlib.sha256()
+    for name in sorted(notebooks):
+        digest.update(name.encode() + b"\0")
+        for cell in json.loads(notebooks[name])["cells"]:
+            if cell["cell_type"] == "code":
+                source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+                digest.update(_lines(source).encode("utf-8", "surrogatepass") + b"\0")
+    return digest.hexdigest()
 
 
 MAX_DEPTH = 64  # a notebook's JSON is about 6 deep; nbformat's validator recurses through all of it

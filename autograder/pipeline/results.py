@@ -54,7 +54,7 @@ class SubmissionResult:
         claims: grade id -> the score the kernel's own outputs claim (what
             plain nbgrader would have given), where it ran.
         seed: the submission's seed of the verifier's cases (from the course
-            secret, the student id and the content hash), None when nothing
+            secret, the student id and the code's hash), None when nothing
             was verified.
         grader_fault: what went wrong in the grader itself, when a fault of
             its own (not the submission) decided this result ("" otherwise);

@@ -6,9 +6,9 @@ The plan (`autograder.verifier.plan`) says what each graded cell checks, as a
 spec, a trained model, train/eval mode, a residual block, shift invariance,
 "improve it", or the cell's own outputs). Before the sandbox runs, each kind
 says what the probe must do (`Verifier.requests`: the submission's cases,
-drawn from the course secret, the student id and the submission's content
-hash, so that a regrade repeats, two students differ, and a changed
-submission draws new random cases); afterwards each kind gives its verdict on what the probe
+drawn from the course secret, the student id and the hash of the
+submission's code, so that a regrade repeats, two students differ, and
+changed code draws new random cases); afterwards each kind gives its verdict on what the probe
 reported (`Verifier.verify`), computing every reference itself and loading
 models without running their code.
 
@@ -140,13 +140,14 @@ class Verifier:
 
         Args:
             student: the student id as the kinds receive it, a `Submitter`
-                (with the submission's hash; a bare id: the student's seed).
+                (with the hash of the submission's code; a bare id: the
+                student's seed).
             label: the check's name.
 
         Returns:
             An int in [0, 2**63).
         """
-        return check_seed(student_seed(self.secret, str(student), getattr(student, "digest", "")), label)
+        return check_seed(student_seed(self.secret, str(student), getattr(student, "code_hash", "")), label)
 
     def reference_model(self, name):
         """A reference model of `cnnkit.reference.models` (built once).
@@ -255,13 +256,14 @@ class Verifier:
 
     # ------------------------------------------------------ before the sandbox
 
-    def requests(self, student, notebooks, *, digest="", call_seconds=20.0):
+    def requests(self, student, notebooks, *, code_hash="", call_seconds=20.0):
         """The probe request of each notebook, with this submission's cases.
 
         Args:
             student: the student id.
             notebooks: the names of the notebooks that will run.
-            digest: the submission's content hash (its cases are drawn from it).
+            code_hash: the hash of the submission's code
+                (`Prepared.code_hash`): its cases are drawn from it.
             call_seconds: how long one call of a student function may take.
 
         Returns:
@@ -269,7 +271,7 @@ class Verifier:
             `autograder.sandbox.contracts.probe_request`), for the notebooks
             with something to probe.
         """
-        requests, student = {}, Submitter(student, digest)
+        requests, student = {}, Submitter(student, code_hash)
         for name in notebooks:
             plan = self.plans.get(name)
             if plan is None:
@@ -334,7 +336,7 @@ class Verifier:
                 claimed = claim(cell, check.points) if kind.claims else None
                 if claimed is not None:  # a trained model's cell claims nothing under the grader
                     claims[check.grade_id] = claimed
-                context = Context(Submitter(prepared.student, digest), self, probe, report, cell, claimed,
+                context = Context(Submitter(prepared.student, prepared.code_hash), self, probe, report, cell, claimed,
                                   texts.get(check.grade_id, ""), execution.reason, plan, errors.get(check.grade_id, ""))
                 verdict = self._verdict(check, context)
                 flags += [f"{name}: {flag}" for flag in verdict.flags]
@@ -348,7 +350,7 @@ class Verifier:
                   else execution.reason)
         return SubmissionResult(prepared.student, status, reason, tuple(cells), tuple(dict.fromkeys(flags)),
                                 execution.seconds, execution.worker, execution.device, digest, execution.limits_hit,
-                                execution.peak_memory, notebooks, claims, student_seed(self.secret, prepared.student, digest))
+                                execution.peak_memory, notebooks, claims, student_seed(self.secret, prepared.student, prepared.code_hash))
 
     def _train_references(self, notebooks):
         """Trains the references the checks of these notebooks need, free ones first (see `free_first`).

@@ -186,3 +186,20 @@ def test_a_notebook_whose_cells_lost_their_nbgrader_metadata_gets_every_test_cel
     (line,) = prepared.repairs["mini.ipynb"]
     assert line.startswith("no cell carries nbgrader's metadata") and "the 2 graded cells were put back" in line, \
         "one short line for them all"
+
+
+def test_the_code_hash_changes_with_the_code_only(prepared_for):
+    """The verifier draws a submission's random cases from it: the same code with other outputs, execution counts
+    or markdown (or Windows line ends) draws the same cases; changed code draws new ones."""
+    run, course = prepared_for
+    notebook = json.loads(json.dumps(course.notebook(add="def add(a, b):\n    return a + b")))
+    first = run(notebook).code_hash
+    rerun = copy.deepcopy(notebook)
+    for cell in rerun["cells"]:
+        if cell["cell_type"] == "code":
+            cell.update(execution_count=7, outputs=[{"output_type": "stream", "name": "stdout", "text": "hi\n"}])
+            cell["source"] = "".join(cell["source"]).replace("\n", "\r\n")
+    rerun["cells"].append({"cell_type": "markdown", "metadata": {}, "source": "my notes"})
+    assert run(rerun).code_hash == first and len(first) == 64
+    changed = json.loads(json.dumps(course.notebook(add="def add(a, b):\n    return b + a")))
+    assert run(changed).code_hash != first

@@ -25,7 +25,7 @@ def test_a_submissions_seed_chains_its_content_hash_and_the_verifier_draws_from_
     assert verifier.seed(Submitter("ann", "d1"), "pool") != verifier.seed(Submitter("ann", "d2"), "pool")
     assert verifier.seed("ann", "pool") == derive_seed("secret", "ann", "pool"), "a bare id: the student's seed"
     again = __import__("pickle").loads(__import__("pickle").dumps(Submitter("ann", "d1")))
-    assert again == "ann" and again.digest == "d1", "crosses to a trusted worker whole"
+    assert again == "ann" and again.code_hash == "d1", "crosses to a trusted worker whole"
 
 
 def test_seeds_are_in_range():

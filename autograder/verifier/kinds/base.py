@@ -143,16 +143,16 @@ def zero(check, message, flags=()):
 
 
 class Submitter(str):
-    """A student id as the kinds receive it, carrying the submission's content hash (`digest`), from which
-    `Verifier.seed` draws that submission's cases: the same submission draws the same, a changed one new ones."""
+    """A student id as the kinds receive it, carrying the hash of the submission's code (`code_hash`), from which
+    `Verifier.seed` draws that submission's cases: the same code draws the same, changed code new ones."""
 
-    def __new__(cls, student, digest=""):
+    def __new__(cls, student, code_hash=""):
         submitter = super().__new__(cls, student)
-        submitter.digest = digest
+        submitter.code_hash = code_hash
         return submitter
 
     def __reduce__(self):
-        return Submitter, (str(self), self.digest)
+        return Submitter, (str(self), self.code_hash)
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ class Context:
     """What a verdict may consult about one submission.
 
     Attributes:
-        student: the student id (a `Submitter`: with the submission's hash).
+        student: the student id (a `Submitter`: with its code's hash).
         verifier: the `autograder.verifier.Verifier` (course secret, seeds,
             references, held-out rows).
         probe: the notebook's `autograder.sandbox.contracts.ProbeReport`.
