@@ -8,9 +8,9 @@ spec, a trained model, train/eval mode, a residual block, shift invariance,
 says what the probe must do (`Verifier.requests`: the submission's cases,
 drawn from the course secret, the student id and the hash of the
 submission's code, so that a regrade repeats, two students differ, and
-changed code draws new random cases); afterwards each kind gives its verdict on what the probe
-reported (`Verifier.verify`), computing every reference itself and loading
-models without running their code.
+changed code draws new random cases); afterwards each kind gives its
+verdict on what the probe reported (`Verifier.verify`), computing every
+reference itself and loading models without running their code.
 
 Around the kinds, the verifier reads what concerns every check: reference
 use (the static scan, and the modules the probe saw a call enter, scored 0),
@@ -350,7 +350,8 @@ class Verifier:
                   else execution.reason)
         return SubmissionResult(prepared.student, status, reason, tuple(cells), tuple(dict.fromkeys(flags)),
                                 execution.seconds, execution.worker, execution.device, digest, execution.limits_hit,
-                                execution.peak_memory, notebooks, claims, student_seed(self.secret, prepared.student, prepared.code_hash))
+                                execution.peak_memory, notebooks, claims,
+                                student_seed(self.secret, prepared.student, prepared.code_hash))
 
     def _train_references(self, notebooks):
         """Trains the references the checks of these notebooks need, free ones first (see `free_first`).

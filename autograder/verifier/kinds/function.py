@@ -2,10 +2,11 @@
 
 The hidden test calls `cnnkit.checks.check_function(name, fn)`. The verifier
 draws that submission's cases (the fixed edge cases and random ones seeded
-from the course secret, the student id and the submission's code), has the probe call the student's
-function on them positionally (as the stub declares it, in a probe sandbox
-where only NumPy can be imported), and judges the outputs against the
-reference it computes itself (`cnnkit.checks.functions.judge`).
+from the course secret, the student id and the submission's code), has the
+probe call the student's function on them positionally (as the stub
+declares it, in a probe sandbox where only NumPy can be imported), and
+judges the outputs against the reference it computes itself
+(`cnnkit.checks.functions.judge`).
 """
 
 from __future__ import annotations
