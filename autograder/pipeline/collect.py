@@ -359,10 +359,10 @@ def _zip_entries(path, refused):
     return _archive_entries(lambda: archive, path.name, (), refused, open_zips=True)
 
 
-def _archive_entries(opened, label, prefix, refused, open_zips=False):
-    """The notebooks of the zip `opened()` returns, their parts after `prefix`; with `open_zips`, those of each
-    zip inside it too (a student who zipped the notebooks), one level deep."""
-    archive, entries = opened(), []
+def _archive_entries(opened, label, prefix, refused, open_zips=False, archive=None):
+    """The notebooks of the zip `opened()` returns (`archive`, when already open), their parts after `prefix`;
+    with `open_zips`, those of each zip inside it too (a student who zipped the notebooks), one level deep."""
+    archive, entries = archive or opened(), []
     for info in archive.infolist():
         name = _nfc(_zip_name(info))
         parts, where = prefix + PurePosixPath(name).parts, f"{label}:{name}"
@@ -392,14 +392,15 @@ def _nested_entries(opened, where, parts, refused):
     `MAX_NESTED_LINES` lines about its other files, so that no zip floods the run's lines."""
     lines = []
     try:
-        infos = opened().infolist()
+        archive = opened()
+        infos = archive.infolist()
         notebooks = sum(info.file_size for info in infos if info.filename.endswith(".ipynb"))
         if len(infos) > MAX_NESTED_ENTRIES or notebooks > MAX_NESTED_BYTES:
             refused.append(Refusal(where, f"a zip of {len(infos):,} entries and {notebooks / 1000**2:,.0f} MB of "
                                           f"notebooks (more than {MAX_NESTED_ENTRIES:,} or "
                                           f"{MAX_NESTED_BYTES // 1000**2} MB): not opened"))
             return []
-        entries = _archive_entries(opened, where, parts, lines)
+        entries = _archive_entries(opened, where, parts, lines, archive=archive)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
         refused.append(Refusal(where, f"not a readable zip ({str(error)[:120]})"))
         return []
