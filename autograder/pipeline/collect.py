@@ -519,7 +519,7 @@ def _assign_students(entries, expected, refused):
             claims[(student, notebook)].append((where, read, when, submitted))
     by_student = defaultdict(dict)
     for (student, notebook), found in claims.items():
-        found = _latest_submission(found, refused)
+        found = _one_of_identical(_latest_submission(found, refused), refused)
         if len(found) == 1:
             by_student[student][notebook] = found[0][1]
             named.times[student] = _latest(named.times.get(student), found[0][2])
@@ -578,6 +578,25 @@ def _latest_submission(found, refused):
     refused += [Refusal(where, f"an earlier submission of the same student: the latest, {latest[0]}, is graded",
                         "skipped") for where, _, _, _ in found if where != latest[0]]
     return [latest]
+
+
+def _one_of_identical(found, refused):
+    """The claims on one notebook of one student as one claim when they are all the same bytes (a file handed in
+    twice: Canvas' `-1` copy, a zip that holds it twice), the latest by time, the others skipped in one line;
+    claims that differ (or cannot be read) as they are: no file may take a student's identity."""
+    if len(found) < 2:
+        return found
+    try:
+        first = found[0][1]()
+        if any(claim[1]() != first for claim in found[1:]):
+            return found
+    except Exception:  # unreadable: refused with the others, the reason read where it is graded
+        return found
+    kept = max(found, key=lambda claim: (claim[2] is not None, claim[2] or 0))
+    others = [where for where, _, _, _ in found if where != kept[0]]
+    refused.append(Refusal(others[0] if len(others) == 1 else f"{others[0]} and {len(others) - 1:,} more",
+                           f"the same bytes as {kept[0]}, which is graded", "skipped"))
+    return [kept]
 
 
 def _flat_name(stem, stems):

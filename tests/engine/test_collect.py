@@ -190,12 +190,28 @@ def test_a_zip_bomb_is_refused_before_it_is_read(tmp_path):
 def test_many_files_claiming_one_notebook_are_named_in_one_short_line(tmp_path):
     """A student's zip of thousands of copies of one notebook: before, a line per copy, each listing every copy
     (megabytes a line, gigabytes in all); now one line."""
-    copies = {f"v{i}/01_convolution.ipynb": _nb("correlate2d") for i in range(2000)}
+    copies = {f"v{i}/01_convolution.ipynb": _nb("correlate2d", f"draft-{i}") for i in range(2000)}  # all differ
     found = collect(tmp_path, "cnn", EXPECTED, _zip(tmp_path / "d.zip", {"ann.zip": _zipped(copies),
                                                                          "bob/01_convolution.ipynb": _nb("correlate2d")}))
     (line,) = [r.line() for r in found.refused]
     assert line.startswith("refused ann.zip/v0/01_convolution.ipynb and 1,999 more: 2,000 files claim "
                            "01_convolution.ipynb of student ann (") and "and 1,997 more): all refused" in line, line
+
+
+def test_a_notebook_handed_in_twice_unchanged_is_graded_once(tmp_path):
+    """Canvas renames a second attachment of the same file `-1`; the same bytes twice is no ambiguity: the copy
+    with the latest time is graded and the other named in one line. Copies that differ stay refused (below)."""
+    path = tmp_path / "canvas.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, when in [("annlee_123_456_01_convolution.ipynb", (2026, 3, 1, 10, 0, 0)),
+                           ("annlee_123_456_01_convolution-1.ipynb", (2026, 3, 1, 11, 0, 0))]:
+            archive.writestr(zipfile.ZipInfo(name, when), _nb("correlate2d"))
+    found = collect(tmp_path, "cnn", EXPECTED, path)
+    (submission,) = found.submissions
+    assert submission.student == "annlee" and submission.submitted_at.hour == 11
+    assert [r.line() for r in found.refused] == [
+        "skipped annlee_123_456_01_convolution.ipynb: the same bytes as annlee_123_456_01_convolution-1.ipynb, "
+        "which is graded"]
 
 
 def test_no_file_can_take_another_students_identity(tmp_path):
