@@ -34,6 +34,7 @@ from autograder.pipeline.collect import collect
 from autograder.pipeline.grading import Graded, Job, SlotGrader, Stopped
 from autograder.pipeline.prepare import prepare
 from autograder.pipeline.record import ResultsLog, record
+from autograder.pipeline.scratch import remove_stale_scratch, scratch_folder
 from autograder.pipeline.trusted import TrustedWorker, VerifierSetup
 from autograder.sandbox.contracts import CALL_SECONDS
 from autograder.sandbox.inputs import sandbox_inputs
@@ -151,11 +152,12 @@ def grade(assignment, *, course=".", submissions=None, limits=None, workers=None
     """
     if not Path(course).is_dir():
         raise FileNotFoundError(f"no such course folder: {course}")
-    with _only_run(Path(course) / "reports" / assignment), \
-            tempfile.TemporaryDirectory(prefix="cnnkit-grading-") as scratch:
-        return _grade(assignment, Path(scratch), course=course, submissions=submissions, limits=limits,
-                      workers=workers, scheduler=scheduler, force=force, db_url=db_url, progress=progress, echo=echo,
-                      students=students, verbosity=verbosity, kernels_gpu=kernels_gpu)
+    with _only_run(Path(course) / "reports" / assignment):
+        stale = remove_stale_scratch()  # what runs killed outright left in the temporary folder
+        with scratch_folder("grading") as scratch:
+            return _grade(assignment, Path(scratch), course=course, submissions=submissions, limits=limits,
+                          workers=workers, scheduler=scheduler, force=force, db_url=db_url, progress=progress,
+                          echo=echo, students=students, verbosity=verbosity, kernels_gpu=kernels_gpu, stale=stale)
 
 
 @contextlib.contextmanager
@@ -190,7 +192,7 @@ def _named_students(given, known):
 
 
 def _grade(assignment, scratch, *, course, submissions, limits, workers, scheduler, force, db_url, progress, echo,
-           students=None, verbosity=1, kernels_gpu=False):
+           students=None, verbosity=1, kernels_gpu=False, stale=0):
     start, cpu = time.monotonic(), time.process_time()
     limits = limits or Limits()
     course = Course(course, db_url=db_url)
@@ -225,6 +227,8 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
     if log.skipped_lines:
         shown = ", ".join(map(str, log.skipped_lines[:10])) + (", ..." if len(log.skipped_lines) > 10 else "")
         run.lines.append(f"{log.path}: line(s) {shown} are not grading results: skipped, and left in the file")
+    if stale:
+        run.lines.append(f"removed {stale} temporary folder(s) that killed runs left in {tempfile.gettempdir()}")
     told = echo if verbosity >= 1 else (lambda line: None)
     for line in run.lines + run.refused:
         told(line)
@@ -322,7 +326,7 @@ def train_references(assignment, *, course=".", release=None):
     """
     course = Course(course)
     load_course_checks(course.root)
-    with tempfile.TemporaryDirectory(prefix="cnnkit-references-") as scratch:
+    with scratch_folder("references") as scratch:
         setup = VerifierSetup(course.root / "solutions" / assignment, release or course.release(assignment, scratch),
                               course_secret(course.root), trainings_record(course), course_root=course.root)
         worker = TrustedWorker(setup)

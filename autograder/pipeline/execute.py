@@ -19,11 +19,11 @@ the kernel's sandbox can reach.
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.pipeline.ipython_cells import CellReader
+from autograder.pipeline.scratch import scratch_folder
 from autograder.sandbox.contracts import (JOB_FILE, REPLAY_FILE, REPLAY_READY, RESULT_FILE, STATUS_FILE, WORLDS, Job,
                                          Replay, ReplayNotebook, Status, read_report_lines, untrusted_json)
 from autograder.sandbox.isolation import MAX_OUT_ENTRIES, run_sandboxed, stand_in_modules, write_passwd
@@ -114,7 +114,7 @@ def execute(prepared, limits, slot, *, env=None, binds=(), cancel=None):
     Returns:
         An `Execution`.
     """
-    with tempfile.TemporaryDirectory(prefix="cnnkit-job-") as scratch:
+    with scratch_folder("job") as scratch:
         job_dir, out_dir = Path(scratch) / "job", Path(scratch) / "out"
         job_dir.mkdir()
         out_dir.mkdir()
@@ -251,7 +251,7 @@ def _replayed(replay, limits, slot, env, binds, devices, cancel):
     the sandbox's seconds; and whether it was stopped for writing too much there. A replay that ended before its
     start was over (`REPLAY_READY`: no student code had run) is a fault of the grader's, raised: the submission is
     flagged `grader error` and graded again next run."""
-    with tempfile.TemporaryDirectory(prefix="cnnkit-probe-") as scratch:
+    with scratch_folder("probe") as scratch:
         job_dir, out_dir = Path(scratch) / "job", Path(scratch) / "out"
         job_dir.mkdir()
         out_dir.mkdir()

@@ -3,10 +3,13 @@ real Dask cluster on loopback gives the grades a local run gives."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -48,6 +51,7 @@ def test_a_killed_grader_resumes_and_grades_each_submission_once(mini_template, 
 
     command = [sys.executable, "-m", "autograder", "grade", "mini", "--course", str(killed.root), "--workers", "1",
                "--no-progress", "--memory", "1GiB", "--cell-timeout", "20"]
+    scratch = set(Path(tempfile.gettempdir()).glob("cnnkit-*"))
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 240
     while len(_lines(killed)) < 2 and time.monotonic() < deadline and process.poll() is None:
@@ -56,12 +60,17 @@ def test_a_killed_grader_resumes_and_grades_each_submission_once(mini_template, 
     process.wait()
     done_before = {line["student"] for line in _lines(killed)}
     assert 2 <= len(done_before) < len(STUDENTS), "the kill should land mid-batch"
+    left = set(Path(tempfile.gettempdir()).glob("cnnkit-*")) - scratch
+    assert any(path.name.startswith("cnnkit-grading-") for path in left), left
 
     again = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stdout + again.stderr
     lines = _lines(killed)
     assert sorted(line["student"] for line in lines) == sorted(STUDENTS), "each submission exactly once"
     assert f"{len(done_before)} unchanged and kept" in again.stdout
+    assert not [path for path in left if path.exists()], "the killed run's temporary folders are removed"
+    removed = re.search(r"removed (\d+) temporary folder\(s\) that killed runs left in", again.stdout)
+    assert removed and int(removed.group(1)) >= len(left), again.stdout
     assert _scores(grade("mini", course=killed.root, limits=LIMITS, progress=False, echo=lambda line: None).results) == expected
     assert len(_lines(killed)) == len(STUDENTS), "an unchanged batch grades nothing again"
 
