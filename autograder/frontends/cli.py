@@ -166,6 +166,10 @@ def _parser():
     gradescope.add_argument("--visibility", default="visible",
                             help="when students see the tests' results on Gradescope: visible (default), "
                                  "after_due_date, after_published, hidden")
+    gradescope.add_argument("--improve-visibility", default="after_due_date",
+                            help="when they see the \"improve it\" cells, whose architecture the grader retrains: "
+                                 "after_due_date (default: seen at once, resubmitting variants would let a student "
+                                 "keep the luckiest score on the hidden test rows), or another of the above")
     gradescope.set_defaults(run=_gradescope)
 
     check = commands.add_parser(
@@ -316,7 +320,8 @@ def _export(args):
 def _gradescope(args):
     from autograder.frontends.gradescope_bundle import build_bundle
 
-    bundle = build_bundle(args.assignment, course=args.course, out=args.out, visibility=args.visibility)
+    bundle = build_bundle(args.assignment, course=args.course, out=args.out, visibility=args.visibility,
+                          improve_visibility=args.improve_visibility)
     for line in bundle.lines():
         print(line)
 

@@ -30,7 +30,7 @@ import stat
 import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course.course import REPO, Course
@@ -95,6 +95,7 @@ class Bundle:
     data: str | None = None
     pins: tuple = ()
     visibility: str = "visible"
+    later: dict = field(default_factory=dict)
 
     def lines(self):
         """What was built, and what to do with it."""
@@ -102,7 +103,9 @@ class Bundle:
                 "seizure data: " + (self.data or "the stand-in (set CNNKIT_DATA to carry the real table)"),
                 "pinned: " + (", ".join(self.pins) or "nothing (none of the packages that decide a score is installed "
                                                       "here)"),
-                f"tests' visibility: {self.visibility}",
+                f"tests' visibility: {self.visibility}" + "".join(
+                    f"; {grade_id}: {when}" for grade_id, when in sorted(self.later.items())
+                    if when != self.visibility),
                 GRADESCOPE_SETTINGS,
                 f"Gradescope's base image needs Python {sys.version_info[0]}.{sys.version_info[1]} or newer (the "
                 f"pinned versions are this Python's; Ubuntu 24.04's python3 is 3.12): setup.sh stops with this "
@@ -111,7 +114,7 @@ class Bundle:
                 "students submit their .ipynb files"]
 
 
-def build_bundle(assignment, *, course=".", out=None, visibility="visible"):
+def build_bundle(assignment, *, course=".", out=None, visibility="visible", improve_visibility="after_due_date"):
     """Builds Gradescope's autograder zip for one assignment.
 
     Computes the reference accuracies the verifier needs first (cached), so
@@ -122,19 +125,25 @@ def build_bundle(assignment, *, course=".", out=None, visibility="visible"):
         course: the course directory.
         out: the zip to write (default: `COURSE/reports/ASSIGNMENT/gradescope-autograder.zip`).
         visibility: when students see the tests' results, one of `VISIBILITIES`.
+        improve_visibility: when they see the cells whose architecture the
+            grader retrains ("improve it"), one of `VISIBILITIES`; the later
+            of the two applies. Seen at once, a student could resubmit
+            variants and keep the luckiest score on the hidden test rows.
 
     Returns:
         A `Bundle`.
 
     Raises:
         FileNotFoundError: if the course has no source for the assignment.
-        ValueError: if `visibility` is not one of `VISIBILITIES`.
+        ValueError: if `visibility` or `improve_visibility` is not one of `VISIBILITIES`.
     """
-    if visibility not in VISIBILITIES:
-        raise ValueError(f"Invalid value for `visibility`. Expected one of {', '.join(VISIBILITIES)}. "
-                         f"Received visibility={visibility!r}.")
+    for name, value in (("visibility", visibility), ("improve_visibility", improve_visibility)):
+        if value not in VISIBILITIES:
+            raise ValueError(f"Invalid value for `{name}`. Expected one of {', '.join(VISIBILITIES)}. "
+                             f"Received {name}={value!r}.")
     from autograder.course.templates import templates_of
     from autograder.engine import train_references
+    from autograder.verifier.verifier import plans_of, retrained_cells
     from cnnkit.data import DATA_ENV
 
     course = Course(course)
@@ -151,12 +160,15 @@ def build_bundle(assignment, *, course=".", out=None, visibility="visible"):
         (stage / "bundle" / "kit" / "constraints.txt").write_text("".join(f"{pin}\n" for pin in pins))
         data = os.environ.get(DATA_ENV) or None
         _stage_course(stage / "bundle" / "course", course, assignment, release, secret, references, data)
-        (stage / "bundle" / "course" / "settings.json").write_text(json.dumps({"visibility": visibility}))
+        later = {grade_id: improve_visibility for grade_id in retrained_cells(
+            plans_of(course.root / "solutions" / assignment, release))}
+        (stage / "bundle" / "course" / "settings.json").write_text(json.dumps({"visibility": visibility,
+                                                                               "later": later}))
         (stage / "bundle" / "setup.sh").write_text(SETUP_SH % {"major": sys.version_info[0],
                                                                 "minor": sys.version_info[1]})
         (stage / "bundle" / "run_autograder").write_text(RUN_AUTOGRADER % {"assignment": assignment})
         files = _zip(stage / "bundle", out)
-    return Bundle(out, assignment, files, data, pins, visibility)
+    return Bundle(out, assignment, files, data, pins, visibility, later)
 
 
 def pinned_versions():

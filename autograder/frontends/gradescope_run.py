@@ -41,7 +41,8 @@ def run_gradescope(root, assignment):
     lines = []
     try:
         result, lines = _grade(root, course, assignment)
-        results = results_json(result, visibility=_settings(course).get("visibility", "visible"))
+        settings = _settings(course)
+        results = results_json(result, visibility=settings.get("visibility", "visible"), later=settings.get("later"))
         results["extra_data"]["sandbox"] = lines
     except Exception as error:  # a results.json in every case; the cause for staff on stdout
         lines = lines or _limits_lines()

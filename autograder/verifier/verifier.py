@@ -41,7 +41,7 @@ from autograder.verifier.libraries import is_reference
 from autograder.verifier.plan import plan_of
 from autograder.verifier.scan import scan
 
-__all__ = ["Verifier", "plans_of", "retrained_targets"]
+__all__ = ["Verifier", "plans_of", "retrained_cells", "retrained_targets"]
 
 
 def plans_of(source_dir, release_dir):
@@ -70,6 +70,19 @@ def retrained_targets(plans):
     """
     return tuple(sorted({check.target for plan in plans.values() for check in plan.checks
                          if kind_of(check).retrained and check.target}))
+
+
+def retrained_cells(plans):
+    """The grade ids of the checks whose architecture the verifier retrains ("improve it").
+
+    Args:
+        plans: dict of notebook file name -> `NotebookPlan`.
+
+    Returns:
+        A sorted tuple of grade ids.
+    """
+    return tuple(sorted({check.grade_id for plan in plans.values() for check in plan.checks
+                         if kind_of(check).retrained}))
 
 
 @dataclass(eq=False)

@@ -225,10 +225,12 @@ def test_class_report_renders_its_plots_in_headless_chromium(reports, tmp_path):
 def test_gradescope_bundle_grades_a_correct_and_a_wrong_notebook(run, tmp_path):
     zip_path = tmp_path / "autograder.zip"
     out = subprocess.run([sys.executable, "-m", "autograder", "gradescope", ASSIGNMENT, "--course",
-                          str(run["work"].root), "--out", str(zip_path), "--visibility", "after_due_date"],
+                          str(run["work"].root), "--out", str(zip_path), "--visibility", "after_due_date",
+                          "--improve-visibility", "hidden"],
                          capture_output=True, text=True, env=run["env"], cwd=REPO, timeout=900)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "tests' visibility: after_due_date" in out.stdout and "at least 6 GB of memory" in out.stdout
+    assert "tests' visibility: after_due_date; improved_trained_tests: hidden" in out.stdout, out.stdout
+    assert "at least 6 GB of memory" in out.stdout
     from importlib.metadata import version
 
     with zipfile.ZipFile(zip_path) as archive:
@@ -276,6 +278,8 @@ def test_gradescope_bundle_grades_a_correct_and_a_wrong_notebook(run, tmp_path):
     convolve = next(test for test in wrong["tests"] if test["name"].endswith("convolve2d_tests"))
     assert convolve["status"] == "failed" and "kernel not flipped" in convolve["output"]
     assert all(test["status"] == "passed" for test in scores["solution"]["tests"] if test["name"].startswith("01_"))
-    assert {test["visibility"] for test in scores["solution"]["tests"]} == {"after_due_date"}
+    assert {test["name"]: test["visibility"] for test in scores["solution"]["tests"]
+            if test["visibility"] != "after_due_date"} == {"03_seizure_classifier: improved_trained_tests": "hidden"}
+    assert scores["solution"]["output"].startswith("Verified score of the tests shown now: ")
     assert "no .ipynb file was submitted" in scores["nothing"]["output"]
     assert "no .ipynb file was submitted" in scores["symlink"]["output"]

@@ -92,6 +92,21 @@ def test_gradescope_results_schema_and_scores(classroom):
     json.dumps(results)
 
 
+def test_gradescope_holds_back_the_improve_it_test_and_its_points():
+    """A retrained "improve it" cell seen later than the others (the bundle's default): that test's visibility is the
+    later of the two, and the text above the tests gives only the score of those shown now."""
+    result = _result("ann", [2.0, 0.25, 3.0])  # f_tests 2/2, g_tests 0.25/1, h_tests 3/3
+    held = results_json(result, visibility="visible", later={"h_tests": "after_due_date"})
+    assert {t["name"]: t["visibility"] for t in held["tests"]} == {
+        "a: f_tests": "visible", "a: g_tests": "visible", "b: h_tests": "after_due_date"}
+    assert held["score"] == 5.25, "Gradescope records the whole grade"
+    assert held["output"].startswith("Verified score of the tests shown now: 2.25 / 3; h_tests (3 points) will be "
+                                     "shown later"), held["output"]
+    stricter = results_json(result, visibility="hidden", later={"h_tests": "after_due_date"})
+    assert {t["visibility"] for t in stricter["tests"]} == {"hidden"}, "never shown earlier than the rest"
+    assert stricter["output"].startswith("Verified score: 5.25 / 6.")
+
+
 def test_feedback_escapes_student_code_and_shows_scores():
     result = _result("ann", [2.0, 0.25, 3.0], feedback="value <b>was</b> wrong")
     page = feedback_html(result, "a", "hw", [AnsweredCell("f", "x = '<script>alert(1)</script>'")])
