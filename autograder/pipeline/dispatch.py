@@ -115,4 +115,7 @@ def run_dask(jobs, work, address):
 def _on_dask_worker(work, job):
     from distributed import get_worker
 
+    from autograder.pipeline.scratch import remove_stale_scratch
+
+    remove_stale_scratch()  # what a killed run left on this machine (the coordinator sweeps only its own)
     return work(job, Slot(f"dask:{get_worker().name}"))
