@@ -39,9 +39,10 @@ def scratch_folder(name, root=None):
         The folder's path, a str.
     """
     scratch = tempfile.TemporaryDirectory(prefix=f"{PREFIX}{name}-", dir=root)
-    handle = open(Path(scratch.name) / _LOCK, "x")
+    handle = open(Path(scratch.name) / (_LOCK + ".new"), "x")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX)
+        os.rename(handle.name, Path(scratch.name) / _LOCK)  # seen under its name only once locked
         yield scratch.name
     finally:
         try:
