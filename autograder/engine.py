@@ -152,12 +152,10 @@ def grade(assignment, *, course=".", submissions=None, limits=None, workers=None
     """
     if not Path(course).is_dir():
         raise FileNotFoundError(f"no such course folder: {course}")
-    with _only_run(Path(course) / "reports" / assignment):
-        stale = remove_stale_scratch()  # what runs killed outright left in the temporary folder
-        with scratch_folder("grading") as scratch:
-            return _grade(assignment, Path(scratch), course=course, submissions=submissions, limits=limits,
-                          workers=workers, scheduler=scheduler, force=force, db_url=db_url, progress=progress,
-                          echo=echo, students=students, verbosity=verbosity, kernels_gpu=kernels_gpu, stale=stale)
+    with _only_run(Path(course) / "reports" / assignment), scratch_folder("grading") as scratch:
+        return _grade(assignment, Path(scratch), course=course, submissions=submissions, limits=limits,
+                      workers=workers, scheduler=scheduler, force=force, db_url=db_url, progress=progress, echo=echo,
+                      students=students, verbosity=verbosity, kernels_gpu=kernels_gpu)
 
 
 @contextlib.contextmanager
@@ -192,7 +190,7 @@ def _named_students(given, known):
 
 
 def _grade(assignment, scratch, *, course, submissions, limits, workers, scheduler, force, db_url, progress, echo,
-           students=None, verbosity=1, kernels_gpu=False, stale=0):
+           students=None, verbosity=1, kernels_gpu=False):
     start, cpu = time.monotonic(), time.process_time()
     limits = limits or Limits()
     course = Course(course, db_url=db_url)
@@ -227,6 +225,7 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
     if log.skipped_lines:
         shown = ", ".join(map(str, log.skipped_lines[:10])) + (", ..." if len(log.skipped_lines) > 10 else "")
         run.lines.append(f"{log.path}: line(s) {shown} are not grading results: skipped, and left in the file")
+    stale = remove_stale_scratch()  # what runs killed outright left (this run's own folder is locked)
     if stale:
         run.lines.append(f"removed {stale} temporary folder(s) that killed runs left in {tempfile.gettempdir()}")
     told = echo if verbosity >= 1 else (lambda line: None)
