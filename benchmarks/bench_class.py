@@ -6,7 +6,7 @@ The script grades it with `cnnkit grade` (default workers) from a cold course (n
 measures the same essential work without the engine:
 
 - each submission's notebooks run once with nbclient on one thread, as the grader runs them (hidden tests in,
-  explorations and the improve-it training out), no sandbox;
+  explorations and the improve-it training out, each kernel stopped at once when its notebook is done), no sandbox;
 - each distinct architecture (the spec CNN, the references', included) trained once per grader seed with the
   budget's procedure on one thread.
 
@@ -168,7 +168,7 @@ def _run_notebooks(folders):
             with tempfile.TemporaryDirectory() as scratch:
                 start = time.monotonic()
                 NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=True,
-                               resources={"metadata": {"path": scratch}}).execute()
+                               shutdown_kernel="immediate", resources={"metadata": {"path": scratch}}).execute()
                 seconds += time.monotonic() - start
     print(json.dumps({"seconds": seconds}))
 

@@ -255,4 +255,5 @@ def _quiet():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
+    os._exit(0)  # not Python's own exit: with TensorFlow loaded it takes about a second, and nothing is left to flush

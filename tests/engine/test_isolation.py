@@ -233,3 +233,21 @@ def test_a_zip_with_paths_outside_is_refused_entry_by_entry(mini_course, tmp_pat
     assert set(run.results) == {"ann"} and run.results["ann"].score == 2
     assert len(run.refused) == 3
     assert not (tmp_path / "escape.ipynb").exists() and not (tmp_path.parent / "up.ipynb").exists()
+
+
+def test_a_submission_stopped_at_its_total_time_keeps_the_notebook_as_far_as_it_ran(mini_course):
+    """Cells each within their time that together pass the submission's: the sandbox is killed mid-notebook, so the
+    notebook the grader reads is the one the runner saved after the last cell that finished (not its final save)."""
+    mini_course.submit("slow", "print('before the wait', flush=True)\nimport time\nfor _ in range(200):\n"
+                               "    time.sleep(1)")
+    limits = Limits(timeout=20, cell_timeout=300, memory=768 * 1024**2, max_output=200_000, processes=48,
+                    disk=64 * 1024**2)
+    run = grade("mini", course=mini_course.root, limits=limits, workers=1, progress=False, echo=lambda line: None)
+    result = run.results["slow"]
+    assert result.status == "timeout" and "longer than 20 s in total" in result.reason, result
+    cells = {cell.grade_id: cell for cell in result.cells}
+    assert (cells["add_tests"].score, cells["after_tests"].score) == (1, 0), cells
+    executed = mini_course.executed("slow")  # what ran before the kill, readable by nbformat
+    ran = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell for cell in executed.cells}
+    assert ran["add_tests"].execution_count is not None and not ran["add_tests"].outputs
+    assert ran["after_tests"].execution_count is None
