@@ -42,7 +42,7 @@ from autograder.sandbox.isolation import detect
 from autograder.sandbox.limits import Limits, plan_workers
 from autograder.sandbox.preflight import sandbox_problem
 from autograder.verifier.extensions import load_course_checks
-from autograder.verifier.verifier import plans_of, retrained_targets
+from autograder.verifier.verifier import plans_of, retrained_cells, retrained_targets
 from cnnkit.assignment import CACHE_ENV
 from cnnkit.checks.report import format_points
 
@@ -263,7 +263,8 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
             elif event == "finished":
                 bar.update(1)
 
-    inputs = sandbox_inputs(scratch, retrained=retrained_targets(plans_of(setup.source_dir, setup.release_dir)))
+    plans = plans_of(setup.source_dir, setup.release_dir)
+    inputs = sandbox_inputs(scratch, retrained=retrained_targets(plans), untrained_before=retrained_cells(plans))
     if jobs and not scheduler:  # a Dask cluster's workers have environments of their own
         problem = sandbox_problem(mechanisms, inputs["env"])
         if problem:

@@ -97,7 +97,7 @@ class Execution:
     flags: tuple = ()
 
 
-def execute(prepared, limits, slot, *, env=None, binds=(), cancel=None):
+def execute(prepared, limits, slot, *, env=None, binds=(), untrained_before=(), cancel=None):
     """Runs every well-formed notebook of a submission in one sandbox, then
     the verifier's probes (`prepared.probes`): `save` in the same kernels,
     the rest in probe sandboxes that replay each notebook's code.
@@ -108,6 +108,8 @@ def execute(prepared, limits, slot, *, env=None, binds=(), cancel=None):
         slot: the `Slot` to run in.
         env: dict of extra environment variables for the kernels.
         binds: pairs (host path, sandbox path) shown read-only.
+        untrained_before: grade ids of test cells before which Keras' `fit`
+            does nothing in the kernels (see `Job.untrained_before`).
         cancel: a `threading.Event` that ends the run once set (the grader is
             stopping; the result is then not recorded).
 
@@ -118,7 +120,7 @@ def execute(prepared, limits, slot, *, env=None, binds=(), cancel=None):
         job_dir, out_dir = Path(scratch) / "job", Path(scratch) / "out"
         job_dir.mkdir()
         out_dir.mkdir()
-        _write_job(job_dir, prepared, limits)
+        _write_job(job_dir, prepared, limits, untrained_before)
         gpu_env, devices = kernel_devices(slot)
         env = {**(env or {}), **gpu_env}
         saves = _kernel_requests(prepared.probes)
@@ -313,12 +315,12 @@ def _merged(first, second):
     return merged
 
 
-def _write_job(job_dir, prepared, limits):
+def _write_job(job_dir, prepared, limits, untrained_before):
     for name, text in prepared.notebooks.items():
         (job_dir / name).write_text(text)
     write_passwd(job_dir)
     (job_dir / JOB_FILE).write_text(Job(tuple(prepared.notebooks), limits.cell_timeout, limits.max_output,
-                                        tuple(_KERNEL_ARGUMENTS)).to_json())
+                                        tuple(_KERNEL_ARGUMENTS), tuple(untrained_before)).to_json())
 
 
 def _read_text(path, limit):

@@ -69,22 +69,27 @@ class Job:
         cell_timeout: seconds a cell may run.
         max_output: bytes of output all notebooks may publish together.
         kernel_arguments: extra arguments for each kernel.
+        untrained_before: grade ids of the test cells of checks whose architecture the grader retrains itself:
+            in the student's cells between the graded cell before such a test cell and the test cell, Keras'
+            `fit` does nothing (the weights trained there are never read).
     """
 
     notebooks: tuple
     cell_timeout: float
     max_output: int
     kernel_arguments: tuple = ()
+    untrained_before: tuple = ()
 
     def to_json(self):
         return json.dumps({"notebooks": list(self.notebooks), "cell_timeout": self.cell_timeout,
-                           "max_output": self.max_output, "kernel_arguments": list(self.kernel_arguments)})
+                           "max_output": self.max_output, "kernel_arguments": list(self.kernel_arguments),
+                           "untrained_before": list(self.untrained_before)})
 
     @classmethod
     def from_json(cls, text):
         data = json.loads(text)
         return cls(tuple(data["notebooks"]), float(data["cell_timeout"]), int(data["max_output"]),
-                   tuple(data.get("kernel_arguments", ())))
+                   tuple(data.get("kernel_arguments", ())), tuple(data.get("untrained_before", ())))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ SANDBOX_DATA = "/data/seizure.csv"
 _PASSED_ON = ("CNNKIT_CHECK_SEED", "KERAS_BACKEND")
 
 
-def sandbox_inputs(scratch, *, retrained=()):
+def sandbox_inputs(scratch, *, retrained=(), untrained_before=()):
     """The files and environment a submission's sandbox gets.
 
     Args:
@@ -25,11 +25,15 @@ def sandbox_inputs(scratch, *, retrained=()):
         retrained: names of the student's builders whose models the grader
             retrains itself: `train_under_budget` does not fit them in the
             kernel (see `cnnkit.assignment.UNGRADED_TRAINING_ENV`).
+        untrained_before: the grade ids of those checks' test cells: Keras'
+            `fit` does nothing in the cells that lead up to them, so that a
+            student who trains with `fit` directly is not trained either (see
+            `autograder.sandbox.contracts.Job.untrained_before`).
 
     Returns:
-        A dict with `env` (variables for the kernels) and `binds` (pairs of
-        host path and sandbox path, shown read-only), the keyword arguments
-        of `autograder.pipeline.execute.execute`.
+        A dict with `env` (variables for the kernels), `binds` (pairs of
+        host path and sandbox path, shown read-only) and `untrained_before`,
+        the keyword arguments of `autograder.pipeline.execute.execute`.
     """
     from cnnkit.assignment import GRADING_ENV, UNGRADED_TRAINING_ENV, WITHOUT_TEST_ENV, write_student_data
     from cnnkit.data import DATA_ENV
@@ -46,4 +50,4 @@ def sandbox_inputs(scratch, *, retrained=()):
     for name in _PASSED_ON:
         if os.environ.get(name):
             env[name] = os.environ[name]
-    return {"env": env, "binds": tuple(binds)}
+    return {"env": env, "binds": tuple(binds), "untrained_before": tuple(untrained_before)}

@@ -38,7 +38,7 @@ runs its body in the notebook (`%%time`, `%%capture`, `%%prun`) arrives as
 its body, `%time` runs its statement, `%%writefile` writes its file (the
 notebook's folder is on the import path, as in a kernel), and shell lines
 and other magics do nothing. Training is skipped
-(`keras.Model.fit` returns an empty history): trained weights are judged
+(`keras.Model.fit` returns at once, its history a NaN per epoch): trained weights are judged
 from the kernel's own run, definitions here. In the NumPy world (NumPy
 exercises) the sandbox shows no other library, so a NumPy exercise cannot
 hand its work to Keras or anything else; an import of a library the kernel
@@ -50,6 +50,7 @@ The results and models land in `/out`; nothing here decides a score.
 from __future__ import annotations
 
 import builtins
+import collections
 import os
 import shlex
 import shutil
@@ -231,15 +232,21 @@ def _probe(items, namespace, results, seconds, out_dir, name=None, value=None):
 
 
 def _skip_training():
-    """`fit` returns an empty history at once: the replay is for definitions, not weights."""
+    """`fit` returns at once: the replay is for definitions, not weights. Its history holds a NaN per epoch under
+    any name, so that a cell that reads it (`history.history["val_accuracy"][-1]`, a plot) goes on to define what
+    comes after, as it did in the kernel."""
     try:
         import keras
     except ImportError:
         return
 
     def fit(self, *args, **kwargs):
+        try:
+            epochs = min(max(int(kwargs.get("epochs", args[3] if len(args) > 3 else 1)), 0), 10_000)
+        except (TypeError, ValueError, OverflowError):
+            epochs = 1
         history = keras.callbacks.History()
-        history.history = {}
+        history.history = collections.defaultdict(lambda: [float("nan")] * epochs)
         self.history = history
         return history
 

@@ -30,6 +30,13 @@ one JSON line per notebook (the contracts are in
 /dev/null, and this process makes itself non-dumpable. A line on that pipe
 that this process did not write is flagged by the grader. When a kernel
 died, a fresh one re-runs the cells before the fatal one, then the probe.
+
+Work nobody reads is not done: in the student's cells that lead up to the test
+cell of a check whose architecture the grader retrains itself ("improve it",
+`Job.untrained_before`), Keras' `fit` returns at once (the runner switches it
+off and on again with cells of its own, which the notebook does not keep), as
+`train_under_budget` does for that builder: the student's own run outside
+grading is unchanged.
 """
 
 from __future__ import annotations
@@ -62,6 +69,42 @@ _PROBE_CELL = """__cnnkit_probe = {"__name__": "cnnkit_probe"}
 exec(compile(__import__("base64").b64decode("%(source)s").decode(), "cnnkit-probe", "exec"), __cnnkit_probe)
 __cnnkit_probe["main"](__import__("json").loads(__import__("base64").b64decode("%(request)s")), globals())
 del __cnnkit_probe
+"""
+
+
+# Run in the kernel as the cells of `untrained_cells` begin and end: there `fit` (of every Keras model) returns at
+# once, as `train_under_budget` does for a retrained builder, so that a student who trains the
+# "improve it" model with `fit` directly costs the grader nothing either. Nothing changes if Keras is not loaded.
+_FIT_OFF = """def __cnnkit_fit_off():
+    keras = __import__("sys").modules.get("keras")
+    if keras is None or "_cnnkit_fit" in vars(keras.Model):
+        return
+    def fit(self, *args, **kwargs):  # as the probe's replay does: a NaN per epoch under any name
+        print("(fit skipped while grading: the grader retrains this architecture itself)")
+        try:
+            epochs = min(max(int(kwargs.get("epochs", args[3] if len(args) > 3 else 1)), 0), 10_000)
+        except (TypeError, ValueError, OverflowError):
+            epochs = 1
+        self.history = keras.callbacks.History()
+        self.history.history = __import__("collections").defaultdict(lambda: [float("nan")] * epochs)
+        return self.history
+    keras.Model._cnnkit_fit = vars(keras.Model).get("fit")
+    keras.Model.fit = fit
+__cnnkit_fit_off()
+del __cnnkit_fit_off
+"""
+_FIT_ON = """def __cnnkit_fit_on():
+    keras = __import__("sys").modules.get("keras")
+    if keras is None or "_cnnkit_fit" not in vars(keras.Model):
+        return
+    own = vars(keras.Model)["_cnnkit_fit"]
+    del keras.Model._cnnkit_fit
+    if own is None:
+        del keras.Model.fit
+    else:
+        keras.Model.fit = own
+__cnnkit_fit_on()
+del __cnnkit_fit_on
 """
 
 
@@ -134,9 +177,33 @@ def _execute(name, out_dir, job, budget, probe):
 def _client(notebook, job, budget):
     # "immediate": the kernel is killed once its notebook is done (nothing it does after its last cell and the
     # probe is read); a graceful shutdown waits about 1.3 s per kernel for TensorFlow's and ipykernel's exit
-    return LimitedClient(notebook, budget, timeout=job.cell_timeout, kernel_name="python3", allow_errors=True,
-                         record_timing=False, shutdown_kernel="immediate", extra_arguments=list(job.kernel_arguments),
-                         resources={"metadata": {"path": os.getcwd()}})
+    return LimitedClient(notebook, budget, untrained_before=job.untrained_before, timeout=job.cell_timeout,
+                         kernel_name="python3", allow_errors=True, record_timing=False, shutdown_kernel="immediate",
+                         extra_arguments=list(job.kernel_arguments), resources={"metadata": {"path": os.getcwd()}})
+
+
+def untrained_cells(cells, untrained_before):
+    """The indices of the cells where Keras' `fit` does nothing: for each test cell whose grade id is in
+    `untrained_before`, the student's cells (those not locked: answers and cells the student added) after the graded
+    cell before it, up to it. The instructor's own cells there train as they always do.
+
+    Args:
+        cells: the notebook's cells.
+        untrained_before: grade ids (see `Job.untrained_before`).
+
+    Returns:
+        A set of ints.
+    """
+    window, stretch = set(), []
+    for index, cell in enumerate(cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not meta.get("grade"):
+            stretch += [] if meta.get("locked") else [index]
+            continue
+        if meta.get("grade_id") in untrained_before:
+            window.update(stretch)
+        stretch = []
+    return window
 
 
 def _make_undumpable():
@@ -148,6 +215,7 @@ def _make_undumpable():
     except (OSError, AttributeError):
         pass
 
+
 class LimitedClient(NotebookClient):
     """An nbclient that stops the kernel once the output budget is spent.
 
@@ -156,9 +224,10 @@ class LimitedClient(NotebookClient):
     submission's notebooks.
     """
 
-    def __init__(self, notebook, budget, **kwargs):
+    def __init__(self, notebook, budget, untrained_before=(), **kwargs):
         super().__init__(notebook, **kwargs)
         self.budget = budget
+        self.untrained = untrained_cells(notebook.cells, untrained_before)
         self.over_limit = False
         self.current_index = 0
 
@@ -176,9 +245,13 @@ class LimitedClient(NotebookClient):
         self.probed = ({}, {})  # what the probe's runs reported: results by request id, files by name
         with self.setup_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL):
             cells = self.nb.cells if upto is None else self.nb.cells[:upto]
+            fit_off = False
             for index, cell in enumerate(cells):
                 self.current_index = index
                 try:
+                    if (index in self.untrained) != fit_off:
+                        fit_off = not fit_off
+                        self._grader_cell(_FIT_OFF if fit_off else _FIT_ON)
                     self.execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
                 except CellTimeoutError:
                     outcome = NotebookStatus("timeout", f"a cell ran longer than {self.timeout:g} s", index)
@@ -228,20 +301,27 @@ class LimitedClient(NotebookClient):
             work.unlink()
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(exist_ok=True)
-        cell = nbformat.v4.new_code_cell(probe_cell(probe))
-        budget, self.budget = self.budget, {"left": 10**12}  # the probe's own output does not count
-        self.nb.cells.append(cell)  # nbclient executes cells of its notebook; taken out again below
         try:
-            self.execute_cell(cell, len(self.nb.cells) - 1, store_history=False)
+            self._grader_cell(probe_cell(probe))
         except CellTimeoutError:
             self.interrupt()
         except DeadKernelError:  # killed by what it probed: the checks it finished still count
             pass
         finally:
+            self._keep(work)
+
+    def _grader_cell(self, source):
+        """Runs the grader's `source` in the kernel as a cell that is not the notebook's: its output counts
+        against no budget, and the notebook's own cells keep their execution counts."""
+        cell = nbformat.v4.new_code_cell(source)
+        budget, self.budget = self.budget, {"left": 10**12}
+        self.nb.cells.append(cell)  # nbclient executes cells of its notebook; taken out again below
+        try:
+            self.execute_cell(cell, len(self.nb.cells) - 1, store_history=False)
+        finally:
             self.nb.cells.remove(cell)
             self.budget = budget
-            self.code_cells_executed -= 1  # the notebook's own cells keep their execution counts
-            self._keep(work)
+            self.code_cells_executed -= 1
 
     def _keep(self, work):
         """Adds what the probe wrote in `work` to `self.probed` (untrusted: sizes capped, results read as data)."""

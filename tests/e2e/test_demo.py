@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from autograder.course.course import ASSIGNMENT
-from autograder.frontends.examples import EXAMPLES
+from autograder.frontends.examples import EXAMPLES, NB3
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 BY_NAME = {example.student: example for example in EXAMPLES}
@@ -94,3 +94,19 @@ def test_each_architecture_is_trained_once_per_seed_and_announced(run):
     announced = [line.split(": ", 1)[1] for line in (run["stdout"] + run["stderr"]).splitlines()
                  if line.endswith("under the budget") and ": training " in line]
     assert len(announced) == 9 == len(set(announced)), announced
+
+
+def test_the_improve_it_training_nobody_reads_is_not_run_in_the_kernel(run):
+    """The grader retrains the "improve it" architecture and reads no weights the kernel trained: the solution's
+    `train_under_budget` call and spec-as-improvement's own 30 epochs of `fit` are both skipped in the graded
+    kernel (each says so in its output), while the spec CNN's training, which is graded, runs in full. Their
+    scores are the examples' expected ones (the tests above)."""
+    def printed(student, grade_id):
+        notebook = nbformat.read(run["work"].root / "autograded" / student / ASSIGNMENT / NB3, as_version=4)
+        cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+        return "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+
+    assert "not trained while grading" in printed("solution", "train_improved")
+    own_fit = printed("spec-as-improvement", "train_improved")
+    assert "fit skipped while grading" in own_fit, own_fit
+    assert "Epoch 12/12" in printed("solution", "train_spec")

@@ -16,14 +16,14 @@ from tests.engine.conftest import REPO
 DOUBLE = {"action": "call", "id": "double_tests", "function": "double", "cases": [[2], [5]]}
 
 
-def _run(tmp_path, notebooks, *, cell_seconds=20.0, stand_ins=(), test_cell=None):
+def _run(tmp_path, notebooks, *, cell_seconds=20.0, stand_ins=(), test_cell=None, world="numpy"):
     """Replays `notebooks` (pairs of cells and `stopped`) in one process; the outputs probed per notebook.
     `test_cell`: the index of `double`'s test cell, if it has one."""
     job, out, home = tmp_path / "job", tmp_path / "out", tmp_path / "home"
     for folder in (job, out, home):
         folder.mkdir()
     tests = {DOUBLE["id"]: test_cell} if test_cell is not None else {}
-    replay = Replay("numpy", tuple(ReplayNotebook(f"n{i}.ipynb", tuple(cells), (DOUBLE,), stopped, tests)
+    replay = Replay(world, tuple(ReplayNotebook(f"n{i}.ipynb", tuple(cells), (DOUBLE,), stopped, tests)
                                    for i, (cells, stopped) in enumerate(notebooks)), 5.0, cell_seconds, stand_ins)
     (job / REPLAY_FILE).write_text(replay.to_json())
     subprocess.run([sys.executable, "-m", "autograder.sandbox.replay", str(job), str(out)], cwd=home, timeout=120,
@@ -40,8 +40,9 @@ def _run(tmp_path, notebooks, *, cell_seconds=20.0, stand_ins=(), test_cell=None
     return found
 
 
-def _replayed(tmp_path, cells, *, stopped=False, cell_seconds=20.0, stand_ins=(), test_cell=None):
-    return _run(tmp_path, [(cells, stopped)], cell_seconds=cell_seconds, stand_ins=stand_ins, test_cell=test_cell)[0]
+def _replayed(tmp_path, cells, *, stopped=False, cell_seconds=20.0, stand_ins=(), test_cell=None, world="numpy"):
+    return _run(tmp_path, [(cells, stopped)], cell_seconds=cell_seconds, stand_ins=stand_ins, test_cell=test_cell,
+                world=world)[0]
 
 
 HELPER_BELOW = [("def double(x):\n    return twice(x)", True), ("def twice(x):\n    return 2 * x", True),
@@ -84,6 +85,17 @@ def test_a_student_cell_that_stores_a_result_under_the_functions_name_does_not_r
 def test_an_instructor_cell_never_defines_a_graded_function(tmp_path):
     cells = [("def double(x):\n    return 2 * x", True), ("double = lambda x: 0", False)]
     assert _replayed(tmp_path, cells) == [4, 10]
+
+
+@pytest.mark.keras
+def test_a_cell_that_reads_what_fit_returned_still_defines_what_follows_it(tmp_path):
+    """Training is skipped in the replay; the history it returns holds a NaN per epoch under any name, so a cell
+    that reads it (as it could in the kernel) goes on to define the function below."""
+    cells = [("import numpy as np\nimport keras\nmodel = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])\n"
+              "model.compile(loss='mse')\nhistory = model.fit(np.ones((4, 2)), np.ones(4), epochs=3, verbose=0)\n"
+              "print(f\"last validation loss {history.history['val_loss'][-1]:.3f}\", len(model.history.history['loss']))\n"
+              "def double(x):\n    return 2 * x", True)]
+    assert _replayed(tmp_path, cells, world="keras") == [4, 10]
 
 
 def test_a_cell_past_its_time_stops_the_replay_as_it_stops_a_notebook(tmp_path):

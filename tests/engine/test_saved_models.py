@@ -31,7 +31,7 @@ def _cell(source, grade_id=None, *, locked=False):
     return cell
 
 
-def _run(tmp_path, cells, requests):
+def _run(tmp_path, cells, requests, untrained_before=()):
     """Runs the notebook in the runner: (the probe's files, the notebook's status, the executed notebook)."""
     job, out, home = tmp_path / "job", tmp_path / "out", tmp_path / "home"
     for folder in (job, out, home):
@@ -39,7 +39,7 @@ def _run(tmp_path, cells, requests):
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, job / "n.ipynb")
-    (job / "job.json").write_text(Job(("n.ipynb",), 120.0, 10**6).to_json())
+    (job / "job.json").write_text(Job(("n.ipynb",), 120.0, 10**6, untrained_before=untrained_before).to_json())
     run = subprocess.run([sys.executable, "-m", "autograder.sandbox.runner", str(job), str(out)], cwd=home,
                          input=json.dumps({"n.ipynb": probe_request(requests)}), capture_output=True, text=True,
                          timeout=600, env={"PATH": f"{REPO}/.venv/bin:/usr/bin:/bin", "PYTHONPATH": str(REPO),
@@ -85,3 +85,49 @@ def test_a_save_that_ends_the_kernel_is_a_crash_at_that_test_cell_not_at_the_nex
     files, status, _ = _run(tmp_path, cells, [{"action": "save", "id": "model_tests", "variable": "model"}])
     assert (status["outcome"], status["cell"]) == ("crashed", 1), status
     assert files is not None and "model_tests.keras" not in files, "reported, with nothing saved for it"
+
+
+def _instructors(source):
+    """A locked cell of the instructor's that no test grades."""
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["nbgrader"] = {"grade": False, "grade_id": "instructor", "locked": True, "schema_version": 3,
+                                 "solution": False}
+    return cell
+
+
+def _printed(cell):
+    return "".join(output.get("text", "") for output in cell.outputs
+                   if output.output_type == "stream" and output.name == "stdout")
+
+
+@pytest.mark.parametrize("untrained", [True, False])
+def test_fit_does_nothing_only_in_the_cells_that_lead_up_to_a_retrained_checks_test(tmp_path, untrained):
+    """The student's cells after the graded cell before the "improve it" test, up to that test: there `fit`
+    returns at once, a NaN loss per epoch (the grader retrains the architecture and reads no weights trained
+    there); before, in the instructor's cell between, from the test cell on, and in a run without the window,
+    `fit` trains as it always does."""
+    fit = "model.fit(np.ones((8, 2)), np.ones(8), epochs={}, verbose=0).history['loss']"
+    # the losses of the epochs fitted: a number each when trained, NaN when skipped
+    report = "print({!r}, len(losses), 'skipped' if all(loss != loss for loss in losses) else 'trained')"
+    cells = [_cell("import numpy as np\nimport keras\nmodel = keras.Sequential([keras.Input((2,)), "
+                   "keras.layers.Dense(1)])\nmodel.compile(loss='mse')\n"
+                   f"losses = {fit.format(1)}\n{report.format('before')}"),
+             _cell("assert True", "earlier_tests", locked=True),
+             _cell(f"losses = {fit.format(2)}\n{report.format('window')}"),
+             _cell(f"losses = {fit.format(2)}\n{report.format('window again')}"),
+             _instructors(f"losses = {fit.format(1)}\n{report.format('instructor')}"),
+             _cell(f"losses = {fit.format(1)}\n{report.format('test')}", "improved_tests", locked=True),
+             _cell(f"losses = {fit.format(3)}\n{report.format('after')}")]
+    _, status, executed = _run(tmp_path, cells, [], untrained_before=("improved_tests",) if untrained else ())
+    printed = [_printed(cell) for cell in executed.cells]
+    assert status["outcome"] == "ok"
+    assert (printed[0], printed[4], printed[5], printed[6]) == \
+        ("before 1 trained\n", "instructor 1 trained\n", "test 1 trained\n", "after 3 trained\n"), printed
+    if untrained:
+        skipped = "(fit skipped while grading: the grader retrains this architecture itself)\n"
+        assert printed[2:4] == [skipped + "window 2 skipped\n", skipped + "window again 2 skipped\n"], printed
+    else:
+        assert printed[2:4] == ["window 2 trained\n", "window again 2 trained\n"], printed
+    # the runner's own cells are not the notebook's: the notebook's cells keep their execution counts
+    assert [cell.execution_count for cell in executed.cells] == [1, 2, 3, 4, 5, 6, 7]
+    assert len(executed.cells) == len(cells)
