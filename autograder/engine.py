@@ -1,9 +1,10 @@
 """`grade`: every submission of an assignment, through the stages.
 
-collect -> prepare (trusted) -> on each worker slot: probe requests (trusted
-worker process), execute (sandboxed), verify (trusted worker process) ->
-record, with a progress bar and a closing summary. The coordinator (this
-process) only collects, prepares, schedules and records.
+collect -> on each worker slot: prepare (trusted, in this process, as the
+slot takes the submission), probe requests (trusted worker process), execute
+(sandboxed), verify (trusted worker process) -> record, with a progress bar
+and a closing summary. The coordinator (this process) only collects, prepares,
+schedules and records.
 
 Resumable: a submission whose latest result has the same content hash is not
 graded again unless `force` is set. Stoppable: Ctrl-C (SIGINT) or SIGTERM
@@ -243,8 +244,16 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
             run.results[submission.student] = kept
             run.skipped.append(submission.student)
             continue
-        jobs.append(Job(submission, prepare(submission, templates, assignment=assignment, db_url=course.db_url)))
+        jobs.append(Job(submission))
     jobs.sort(key=lambda job: -job.size)  # the largest first, so that no worker is left with a long one at the end
+    gradebook = threading.Lock()  # SQLite's: the slots' preparing reads it while the records write it
+
+    def preparing(submission):
+        with gradebook:
+            return prepare(submission, templates, assignment=assignment, db_url=course.db_url)
+
+    if scheduler:  # Dask's workers get their jobs prepared (the gradebook is the coordinator's)
+        jobs = [dataclasses.replace(job, prepared=preparing(job.submission)) for job in jobs]
     run.pending = len(jobs)
 
     bar = _bar(len(jobs), progress)
@@ -271,7 +280,7 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
             raise RuntimeError(f"cannot grade: {problem}")
     # a call of a student function may take a fifth of a cell's time: the probe ends in its cell
     grader = SlotGrader(setup, limits, templates, min(CALL_SECONDS, limits.cell_timeout / 5), inputs,
-                        notes=notes, logs=scratch)
+                        preparing=preparing, notes=notes, logs=scratch)
     finished = (dispatch.run_dask(jobs, grader.grade, scheduler) if scheduler
                 else dispatch.run_local(jobs, grader.grade, worker_slots))
     with _stoppable() as stopping:
@@ -283,7 +292,7 @@ def _grade(assignment, scratch, *, course, submissions, limits, workers, schedul
                 result = graded.result
                 if job.submission.late:
                     result = dataclasses.replace(result, flags=result.flags + (LATE,))
-                with stopping.deferred():  # a Ctrl-C waits for this submission's record to be whole
+                with stopping.deferred(), gradebook:  # a Ctrl-C waits for this submission's record to be whole
                     result = record(result, assignment=assignment, db_url=course.db_url, log=log,
                                     autograded_dir=course.root / "autograded", execution=graded.execution,
                                     prepared=graded.prepared, submitted_at=job.submission.submitted_at,

@@ -1,11 +1,13 @@
-"""One submission on one worker slot: probe requests, sandbox, verdict.
+"""One submission on one worker slot: prepare, probe requests, sandbox, verdict.
 
-A slot grades a submission in three steps, all on its own cores: its trusted
-worker process (`autograder.pipeline.trusted`) draws the probe requests, the
-sandbox runs the notebooks and the probes (`autograder.pipeline.execute`),
-and the trusted worker gives the verdict. The coordinator only collects,
-prepares and records, so its own CPU per submission stays small, and adding
-slots (or Dask workers) adds throughput.
+A slot grades a submission in four steps: the grader's own process prepares
+its notebooks as the slot takes it (`autograder.pipeline.prepare`; so the
+first sandbox starts at once, not after the whole class is prepared); then, on
+the slot's cores, its trusted worker process (`autograder.pipeline.trusted`)
+draws the probe requests, the sandbox runs the notebooks and the probes
+(`autograder.pipeline.execute`), and the trusted worker gives the verdict. The
+coordinator only collects, prepares and records, so its own CPU per submission
+stays small, and adding slots (or Dask workers) adds throughput.
 """
 
 from __future__ import annotations
@@ -36,11 +38,12 @@ class Job:
 
     Attributes:
         submission: the `autograder.pipeline.collect.Submission`.
-        prepared: its `autograder.pipeline.prepare.Prepared` (no probes yet).
+        prepared: its `autograder.pipeline.prepare.Prepared` (no probes yet),
+            or None: the slot that grades it prepares it.
     """
 
     submission: object
-    prepared: object
+    prepared: object = None
 
     @property
     def student(self):
@@ -48,7 +51,8 @@ class Job:
 
     @property
     def size(self):
-        return sum(len(text) for text in self.prepared.notebooks.values())
+        """The submission's bytes."""
+        return sum(len(raw) for raw in self.submission.notebooks.values())
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,8 @@ class SlotGrader:
         templates: tuple of `NotebookTemplate`.
         call_seconds: how long one call of a student function may take.
         inputs: keyword arguments for `execute` (`env`, `binds`).
+        preparing: callable `(submission)` -> `Prepared`, for the jobs that
+            come unprepared (not sent to Dask: jobs sent there come prepared).
         notes: callable `(student, event, text)` told of trainings as they
             start or are reused, or None (on Dask: none are told; the counts
             come back with each job).
@@ -87,15 +93,16 @@ class SlotGrader:
     templates: tuple
     call_seconds: float
     inputs: dict = field(default_factory=dict)
+    preparing: object = None
     notes: object = None
     logs: Path = None
     run: str = field(default_factory=lambda: uuid.uuid4().hex)
     _workers: dict = field(default_factory=dict, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
-    def __getstate__(self):  # sent to Dask workers without its processes, its event or its notes
+    def __getstate__(self):  # sent to Dask workers without its processes, its event, its notes or its preparing
         state = dict(self.__dict__)
-        state["_workers"], state["_stop"], state["notes"], state["logs"] = None, None, None, None
+        state["_workers"], state["_stop"], state["notes"], state["logs"], state["preparing"] = (None,) * 5
         return state
 
     def __setstate__(self, state):
@@ -103,7 +110,7 @@ class SlotGrader:
         self.__dict__.update(state, _stop=threading.Event(), _workers=_SHARED.setdefault(state["run"], {}))
 
     def grade(self, job, slot):
-        """Requests, sandbox and verdict of one job on one slot.
+        """Preparation (when the job has none), requests, sandbox and verdict of one job on one slot.
 
         Args:
             job: a `Job`.
@@ -117,6 +124,9 @@ class SlotGrader:
         """
         worker = self._worker(slot)
         student, prepared = job.student, job.prepared
+        if prepared is None:
+            prepared = self.preparing(job.submission)
+            self._check()
         trainings = Counter()
 
         def notes(event, text):

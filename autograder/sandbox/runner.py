@@ -63,49 +63,18 @@ __all__ = ["main", "probe_cell"]
 EVIDENCE_DIR = "cnnkit_evidence"
 MAX_PROBE_FILE = 32 * 1000**2
 PROBE_SOURCE = Path(__file__).with_name("probe.py")
-# The probe runs in a namespace of its own (its helpers never shadow the student's names) and is handed the
-# kernel's globals, where the student's functions and models live.
+# Calls a function of `probe.py` in the kernel, from a namespace of its own (the probe's helpers never shadow
+# the student's names); `main` is handed the kernel's globals, where the student's functions and models live.
 _PROBE_CELL = """__cnnkit_probe = {"__name__": "cnnkit_probe"}
 exec(compile(__import__("base64").b64decode("%(source)s").decode(), "cnnkit-probe", "exec"), __cnnkit_probe)
-__cnnkit_probe["main"](__import__("json").loads(__import__("base64").b64decode("%(request)s")), globals())
+__cnnkit_probe%(call)s
 del __cnnkit_probe
 """
-
-
-# Run in the kernel as the cells of `untrained_cells` begin and end: there `fit` (of every Keras model) returns at
-# once, as `train_under_budget` does for a retrained builder, so that a student who trains the
-# "improve it" model with `fit` directly costs the grader nothing either. Nothing changes if Keras is not loaded.
-_FIT_OFF = """def __cnnkit_fit_off():
-    keras = __import__("sys").modules.get("keras")
-    if keras is None or "_cnnkit_fit" in vars(keras.Model):
-        return
-    def fit(self, *args, **kwargs):  # as the probe's replay does: a NaN per epoch under any name
-        print("(fit skipped while grading: the grader retrains this architecture itself)")
-        try:
-            epochs = min(max(int(kwargs.get("epochs", args[3] if len(args) > 3 else 1)), 0), 10_000)
-        except (TypeError, ValueError, OverflowError):
-            epochs = 1
-        self.history = keras.callbacks.History()
-        self.history.history = __import__("collections").defaultdict(lambda: [float("nan")] * epochs)
-        return self.history
-    keras.Model._cnnkit_fit = vars(keras.Model).get("fit")
-    keras.Model.fit = fit
-__cnnkit_fit_off()
-del __cnnkit_fit_off
-"""
-_FIT_ON = """def __cnnkit_fit_on():
-    keras = __import__("sys").modules.get("keras")
-    if keras is None or "_cnnkit_fit" not in vars(keras.Model):
-        return
-    own = vars(keras.Model)["_cnnkit_fit"]
-    del keras.Model._cnnkit_fit
-    if own is None:
-        del keras.Model.fit
-    else:
-        keras.Model.fit = own
-__cnnkit_fit_on()
-del __cnnkit_fit_on
-"""
+# Around the cells of `untrained_cells`: there `fit` (of every Keras model) returns at once, as
+# `train_under_budget` does for a retrained builder, so that a student who trains the "improve it" model with
+# `fit` directly costs the grader nothing either.
+_FIT_OFF = '["fit_off"](announce=True)'
+_FIT_ON = '["fit_on"]()'
 
 
 def probe_cell(request):
@@ -117,8 +86,15 @@ def probe_cell(request):
     Returns:
         Python source.
     """
-    encode = lambda text: base64.b64encode(text.encode()).decode()  # noqa: E731
-    return _PROBE_CELL % {"source": encode(PROBE_SOURCE.read_text()), "request": encode(json.dumps(request))}
+    request = base64.b64encode(json.dumps(request).encode()).decode()
+    return _grader_source('["main"](__import__("json").loads(__import__("base64").b64decode("%s")), globals())'
+                          % request)
+
+
+def _grader_source(call):
+    """The code cell that calls `call` (subscript and arguments) on the probe's namespace in the kernel."""
+    source = base64.b64encode(PROBE_SOURCE.read_text().encode()).decode()
+    return _PROBE_CELL % {"source": source, "call": call}
 
 
 def main(argv=None):
@@ -251,7 +227,7 @@ class LimitedClient(NotebookClient):
                 try:
                     if (index in self.untrained) != fit_off:
                         fit_off = not fit_off
-                        self._grader_cell(_FIT_OFF if fit_off else _FIT_ON)
+                        self._grader_cell(_grader_source(_FIT_OFF if fit_off else _FIT_ON))
                     self.execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
                 except CellTimeoutError:
                     outcome = NotebookStatus("timeout", f"a cell ran longer than {self.timeout:g} s", index)

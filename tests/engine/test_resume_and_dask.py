@@ -127,3 +127,32 @@ def test_a_dask_local_cluster_gives_the_same_grades(mini_course):
     assert _scores(run.results) == local
     assert {r.worker for r in run.results.values()} <= {f"dask:{i}" for i in range(2)}
     assert run.results["killer"].status == "crashed"
+
+
+def test_the_first_sandbox_starts_before_the_class_is_prepared(mini_course, monkeypatch):
+    """Each slot prepares the submission it takes, so that a class of hundreds does not wait on the grader's
+    preparing them all before the first sandbox runs; each is prepared once, before its own sandbox."""
+    import autograder.engine
+    import autograder.pipeline.grading
+
+    _fill(mini_course)
+    events = []
+    prepare, execute = autograder.engine.prepare, autograder.pipeline.grading.execute
+
+    def preparing(submission, *args, **kwargs):
+        events.append(("prepare", submission.student))
+        return prepare(submission, *args, **kwargs)
+
+    def executing(prepared, *args, **kwargs):
+        events.append(("execute", prepared.student))
+        return execute(prepared, *args, **kwargs)
+
+    monkeypatch.setattr(autograder.engine, "prepare", preparing)
+    monkeypatch.setattr(autograder.pipeline.grading, "execute", executing)
+    run = grade("mini", course=mini_course.root, limits=LIMITS, workers=1, progress=False, echo=lambda line: None)
+    assert sorted(run.graded) == sorted(STUDENTS)
+    prepared = [student for event, student in events if event == "prepare"]
+    assert sorted(prepared) == sorted(STUDENTS), "each submission prepared once"
+    assert events.index(("execute", prepared[0])) < events.index(("prepare", prepared[-1]))
+    assert all(events.index(("prepare", s)) < events.index(("execute", s)) for s in STUDENTS)
+    assert run.results["s2"].score == 0 and run.results["s1"].score == 2
